@@ -1,0 +1,314 @@
+"""Polymer repeat units: parsing, canonical identity and oligomers.
+
+A repeat unit is a SMILES with exactly two attachment points, written ``*`` or ``[*]``, each
+bonded to exactly one atom: ``*CC(*)c1ccccc1`` is polystyrene. The chain is the infinite
+head-to-tail repetition of the unit.
+
+Canonical identity
+------------------
+One polymer can be written many ways: the unit may be cut at any acyclic backbone bond
+(``*OCCOC(=O)CCCCC(=O)*`` and ``*CCOC(=O)CCCCC(=O)O*``), read in either direction, or written
+several periods long (``*CCCC*`` for polyethylene). :func:`canonical_repeat_unit` maps all of
+them to one SMILES:
+
+1. build a linear trimer of the unit (``Chem.molzip`` keeps bond and atom stereo across joins);
+2. list the cuttable bonds on the trimer's backbone (acyclic bonds on the shortest path between
+   the two ends); the windows between a cuttable bond and the matching bond one period later are
+   all the rotations of the unit;
+3. reduce to the minimal period: a window of 1/k of the period that, repeated, rebuilds the
+   chain exactly (compared as canonical SMILES of oligomers) replaces the unit;
+4. a period of a single backbone atom is written doubled, matching convention
+   (polyethylene ``*CC*``, PTFE ``*C(F)(F)C(F)(F)*``), so that oligomers stay chemically sane;
+5. the identity is the lexicographically smallest canonical SMILES over all rotations.
+
+Windows are cut out of the trimer by turning the atom just outside each end into ``*`` (rather
+than deleting it), so a stereo double bond next to a cut keeps its reference atom: cis and trans
+polybutadiene stay two polymers. Direction needs no work: both ends are identical ``*`` atoms.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rdkit import Chem, rdBase
+
+from chiscreen.chem._rdkit import canonical_smiles, parse_smiles, renumber_canonical
+from chiscreen.errors import InvalidPolymerError
+
+_CAPS = ("H", "CH3")
+
+
+def _stars(mol: Chem.Mol) -> list[int]:
+    return [a.GetIdx() for a in mol.GetAtoms() if a.GetAtomicNum() == 0]
+
+
+def validate_repeat_unit(smiles: str) -> Chem.Mol:
+    """Parse a repeat-unit SMILES and check its two attachment points.
+
+    Returns the sanitized RDKit Mol (hydrogens implicit, star labels cleared).
+    Raises InvalidPolymerError naming the input and what is wrong.
+    """
+    mol, reason = parse_smiles(smiles)
+    if mol is None:
+        raise InvalidPolymerError(f"invalid repeat unit {smiles!r}: {reason}")
+    mol = Chem.RemoveHs(mol)
+    stars = _stars(mol)
+    if len(stars) != 2:
+        raise InvalidPolymerError(
+            f"invalid repeat unit {smiles!r}: found {len(stars)} attachment point(s) '*', "
+            "expected exactly 2 (e.g. '*CC(*)c1ccccc1' for polystyrene)"
+        )
+    for i, s in enumerate(stars, 1):
+        deg = mol.GetAtomWithIdx(s).GetDegree()
+        if deg != 1:
+            raise InvalidPolymerError(
+                f"invalid repeat unit {smiles!r}: attachment point {i} is bonded to {deg} atoms, "
+                "expected exactly 1"
+            )
+    if mol.GetBondBetweenAtoms(*stars) is not None:
+        raise InvalidPolymerError(
+            f"invalid repeat unit {smiles!r}: the two '*' are bonded to each other, expected "
+            "atoms between them"
+        )
+    n_frag = len(Chem.GetMolFrags(mol))
+    if n_frag != 1:
+        raise InvalidPolymerError(
+            f"invalid repeat unit {smiles!r}: {n_frag} fragments, expected one connected unit"
+        )
+    t1 = mol.GetBondBetweenAtoms(stars[0], mol.GetAtomWithIdx(stars[0]).GetNeighbors()[0].GetIdx())
+    t2 = mol.GetBondBetweenAtoms(stars[1], mol.GetAtomWithIdx(stars[1]).GetNeighbors()[0].GetIdx())
+    if t1.GetBondType() != t2.GetBondType():
+        raise InvalidPolymerError(
+            f"invalid repeat unit {smiles!r}: the two attachment bonds differ "
+            f"({t1.GetBondType()} vs {t2.GetBondType()}), expected the same bond at both ends"
+        )
+    rw = Chem.RWMol(mol)
+    for s in stars:
+        a = rw.GetAtomWithIdx(s)
+        a.SetAtomMapNum(0)
+        a.SetIsotope(0)
+    m = rw.GetMol()
+    Chem.SanitizeMol(m)
+    return m
+
+
+# ------------------------------------------------------------------ chain building
+def _zip_chain(unit: Chem.Mol, n: int, cyclic: bool) -> Chem.Mol:
+    """Join ``n`` copies of ``unit`` head-to-tail with molzip.
+
+    The first star (lowest index) is the head, the second the tail. Linear chains keep a '*' at
+    each end. Every atom carries int props ``_copy`` and ``_orig`` (copy number, index in unit).
+    """
+    h, t = _stars(unit)
+    combined = None
+    for k in range(n):
+        m = Chem.RWMol(unit)
+        for a in m.GetAtoms():
+            a.SetIntProp("_copy", k)
+            a.SetIntProp("_orig", a.GetIdx())
+            a.SetAtomMapNum(0)
+        head_label = k if k > 0 else (n if cyclic else 0)
+        tail_label = k + 1 if k < n - 1 else (n if cyclic else 0)
+        m.GetAtomWithIdx(h).SetAtomMapNum(head_label)
+        m.GetAtomWithIdx(t).SetAtomMapNum(tail_label)
+        combined = m.GetMol() if combined is None else Chem.CombineMols(combined, m.GetMol())
+    with rdBase.BlockLogs():
+        out = Chem.molzip(combined)
+    Chem.SanitizeMol(out)
+    return out
+
+
+def _backbone_cuts(chain: Chem.Mol) -> list[tuple[int, int]]:
+    """Cuttable bonds (left atom, right atom) along the backbone of a linear chain, in order."""
+    s1, s2 = _stars(chain)
+    path = list(Chem.GetShortestPath(chain, s1, s2))
+    cuts = []
+    for a, b in zip(path[1:-2], path[2:-1]):  # skip the bonds to the end stars
+        bond = chain.GetBondBetweenAtoms(a, b)
+        if not bond.IsInRing() and not bond.GetIsAromatic():
+            cuts.append((a, b))
+    return cuts
+
+
+def _window(chain: Chem.Mol, left: tuple[int, int], right: tuple[int, int]) -> Chem.Mol:
+    """The unit between two cuttable bonds of ``chain``, with '*' at both cuts."""
+    outer_l, inner_l = left
+    inner_r, outer_r = right
+    # atoms reachable from inner_l without crossing either cut bond
+    seen = {inner_l}
+    stack = [inner_l]
+    blocked = {outer_l, outer_r}
+    while stack:
+        i = stack.pop()
+        for nb in chain.GetAtomWithIdx(i).GetNeighbors():
+            j = nb.GetIdx()
+            if j in seen or j in blocked:
+                continue
+            if (i == inner_r and j == outer_r) or (i == inner_l and j == outer_l):
+                continue
+            seen.add(j)
+            stack.append(j)
+    keep = seen | blocked
+    rw = Chem.RWMol(chain)
+    for idx in (outer_l, outer_r):
+        a = rw.GetAtomWithIdx(idx)
+        a.SetAtomicNum(0)
+        a.SetIsAromatic(False)
+        a.SetFormalCharge(0)
+        a.SetNumExplicitHs(0)
+        a.SetNoImplicit(True)
+        a.SetIsotope(0)
+        a.SetAtomMapNum(0)
+        a.SetChiralTag(Chem.ChiralType.CHI_UNSPECIFIED)
+    for idx in sorted((i for i in range(chain.GetNumAtoms()) if i not in keep), reverse=True):
+        rw.RemoveAtom(idx)
+    # bonds from the new stars into the removed part are gone; leftover aromatic flags cleared
+    for idx in range(rw.GetNumAtoms()):
+        a = rw.GetAtomWithIdx(idx)
+        if a.GetAtomicNum() == 0:
+            for b in a.GetBonds():
+                b.SetIsAromatic(False)
+                if b.GetBondType() == Chem.BondType.AROMATIC:
+                    b.SetBondType(Chem.BondType.SINGLE)
+    m = rw.GetMol()
+    for a in m.GetAtoms():
+        for p in ("_copy", "_orig"):
+            if a.HasProp(p):
+                a.ClearProp(p)
+    Chem.SanitizeMol(m)
+    return m
+
+
+def _linear_smiles(unit: Chem.Mol, n: int) -> str:
+    return canonical_smiles(_zip_chain(unit, n, cyclic=False))
+
+
+def _backbone_atoms(unit: Chem.Mol) -> int:
+    s1, s2 = _stars(unit)
+    return len(Chem.GetShortestPath(unit, s1, s2)) - 2
+
+
+def _reduce_period(unit: Chem.Mol) -> Chem.Mol:
+    """Smallest sub-unit whose repetition rebuilds ``unit``'s chain (``unit`` itself if none)."""
+    chain = _zip_chain(unit, 3, cyclic=False)
+    cuts = _backbone_cuts(chain)
+    c = (len(cuts) + 1) // 3  # cuttable bonds per period
+    target = _linear_smiles(unit, 2)
+    for k in range(c, 1, -1):  # largest number of sub-periods first
+        if c % k:
+            continue
+        j = c // k
+        sub = _window(chain, cuts[0], cuts[j])
+        if _linear_smiles(sub, 2 * k) == target:
+            return sub
+    return unit
+
+
+def _rotations(unit: Chem.Mol) -> list[str]:
+    chain = _zip_chain(unit, 3, cyclic=False)
+    cuts = _backbone_cuts(chain)
+    c = (len(cuts) + 1) // 3
+    return [canonical_smiles(_window(chain, cuts[i], cuts[i + c])) for i in range(c)]
+
+
+@lru_cache(maxsize=65536)
+def canonical_repeat_unit(smiles: str) -> str:
+    """Canonical SMILES of the polymer a repeat unit describes.
+
+    Invariant to where the unit is cut, to its direction and to being written several periods
+    long; stereo is kept. Raises InvalidPolymerError for invalid units.
+    """
+    unit = validate_repeat_unit(smiles)
+    try:
+        unit = _reduce_period(unit)
+        if _backbone_atoms(unit) == 1:
+            unit = Chem.MolFromSmiles(_linear_smiles(unit, 2))
+        return min(_rotations(unit))
+    except InvalidPolymerError:
+        raise
+    except Exception as exc:  # RDKit failures on exotic units
+        raise InvalidPolymerError(
+            f"invalid repeat unit {smiles!r}: cannot canonicalize ({exc})"
+        ) from exc
+
+
+@lru_cache(maxsize=65536)
+def _unit_mol(canonical: str) -> Chem.Mol:
+    return Chem.MolFromSmiles(canonical)
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatUnit:
+    """A polymer given by its repeat unit.
+
+    Attributes:
+        smiles: the SMILES as given.
+        canonical: canonical repeat-unit SMILES (two '*'); the polymer's identity.
+    """
+
+    smiles: str
+    canonical: str
+
+    @classmethod
+    def from_smiles(cls, smiles: str) -> "RepeatUnit":
+        """Parse and canonicalize. Raises InvalidPolymerError naming the input and the problem."""
+        if not isinstance(smiles, str):
+            raise InvalidPolymerError(f"invalid repeat unit {smiles!r}: expected a SMILES string")
+        return cls(smiles=smiles.strip(), canonical=canonical_repeat_unit(smiles.strip()))
+
+    @property
+    def mol(self) -> Chem.Mol:
+        """The canonical unit as an RDKit Mol (with its two '*' atoms)."""
+        return _unit_mol(self.canonical)
+
+    @property
+    def backbone_atoms(self) -> int:
+        """Number of atoms on the shortest path between the two attachment points."""
+        return _backbone_atoms(self.mol)
+
+    def cyclic_oligomer(self, n: int = 10, explicit_h: bool = True) -> Chem.Mol:
+        """Head-to-tail ring of ``n`` units (the reference representation: n = 10, explicit H).
+
+        Atoms are in canonical order. Raises InvalidPolymerError if the ring would have fewer
+        than 3 atoms.
+        """
+        if n < 1:
+            raise InvalidPolymerError(f"cyclic oligomer of {self.canonical}: n={n}, expected >= 1")
+        if self.backbone_atoms * n < 3:
+            raise InvalidPolymerError(
+                f"cyclic {n}-mer of {self.canonical} would be a ring of "
+                f"{self.backbone_atoms * n} atoms, expected >= 3"
+            )
+        ring = _zip_chain(self.mol, n, cyclic=True)
+        return _finish(ring, explicit_h)
+
+    def linear_oligomer(self, n: int = 3, cap: str = "H", explicit_h: bool = False) -> Chem.Mol:
+        """Linear ``n``-mer with both ends capped by ``cap`` ('H' or 'CH3'); canonical order."""
+        if cap not in _CAPS:
+            raise InvalidPolymerError(f"unknown cap {cap!r}, expected one of {_CAPS}")
+        if n < 1:
+            raise InvalidPolymerError(f"linear oligomer of {self.canonical}: n={n}, expected >= 1")
+        chain = Chem.RWMol(_zip_chain(self.mol, n, cyclic=False))
+        for idx in _stars(chain):
+            a = chain.GetAtomWithIdx(idx)
+            a.SetAtomicNum(1 if cap == "H" else 6)
+            a.SetNoImplicit(cap == "H")
+            a.SetNumExplicitHs(0)
+        m = chain.GetMol()
+        Chem.SanitizeMol(m)
+        m = Chem.RemoveHs(m)
+        return _finish(m, explicit_h)
+
+    def __str__(self) -> str:
+        return self.canonical
+
+
+def _finish(mol: Chem.Mol, explicit_h: bool) -> Chem.Mol:
+    for a in mol.GetAtoms():
+        a.SetAtomMapNum(0)
+        for p in ("_copy", "_orig"):
+            if a.HasProp(p):
+                a.ClearProp(p)
+    mol = Chem.MolFromSmiles(canonical_smiles(mol))  # one canonical atom order
+    mol = renumber_canonical(mol)
+    return Chem.AddHs(mol) if explicit_h else mol
