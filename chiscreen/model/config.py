@@ -1,0 +1,157 @@
+"""Typed configuration of the multitask chi model (loaded from YAML with :func:`chiscreen.config.load_config`).
+
+    cfg = load_config("configs/train-default.yaml", TrainConfig)
+
+Every key is documented here; unknown keys are rejected by the loader.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Optional
+
+from chiscreen.errors import ConfigError
+
+TASKS = ("soluble", "chi_comp", "chi_exp")
+ACTIVATIONS = ("sigmoid", "relu", "silu", "tanh", "elu")
+
+
+@dataclass
+class ModelConfig:
+    """Network shape.
+
+    Attributes:
+        d: latent half-size; each tower outputs u = [s (d), r (d)].
+        n_hidden: hidden layers per tower; widths shrink linearly from the input size to 2d
+            unless ``hidden_widths`` is given.
+        hidden_widths: explicit hidden widths (overrides the linear shrink).
+        activation: hidden-layer activation.
+        use_c_term: add chi = A + B/T + C/T^2 (outputs "C_comp", "C_exp" appended).
+        t_ref_K: internal temperature scale: the head learns chi_scaled = a + b (T_ref/T); the
+            stored head is converted to physical A (dimensionless) and B (Kelvin).
+        clip: scaled descriptors are clipped to [-clip, clip].
+    """
+
+    d: int = 34
+    n_hidden: int = 3
+    hidden_widths: Optional[list[int]] = None
+    activation: Literal["sigmoid", "relu", "silu", "tanh", "elu"] = "sigmoid"
+    use_c_term: bool = False
+    t_ref_K: float = 300.0
+    clip: float = 8.0
+
+    def __post_init__(self) -> None:
+        if self.d < 1:
+            raise ConfigError(f"model.d = {self.d}: expected a positive integer")
+        if self.n_hidden < 0:
+            raise ConfigError(f"model.n_hidden = {self.n_hidden}: expected >= 0")
+        if self.hidden_widths is not None and any(w < 1 for w in self.hidden_widths):
+            raise ConfigError(f"model.hidden_widths = {self.hidden_widths}: widths must be positive")
+
+
+@dataclass
+class LossConfig:
+    """loss = a1 * BCE(soluble) + (1 - a1) * (a2 * MSE(chi_comp) + (1 - a2) * MSE(chi_exp)).
+
+    MSEs are on standardised targets (per-task mean and std of the training rows). A task
+    without rows (or not listed in ``data.tasks``) contributes nothing.
+    """
+
+    a1: float = 0.2
+    a2: float = 0.5
+
+    def __post_init__(self) -> None:
+        for k in ("a1", "a2"):
+            v = getattr(self, k)
+            if not 0.0 <= v <= 1.0:
+                raise ConfigError(f"loss.{k} = {v}: expected a weight in [0, 1]")
+
+
+@dataclass
+class OptimConfig:
+    """Adam (amsgrad) with a step learning-rate schedule and early stopping.
+
+    Attributes:
+        lr, weight_decay, amsgrad: Adam settings.
+        lr_step, lr_gamma: multiply the learning rate by ``lr_gamma`` every ``lr_step`` steps.
+        max_steps: upper bound on optimiser steps (one step = one mini-batch of every task).
+        eval_every: steps between validation evaluations.
+        patience: evaluations without validation improvement before a member stops.
+        batch_sizes: mini-batch size per task.
+        val_fraction: fraction of each task's pairs held out for validation (grouped by pair;
+            a different split for every member).
+    """
+
+    lr: float = 2e-3
+    weight_decay: float = 0.0
+    amsgrad: bool = True
+    lr_step: int = 1500
+    lr_gamma: float = 0.5
+    max_steps: int = 4000
+    eval_every: int = 50
+    patience: int = 15
+    batch_sizes: dict[str, int] = field(default_factory=lambda: {"soluble": 64, "chi_comp": 32, "chi_exp": 32})
+    val_fraction: float = 0.15
+
+    def __post_init__(self) -> None:
+        unknown = set(self.batch_sizes) - set(TASKS)
+        if unknown:
+            raise ConfigError(f"optim.batch_sizes: unknown task(s) {sorted(unknown)}; expected {list(TASKS)}")
+        if not 0.0 < self.val_fraction < 0.9:
+            raise ConfigError(f"optim.val_fraction = {self.val_fraction}: expected in (0, 0.9)")
+
+
+@dataclass
+class DataConfig:
+    """Where the training rows come from.
+
+    Attributes:
+        tasks: tasks to train ("soluble", "chi_comp", "chi_exp").
+        experimental: "reference" (mtl_chi/data_Chi.csv) or "none".
+        computed: "reference" (mtl_chi/data_COSMO.csv joined to data_Chi.csv) or "none".
+        solubility: "polysol" (curated by :mod:`chiscreen.data.polysol`) or "none".
+        extra_tables: CSV/Parquet pair tables with any of the label columns chi, chi_computed,
+            soluble (see :func:`chiscreen.data.load_pair_table`).
+        featurizer: registered featurizer name.
+        polymer_representation: "cyclic:3", "cyclic:10", "linear:3:H", ...
+    """
+
+    tasks: list[str] = field(default_factory=lambda: list(TASKS))
+    experimental: Literal["reference", "none"] = "reference"
+    computed: Literal["reference", "none"] = "reference"
+    solubility: Literal["polysol", "none"] = "polysol"
+    extra_tables: list[str] = field(default_factory=list)
+    featurizer: str = "rdkit2d"
+    polymer_representation: str = "cyclic:3"
+    featurize_timeout_s: float = 60.0
+
+    def __post_init__(self) -> None:
+        unknown = set(self.tasks) - set(TASKS)
+        if unknown or not self.tasks:
+            raise ConfigError(f"data.tasks = {self.tasks}: expected a non-empty subset of {list(TASKS)}")
+
+
+@dataclass
+class TrainConfig:
+    """Everything one training run needs.
+
+    Attributes:
+        seed: base seed; member e uses seed + 1000 * e for init, batches and its validation split.
+        n_members: ensemble size.
+        threads: torch CPU threads.
+        device: "auto" (GPU when present), "cpu" or "cuda".
+        calibrate: fit ``std_scale`` on the members' validation rows (see ensemble docs).
+    """
+
+    seed: int = 0
+    n_members: int = 10
+    threads: int = 2
+    device: str = "auto"
+    calibrate: bool = True
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+
+    def __post_init__(self) -> None:
+        if self.n_members < 1:
+            raise ConfigError(f"n_members = {self.n_members}: expected >= 1")
