@@ -64,3 +64,23 @@ def chi_matrix(
     comb = ln_gamma_comb_inf(a_s[:, None], v_s[:, None], a_p[None, :], v_p[None, :])
     lng = res + comb[:, :, None]
     return flory_huggins_chi(lng, v_s[:, None, None], v_p[None, :, None])
+
+
+def chi_from_terms(
+    p_solvent: np.ndarray, a_solvent: np.ndarray | float, v_solvent: np.ndarray | float,
+    lng_solvent: np.ndarray, a_polymer: np.ndarray | float, v_polymer: np.ndarray | float,
+    lng_polymer: np.ndarray,
+) -> np.ndarray:
+    """chi from precomputed segment terms; broadcasts over leading dimensions.
+
+    Args:
+        p_solvent: solvent profile areas, A^2, shape (..., 153).
+        a_solvent, v_solvent: solvent cavity area (A^2) and volume (A^3).
+        lng_solvent: ln Gamma in the pure solvent, shape (..., 153).
+        a_polymer, v_polymer: polymer cavity area and volume.
+        lng_polymer: ln Gamma in the pure polymer liquid, shape (..., 153).
+    """
+    res = np.sum(np.asarray(p_solvent) / A_EFF * (np.asarray(lng_polymer) - np.asarray(lng_solvent)),
+                 axis=-1)
+    comb = ln_gamma_comb_inf(a_solvent, v_solvent, a_polymer, v_polymer)
+    return flory_huggins_chi(res + comb, v_solvent, v_polymer)

@@ -43,6 +43,8 @@ class ProfileSpec:
         area_per_point: cavity resolution, A^2 per surface point, molecules < ``large_atoms``.
         area_per_point_large: resolution for molecules with >= ``large_atoms`` atoms.
         large_atoms: atom count from which ``area_per_point_large`` applies.
+        cavity_subdivision: basis points per segment of the cavity (1 = plain point removal,
+            as in the reference prototype; 8 makes areas orientation-independent).
         dipoles: use atomic dipoles as well as charges for the surface potential (tblite only).
         relax: GFN2-relax each conformer before the single point (slow).
         solvent_model: implicit solvent of the xtb calculation.
@@ -57,6 +59,7 @@ class ProfileSpec:
     area_per_point: float = 0.35
     area_per_point_large: float = 0.6
     large_atoms: int = 100
+    cavity_subdivision: int = 8
     dipoles: bool = True
     relax: bool = False
     solvent_model: str = "water"
@@ -186,7 +189,7 @@ def compute_profile(kind: str, smiles: str, spec: ProfileSpec) -> ProfileRecord:
         ta = time.perf_counter()
         el = engine.compute(conf.numbers, conf.positions)
         tb = time.perf_counter()
-        surf = build_cavity(conf.numbers, conf.positions, app)
+        surf = build_cavity(conf.numbers, conf.positions, app, spec.cavity_subdivision)
         phi = multipole_potential(surf.positions, conf.positions, el.charges,
                                   el.dipoles if spec.uses_dipoles else None)
         solve_conductor(surf, phi)

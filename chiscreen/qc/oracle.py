@@ -1,0 +1,239 @@
+"""The oracle: chi(T) of polymer/solvent pairs from GFN2-xTB -> COSMO -> COSMO-SAC 2010.
+
+    from chiscreen.qc import Oracle, ProfileSpec, RunOptions
+    oracle = Oracle(ProfileSpec(), store="~/.cache/chiscreen/profiles")
+    res = oracle.chi("*CC(*)c1ccccc1", "Cc1ccccc1", 298.15)        # ChiResult
+    rows = oracle.chi_batch(pairs, [298.15, 323.15], RunOptions(backend="process"))
+
+Profiles are computed once per molecule (per engine and method version) and kept in a
+:class:`~chiscreen.qc.store.ProfileStore`; chi for a (pair, T) whose profiles are stored costs
+about a millisecond (two segment-activity solves, cached per (molecule, T)) and a few
+microseconds once those are cached. Temperatures are Kelvin floats, or strings with a unit
+("25C", "298.15K") parsed by :func:`chiscreen.units.parse_temperature`.
+"""
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from chiscreen.errors import ChiscreenError, OracleError
+from chiscreen.qc.calibrate import Calibration
+from chiscreen.qc.chi import chi_from_terms
+from chiscreen.qc.cosmosac import segment_ln_gamma
+from chiscreen.qc.parallel import RunOptions, run_profile_tasks
+from chiscreen.qc.profile import ProfileOutcome, ProfileRecord, ProfileSpec
+from chiscreen.qc.results import ChiResult, Reason, reason_of
+from chiscreen.qc.store import ProfileStore, StoreKey
+
+Molecule = tuple[str, str]  # (kind, smiles)
+
+
+def _temperature(t) -> float:
+    from chiscreen.units import parse_temperature
+
+    return parse_temperature(t)
+
+
+def conformer_spread(values: np.ndarray, weights: np.ndarray) -> float:
+    """Standard error of a conformer-combined value: std(values, ddof=1) / sqrt(n_eff) with
+    n_eff = 1 / sum(w^2) (n for equal weights, 1 for the lowest conformer only); 0 if n < 2."""
+    v = np.asarray(values, dtype=float)
+    if v.size < 2:
+        return 0.0
+    w = np.asarray(weights, dtype=float)
+    w = w / w.sum()
+    return float(np.std(v, ddof=1) * math.sqrt(float(np.sum(w * w))))
+
+
+class Oracle:
+    """Profiles on demand plus fast chi from stored profiles.
+
+    Args:
+        spec: profile settings (engine, conformers, ...); its ``method_version`` keys the store.
+        store: a ProfileStore, a directory for one, or None for an in-memory store.
+        calibration: optional fitted map; when given, results carry ``chi_calibrated``.
+        recompute_failed: retry molecules whose failure is recorded in the store.
+    """
+
+    def __init__(self, spec: ProfileSpec | None = None, store: ProfileStore | str | None = None,
+                 calibration: Calibration | None = None, recompute_failed: bool = False) -> None:
+        self.spec = spec or ProfileSpec()
+        self.store = store if isinstance(store, ProfileStore) else ProfileStore(store)
+        self.calibration = calibration
+        self.recompute_failed = recompute_failed
+        self._canon: dict[Molecule, str] = {}
+        self._terms: OrderedDict[tuple[StoreKey, float], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._max_terms = 20000
+
+    # ------------------------------------------------------------------ identities
+    def canonical(self, kind: str, smiles: str) -> str:
+        """Canonical identity of a molecule (raises InvalidInputError subclasses)."""
+        m = (kind, smiles)
+        if m not in self._canon:
+            if kind == "polymer":
+                from chiscreen.chem import RepeatUnit
+
+                self._canon[m] = RepeatUnit.from_smiles(smiles).canonical
+            elif kind == "solvent":
+                from chiscreen.chem import Solvent
+
+                self._canon[m] = Solvent.from_smiles(smiles).canonical
+            else:
+                from chiscreen.qc.geometry import molecule_with_h
+
+                self._canon[m] = molecule_with_h(kind, smiles)[0]
+        return self._canon[m]
+
+    def key(self, kind: str, smiles: str) -> StoreKey:
+        return (kind, self.canonical(kind, smiles), self.spec.engine, self.spec.method_version)
+
+    # ------------------------------------------------------------------ profiles
+    def ensure_profiles(self, molecules: Iterable[Molecule],
+                        options: RunOptions = RunOptions()) -> dict[Molecule, ProfileOutcome]:
+        """Make sure every molecule has a stored profile, computing the missing ones with
+        ``options`` (backend, workers, timeout, retries). Returns an outcome per input molecule
+        (stored ones come back with ``seconds=0``); nothing raises for a bad molecule."""
+        out: dict[Molecule, ProfileOutcome] = {}
+        todo: dict[StoreKey, list[Molecule]] = {}
+        for mol in dict.fromkeys(molecules):
+            kind, smiles = mol
+            try:
+                key = self.key(kind, smiles)
+            except Exception as exc:
+                out[mol] = ProfileOutcome(kind, smiles, None, reason_of(exc).value,
+                                          f"{type(exc).__name__}: {exc}", attempts=0)
+                continue
+            rec = self.store.get(key)
+            if rec is not None:
+                out[mol] = ProfileOutcome(kind, smiles, rec, attempts=0)
+                continue
+            fail = None if self.recompute_failed else self.store.get_failure(key)
+            if fail is not None:
+                out[mol] = ProfileOutcome(kind, smiles, None, fail["reason"], fail["message"],
+                                          attempts=0)
+                continue
+            todo.setdefault(key, []).append(mol)
+        keys = list(todo)
+        tasks = [todo[k][0] for k in keys]
+
+        def on_result(i: int, res: ProfileOutcome) -> None:
+            key = keys[i]
+            if res.record is not None:
+                res.record.canonical = key[1]  # identity as the driver computed it
+                self.store.put(res.record)
+            elif res.reason not in (Reason.TIMEOUT.value, Reason.WORKER_CRASHED.value):
+                self.store.put_failure(key, res.reason or Reason.ERROR.value, res.message,
+                                       res.smiles)
+            for mol in todo[key]:
+                out[mol] = res
+
+        run_profile_tasks(tasks, self.spec, options, on_result)
+        return out
+
+    def record(self, kind: str, smiles: str) -> ProfileRecord:
+        """The stored profile record of a molecule, computed now (serially) if missing.
+        Raises OracleError (or an input error) when it cannot be made."""
+        res = self.ensure_profiles([(kind, smiles)])[(kind, smiles)]
+        if res.record is None:
+            raise OracleError(f"no profile for {kind} {smiles!r}: {res.reason}: {res.message}")
+        return res.record
+
+    # ------------------------------------------------------------------ chi
+    def _segment_terms(self, rec: ProfileRecord, t: float, conformers: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """ln Gamma of the record's combined liquid (153,) and, if ``conformers``, of each
+        conformer's liquid (n_conf, 153); cached per (molecule, T)."""
+        key = ((rec.kind, rec.canonical, rec.engine, rec.method_version), t)
+        hit = self._terms.get(key)
+        if hit is not None and (hit[1] is not None or not conformers):
+            self._terms.move_to_end(key)
+            return hit
+        comb = hit[0] if hit is not None else segment_ln_gamma(
+            rec.profile.p.ravel() / rec.profile.area, t)
+        confs = None
+        if conformers:
+            confs = (np.stack([segment_ln_gamma(c.p.ravel() / c.area, t) for c in rec.conformers])
+                     if rec.n_conformers > 1 else comb[None, :])
+        self._terms[key] = (comb, confs)
+        self._terms.move_to_end(key)
+        if len(self._terms) > self._max_terms:
+            self._terms.popitem(last=False)
+        return comb, confs
+
+    def chi_from_records(self, polymer: ProfileRecord, solvent: ProfileRecord,
+                         t_kelvin: float, spread: bool = True) -> tuple[float, float | None]:
+        """(chi, conformer spread) of a pair of stored records at ``t_kelvin`` (K). The spread
+        needs one extra segment solve per conformer and (molecule, T) (cached); with
+        ``spread=False`` it is None and a new (pair, T) costs two solves (~1 ms)."""
+        t = float(t_kelvin)
+        gs, gs_c = self._segment_terms(solvent, t, spread)
+        gp, gp_c = self._segment_terms(polymer, t, spread)
+        ps, pp = solvent.profile, polymer.profile
+        chi = float(chi_from_terms(ps.p.ravel(), ps.area, ps.volume, gs, pp.area, pp.volume, gp))
+        if not spread:
+            return chi, None
+        var = 0.0
+        assert gs_c is not None and gp_c is not None
+        if polymer.n_conformers > 1:
+            a = np.array([c.area for c in polymer.conformers])
+            v = np.array([c.volume for c in polymer.conformers])
+            vals = chi_from_terms(ps.p.ravel()[None, :], ps.area, ps.volume, gs[None, :], a, v, gp_c)
+            var += conformer_spread(vals, polymer.weights) ** 2
+        if solvent.n_conformers > 1:
+            p = np.stack([c.p.ravel() for c in solvent.conformers])
+            a = np.array([c.area for c in solvent.conformers])
+            v = np.array([c.volume for c in solvent.conformers])
+            vals = chi_from_terms(p, a, v, gs_c, pp.area, pp.volume, gp[None, :])
+            var += conformer_spread(vals, solvent.weights) ** 2
+        return chi, math.sqrt(var)
+
+    def _result(self, polymer: str, solvent: str, t: float,
+                outcomes: dict[Molecule, ProfileOutcome], polymer_kind: str,
+                spread: bool = True) -> ChiResult:
+        po = outcomes.get((polymer_kind, polymer))
+        so = outcomes.get(("solvent", solvent))
+        pid = po.record.canonical if po is not None and po.record is not None else polymer
+        sid = so.record.canonical if so is not None and so.record is not None else solvent
+        for name, o in (("polymer", po), ("solvent", so)):
+            if o is None or o.record is None:
+                reason = o.reason if o is not None else Reason.ERROR.value
+                msg = o.message if o is not None else "not computed"
+                return ChiResult(pid, sid, t, reason=reason, message=f"{name}: {msg}")
+        try:
+            chi, sd = self.chi_from_records(po.record, so.record, t, spread)
+        except ChiscreenError as exc:
+            return ChiResult(pid, sid, t, reason=reason_of(exc).value, message=str(exc))
+        cal = float(self.calibration.apply(chi)) if self.calibration is not None else None
+        return ChiResult(pid, sid, t, chi, sd, cal)
+
+    def chi(self, polymer: str, solvent: str, temperature: float | str,
+            polymer_kind: str = "polymer", spread: bool = True) -> ChiResult:
+        """chi of one pair. ``temperature``: Kelvin float or a string with unit. Computes missing
+        profiles serially. Raises TemperatureError for a bad temperature; molecule failures come
+        back as a ChiResult with ``reason``."""
+        t = _temperature(temperature)
+        outcomes = self.ensure_profiles([(polymer_kind, polymer), ("solvent", solvent)])
+        return self._result(polymer, solvent, t, outcomes, polymer_kind, spread)
+
+    def chi_rows(self, rows: Sequence[tuple[str, str, float | str]],
+                 options: RunOptions = RunOptions(), polymer_kind: str = "polymer",
+                 spread: bool = True) -> list[ChiResult]:
+        """chi for each (polymer, solvent, temperature) row, in order; missing profiles are
+        computed first with ``options`` (all molecules of the batch together). Bad
+        temperatures raise TemperatureError before any work starts."""
+        temps = [_temperature(r[2]) for r in rows]
+        mols: list[Molecule] = []
+        for p, s, _ in rows:
+            mols += [(polymer_kind, p), ("solvent", s)]
+        outcomes = self.ensure_profiles(mols, options)
+        return [self._result(p, s, t, outcomes, polymer_kind, spread)
+                for (p, s, _), t in zip(rows, temps)]
+
+    def chi_batch(self, pairs: Sequence[tuple[str, str]], temperatures: Sequence[float | str],
+                  options: RunOptions = RunOptions(), polymer_kind: str = "polymer",
+                  spread: bool = True) -> list[ChiResult]:
+        """chi for every pair x every temperature (pair-major order)."""
+        return self.chi_rows([(p, s, t) for p, s in pairs for t in temperatures], options,
+                             polymer_kind, spread)
