@@ -23,7 +23,13 @@ def candidate_dirs() -> list[tuple[str, Path]]:
         out.append(("beside the project", root.parent / "shared" / "data"))
     out.append(("beside the working directory", Path.cwd().parent / "shared" / "data"))
     out.append(("user cache", cache_dir("data")))
-    return out
+    seen, uniq = set(), []
+    for label, p in out:
+        key = p.resolve() if p.exists() else p
+        if key not in seen:
+            seen.add(key)
+            uniq.append((label, p))
+    return uniq
 
 
 def data_dir(required: str | None = None) -> Path:
