@@ -27,6 +27,7 @@ polybutadiene stay two polymers. Direction needs no work: both ends are identica
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -119,13 +120,18 @@ def _zip_chain(unit: Chem.Mol, n: int, cyclic: bool) -> Chem.Mol:
 
 
 def _backbone_cuts(chain: Chem.Mol) -> list[tuple[int, int]]:
-    """Cuttable bonds (left atom, right atom) along the backbone of a linear chain, in order."""
+    """Cuttable bonds (left atom, right atom) along the backbone of a linear chain, in order.
+
+    A bond is cuttable when it is acyclic and of the same type as the attachment bonds (so a
+    rotated unit is again a unit whose two '*' bonds match).
+    """
     s1, s2 = _stars(chain)
     path = list(Chem.GetShortestPath(chain, s1, s2))
+    link = chain.GetBondBetweenAtoms(path[0], path[1]).GetBondType()
     cuts = []
     for a, b in zip(path[1:-2], path[2:-1]):  # skip the bonds to the end stars
         bond = chain.GetBondBetweenAtoms(a, b)
-        if not bond.IsInRing() and not bond.GetIsAromatic():
+        if not bond.IsInRing() and not bond.GetIsAromatic() and bond.GetBondType() == link:
             cuts.append((a, b))
     return cuts
 
@@ -188,14 +194,28 @@ def _backbone_atoms(unit: Chem.Mol) -> int:
     return len(Chem.GetShortestPath(unit, s1, s2)) - 2
 
 
+def _formula_gcd(unit: Chem.Mol) -> int:
+    """gcd of the unit's element counts (hydrogens included): a k-fold repeat needs k | gcd."""
+    counts: dict[int, int] = {}
+    for a in unit.GetAtoms():
+        z = a.GetAtomicNum()
+        if z:
+            counts[z] = counts.get(z, 0) + 1
+            counts[1] = counts.get(1, 0) + a.GetTotalNumHs()
+    return math.gcd(*[v for v in counts.values() if v]) if counts else 1
+
+
 def _reduce_period(unit: Chem.Mol) -> Chem.Mol:
     """Smallest sub-unit whose repetition rebuilds ``unit``'s chain (``unit`` itself if none)."""
+    g = _formula_gcd(unit)
+    if g == 1:
+        return unit  # the common case: no sub-period is possible
     chain = _zip_chain(unit, 3, cyclic=False)
     cuts = _backbone_cuts(chain)
     c = (len(cuts) + 1) // 3  # cuttable bonds per period
     target = _linear_smiles(unit, 2)
     for k in range(c, 1, -1):  # largest number of sub-periods first
-        if c % k:
+        if c % k or g % k:
             continue
         j = c // k
         sub = _window(chain, cuts[0], cuts[j])

@@ -100,3 +100,12 @@ def test_descriptors_do_not_depend_on_how_the_unit_was_written():
     a = fz(RepeatUnit.from_smiles("*OCCOC(=O)CCCCC(=O)*").cyclic_oligomer(10, explicit_h=False))
     b = fz(RepeatUnit.from_smiles("*CCOC(=O)CCCCC(=O)O*").cyclic_oligomer(10, explicit_h=False))
     assert (a == b).sum() == len(a) - int(pd.isna(a).sum())
+
+
+def test_backbone_double_bonds_and_tacticity():
+    # polyphosphazene: the P=N double bond is never a cut; both spellings agree
+    assert canonical_repeat_unit("*N=P(*)(OC)OC") == canonical_repeat_unit("*P(OC)(OC)=N*")
+    # PLLA and PDLA stay two polymers
+    assert canonical_repeat_unit("*[C@@H](C)C(=O)O*") != canonical_repeat_unit("*[C@H](C)C(=O)O*")
+    # nylon 6,6 from either half
+    assert canonical_repeat_unit("*NC(=O)CCCCC(=O)NCCCCCC*") == canonical_repeat_unit("*C(=O)CCCCC(=O)NCCCCCCN*")
