@@ -1,0 +1,311 @@
+"""Catalogs: tables of polymers (repeat units with two '*') or solvents to screen.
+
+A catalog is a Parquet table with at least
+
+    id (int64, unique)  name  smiles (as given)  canonical (identity; null when invalid)
+    status ("ok" | "invalid" | "duplicate")  reason (why not ok; "" when ok)
+
+plus any extra columns of the source (cas, class, abbreviation, ...). Invalid rows are kept with
+the parser's reason and duplicates (same canonical identity as an earlier row) are kept and
+flagged: nothing is dropped silently, and the counts are reported.
+
+The hand-curated starter catalogs live in ``catalogs/`` of the project (solvents.csv,
+polymers.csv); see catalogs/README.md.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from chiscreen.errors import ChiscreenError, InvalidInputError, MissingColumnError
+from chiscreen.paths import project_root
+
+KINDS = ("polymer", "solvent")
+CORE_COLUMNS = ["id", "name", "smiles", "canonical", "status", "reason"]
+
+
+@dataclass
+class CatalogReport:
+    """Counts of one catalog build."""
+
+    kind: str
+    n_rows: int
+    n_ok: int
+    n_invalid: int
+    n_duplicate: int
+
+    def __str__(self) -> str:
+        return (f"{self.n_rows} {self.kind} rows: {self.n_ok} ok, {self.n_invalid} invalid, "
+                f"{self.n_duplicate} duplicate")
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "rows": self.n_rows, "ok": self.n_ok, "invalid": self.n_invalid,
+                "duplicate": self.n_duplicate}
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise InvalidInputError(f"unknown catalog kind {kind!r}; expected 'polymer' or 'solvent'")
+
+
+def canonicalize_one(kind: str, smiles: object) -> tuple[str | None, str]:
+    """(canonical identity, "") or (None, reason). Never raises on bad input."""
+    from chiscreen.chem import RepeatUnit, Solvent
+
+    if not isinstance(smiles, str) or not smiles.strip():
+        return None, f"empty or missing SMILES ({smiles!r})"
+    try:
+        if kind == "polymer":
+            return RepeatUnit.from_smiles(smiles).canonical, ""
+        return Solvent.from_smiles(smiles).canonical, ""
+    except ChiscreenError as exc:
+        return None, str(exc)
+    except Exception as exc:  # RDKit internals on exotic input: recorded, never fatal
+        return None, f"cannot process {smiles!r}: {type(exc).__name__}: {exc}"
+
+
+def _canon_chunk(args: tuple[str, list[object]]) -> list[tuple[str | None, str]]:
+    kind, items = args
+    return [canonicalize_one(kind, s) for s in items]
+
+
+def canonicalize_many(kind: str, smiles: Sequence[object], n_jobs: int = 1, progress: bool = False,
+                      chunk: int = 256) -> list[tuple[str | None, str]]:
+    """Canonicalize a list (multiprocessing for ``n_jobs > 1``; ~1-2 ms per polymer)."""
+    _check_kind(kind)
+    smiles = list(smiles)
+    chunks = [smiles[i:i + chunk] for i in range(0, len(smiles), chunk)]
+    bar = tqdm(total=len(smiles), desc=f"canonicalize {kind}s", unit="mol", disable=not progress,
+               file=sys.stderr, leave=False)
+    out: list[tuple[str | None, str]] = []
+    try:
+        if n_jobs > 1 and len(chunks) > 1:
+            ctx = mp.get_context("spawn" if sys.platform == "darwin" else "fork")
+            with ctx.Pool(n_jobs) as pool:
+                for res in pool.imap(_canon_chunk, [(kind, c) for c in chunks]):
+                    out.extend(res)
+                    bar.update(len(res))
+        else:
+            for c in chunks:
+                res = _canon_chunk((kind, c))
+                out.extend(res)
+                bar.update(len(res))
+    finally:
+        bar.close()
+    return out
+
+
+def build_catalog(table: pd.DataFrame, kind: str, smiles_column: str = "smiles", name_column: str | None = "name",
+                  n_jobs: int = 1, progress: bool = False, source: str = "table") -> tuple[pd.DataFrame, CatalogReport]:
+    """Validate and canonicalize a table of SMILES into a catalog.
+
+    Args:
+        table: input rows; ``smiles_column`` is required, ``name_column`` optional (names
+            default to "<kind>-<row>"), an integer ``id`` column is kept when unique, every
+            other column is carried along.
+        kind: "polymer" (repeat units with two '*') or "solvent".
+    Returns:
+        (catalog DataFrame with :data:`CORE_COLUMNS` first, :class:`CatalogReport`).
+    Raises MissingColumnError when ``smiles_column`` is absent; bad rows never raise.
+    """
+    _check_kind(kind)
+    if smiles_column not in table.columns:
+        raise MissingColumnError(f"{source}: no column {smiles_column!r}; columns are {list(table.columns)}")
+    df = table.reset_index(drop=True).copy()
+    n = len(df)
+    if "id" in df.columns:
+        ids = pd.to_numeric(df["id"], errors="coerce")
+        if ids.isna().any() or not (ids == ids.round()).all() or ids.duplicated().any():
+            raise InvalidInputError(f"{source}: column 'id' must hold unique integers; rename it to keep it")
+        df["id"] = ids.astype(np.int64)
+    else:
+        df["id"] = np.arange(n, dtype=np.int64)
+    if name_column and name_column in df.columns:
+        names = df[name_column].astype(object).where(df[name_column].notna(), None)
+        df["name"] = [str(v) if v is not None else f"{kind}-{i}" for i, v in zip(df["id"], names)]
+    else:
+        df["name"] = [f"{kind}-{i}" for i in df["id"]]
+    if smiles_column != "smiles":
+        df["smiles"] = df[smiles_column]
+    df["smiles"] = df["smiles"].astype(object).where(df["smiles"].notna(), None)
+    res = canonicalize_many(kind, df["smiles"].tolist(), n_jobs=n_jobs, progress=progress)
+    canon = [c for c, _ in res]
+    status = ["ok" if c is not None else "invalid" for c in canon]
+    reason = [r for _, r in res]
+    first: dict[str, int] = {}
+    for i, c in enumerate(canon):
+        if c is None:
+            continue
+        if c in first:
+            j = first[c]
+            status[i] = "duplicate"
+            reason[i] = f"same {kind} as row {j} ({df['name'].iat[j]}): {c}"
+        else:
+            first[c] = i
+    df["canonical"] = canon
+    df["status"] = status
+    df["reason"] = reason
+    extra = [c for c in df.columns if c not in CORE_COLUMNS]
+    df = df[CORE_COLUMNS + extra]
+    rep = CatalogReport(kind, n, status.count("ok"), status.count("invalid"), status.count("duplicate"))
+    return df, rep
+
+
+def read_smiles_list(path: str | Path) -> pd.DataFrame:
+    """A SMILES list (.smi/.txt): one per line, optional name after whitespace; '#' comments."""
+    rows = []
+    for line in Path(path).read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split(None, 1)
+        rows.append({"smiles": parts[0], "name": parts[1] if len(parts) > 1 else None})
+    return pd.DataFrame(rows, columns=["smiles", "name"])
+
+
+def read_source(path: str | Path) -> pd.DataFrame:
+    """Read a CSV/TSV/Parquet table or a SMILES list by extension."""
+    p = Path(path)
+    if not p.is_file():
+        raise InvalidInputError(f"catalog source {p} does not exist")
+    if p.suffix.lower() in (".smi", ".smiles") or (p.suffix.lower() == ".txt" and "," not in p.read_text()[:1000]):
+        return read_smiles_list(p)
+    from chiscreen.data import read_table
+
+    return read_table(p)
+
+
+def is_catalog(df: pd.DataFrame) -> bool:
+    return all(c in df.columns for c in CORE_COLUMNS)
+
+
+def resolve_path(path: str | Path) -> Path:
+    """A relative path as given (cwd) or, failing that, relative to the project root."""
+    p = Path(path).expanduser()
+    if p.is_absolute() or p.exists():
+        return p
+    root = project_root()
+    if root is not None and (root / p).exists():
+        return root / p
+    return p
+
+
+def load_catalog(path: str | Path, kind: str, smiles_column: str = "smiles", name_column: str | None = "name",
+                 n_jobs: int = 1, progress: bool = False) -> tuple[pd.DataFrame, CatalogReport]:
+    """A catalog from a built catalog (Parquet with the core columns) or any source table."""
+    _check_kind(kind)
+    p = resolve_path(path)
+    df = read_source(p)
+    if is_catalog(df):
+        st = df["status"].tolist()
+        rep = CatalogReport(kind, len(df), st.count("ok"), st.count("invalid"), st.count("duplicate"))
+        return df, rep
+    return build_catalog(df, kind, smiles_column, name_column, n_jobs=n_jobs, progress=progress, source=str(p))
+
+
+def write_catalog(df: pd.DataFrame, path: str | Path) -> Path:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_name(f".{p.name}.tmp{os.getpid()}")
+    df.to_parquet(tmp, index=False)
+    os.replace(tmp, p)
+    return p
+
+
+def builtin_catalog(kind: str) -> Path:
+    """Path of the shipped starter catalog (catalogs/solvents.csv or catalogs/polymers.csv)."""
+    _check_kind(kind)
+    name = "polymers.csv" if kind == "polymer" else "solvents.csv"
+    for base in (Path.cwd(), project_root()):
+        if base is not None and (base / "catalogs" / name).is_file():
+            return base / "catalogs" / name
+    raise InvalidInputError(f"starter catalog catalogs/{name} not found beside the working directory or the "
+                            "project; pass a catalog path")
+
+
+# ------------------------------------------------------------------ greenness
+def _norm_cas(x: object) -> str | None:
+    if not isinstance(x, str):
+        return None
+    s = x.strip().strip("b'\"")
+    return s or None
+
+
+def join_greenness(df: pd.DataFrame) -> pd.DataFrame:
+    """Add ``gsk_g_score`` (GSK solvent guide composite score, higher = greener) to a solvent table.
+
+    Read at run time from the reference data (``solvents/gsk_solvent_guide.csv``), matched by CAS
+    number where both have one, else by canonical SMILES. Missing data (no reference folder)
+    gives an all-NaN column; the file is never copied into the project.
+    """
+    out = df.copy()
+    out["gsk_g_score"] = np.nan
+    try:
+        from chiscreen.data import data_file
+
+        g = pd.read_csv(data_file("solvents/gsk_solvent_guide.csv"))
+    except (ChiscreenError, OSError, ValueError):
+        return out
+    score_col = next((c for c in g.columns if c.strip().lower() == "g-score"), None)
+    cas_col = next((c for c in g.columns if "cas" in c.lower()), None)
+    smi_col = next((c for c in g.columns if "smiles" in c.lower()), None)
+    if score_col is None:
+        return out
+    by_cas: dict[str, float] = {}
+    by_smi: dict[str, float] = {}
+    for _, row in g.iterrows():
+        sc = float(row[score_col]) if pd.notna(row[score_col]) else np.nan
+        if cas_col and (c := _norm_cas(row[cas_col])):
+            by_cas.setdefault(c, sc)
+        if smi_col and isinstance(row[smi_col], str):
+            can, _ = canonicalize_one("solvent", row[smi_col])
+            if can:
+                by_smi.setdefault(can, sc)
+    scores = []
+    for i in range(len(out)):
+        cas = _norm_cas(out["cas"].iat[i]) if "cas" in out.columns else None
+        can = out["canonical"].iat[i] if "canonical" in out.columns else None
+        v = by_cas.get(cas) if cas else None
+        if v is None and isinstance(can, str):
+            v = by_smi.get(can)
+        scores.append(np.nan if v is None else v)
+    out["gsk_g_score"] = scores
+    return out
+
+
+def lookup(df: pd.DataFrame, queries: Iterable[str], kind: str = "polymer") -> list[int]:
+    """Catalog row positions for names, abbreviations, ids or SMILES (matched by canonical identity).
+
+    Raises InvalidInputError naming a query that matches no ok row.
+    """
+    ok = df[df["status"] == "ok"]
+    by_text: dict[str, int] = {}
+    for col in ("name", "abbreviation"):
+        if col in ok.columns:
+            for pos, v in zip(ok.index, ok[col]):
+                if isinstance(v, str):
+                    by_text.setdefault(v.strip().lower(), pos)
+    by_canon = {c: pos for pos, c in zip(ok.index, ok["canonical"])}
+    by_id = {int(i): pos for pos, i in zip(ok.index, ok["id"])}
+    out = []
+    for q in queries:
+        s = str(q).strip()
+        pos = by_text.get(s.lower())
+        if pos is None and s.lstrip("-").isdigit():
+            pos = by_id.get(int(s))
+        if pos is None:
+            can, _ = canonicalize_one(kind, s)
+            pos = by_canon.get(can) if can else None
+        if pos is None:
+            raise InvalidInputError(f"{kind} {s!r} is not in the catalog (looked up by name, abbreviation, id and "
+                                    "canonical SMILES among valid rows)")
+        out.append(int(pos))
+    return out
