@@ -191,9 +191,9 @@ class Oracle:
 
     def _result(self, polymer: str, solvent: str, t: float,
                 outcomes: dict[Molecule, ProfileOutcome], polymer_kind: str,
-                spread: bool = True) -> ChiResult:
+                spread: bool = True, solvent_kind: str = "solvent") -> ChiResult:
         po = outcomes.get((polymer_kind, polymer))
-        so = outcomes.get(("solvent", solvent))
+        so = outcomes.get((solvent_kind, solvent))
         pid = po.record.canonical if po is not None and po.record is not None else polymer
         sid = so.record.canonical if so is not None and so.record is not None else solvent
         for name, o in (("polymer", po), ("solvent", so)):
@@ -209,31 +209,33 @@ class Oracle:
         return ChiResult(pid, sid, t, chi, sd, cal)
 
     def chi(self, polymer: str, solvent: str, temperature: float | str,
-            polymer_kind: str = "polymer", spread: bool = True) -> ChiResult:
+            polymer_kind: str = "polymer", spread: bool = True,
+            solvent_kind: str = "solvent") -> ChiResult:
         """chi of one pair. ``temperature``: Kelvin float or a string with unit. Computes missing
         profiles serially. Raises TemperatureError for a bad temperature; molecule failures come
-        back as a ChiResult with ``reason``."""
+        back as a ChiResult with ``reason``. ``polymer_kind="molecule"`` takes the polymer SMILES
+        as a ready-made oligomer (likewise ``solvent_kind="molecule"``: SMILES atom order kept)."""
         t = _temperature(temperature)
-        outcomes = self.ensure_profiles([(polymer_kind, polymer), ("solvent", solvent)])
-        return self._result(polymer, solvent, t, outcomes, polymer_kind, spread)
+        outcomes = self.ensure_profiles([(polymer_kind, polymer), (solvent_kind, solvent)])
+        return self._result(polymer, solvent, t, outcomes, polymer_kind, spread, solvent_kind)
 
     def chi_rows(self, rows: Sequence[tuple[str, str, float | str]],
                  options: RunOptions = RunOptions(), polymer_kind: str = "polymer",
-                 spread: bool = True) -> list[ChiResult]:
+                 spread: bool = True, solvent_kind: str = "solvent") -> list[ChiResult]:
         """chi for each (polymer, solvent, temperature) row, in order; missing profiles are
         computed first with ``options`` (all molecules of the batch together). Bad
         temperatures raise TemperatureError before any work starts."""
         temps = [_temperature(r[2]) for r in rows]
         mols: list[Molecule] = []
         for p, s, _ in rows:
-            mols += [(polymer_kind, p), ("solvent", s)]
+            mols += [(polymer_kind, p), (solvent_kind, s)]
         outcomes = self.ensure_profiles(mols, options)
-        return [self._result(p, s, t, outcomes, polymer_kind, spread)
+        return [self._result(p, s, t, outcomes, polymer_kind, spread, solvent_kind)
                 for (p, s, _), t in zip(rows, temps)]
 
     def chi_batch(self, pairs: Sequence[tuple[str, str]], temperatures: Sequence[float | str],
                   options: RunOptions = RunOptions(), polymer_kind: str = "polymer",
-                  spread: bool = True) -> list[ChiResult]:
+                  spread: bool = True, solvent_kind: str = "solvent") -> list[ChiResult]:
         """chi for every pair x every temperature (pair-major order)."""
         return self.chi_rows([(p, s, t) for p, s in pairs for t in temperatures], options,
-                             polymer_kind, spread)
+                             polymer_kind, spread, solvent_kind)

@@ -39,6 +39,7 @@ class ProfileSpec:
         combine: how conformer profiles are combined: "boltzmann" (weights exp(-dE/RT) from
             the xtb energies at ``boltzmann_t`` K), "lowest" (lowest xtb energy only) or "mean".
         seed: RDKit embedding seed.
+        ff_max_iter: MMFF optimisation iterations per conformer.
         n_units: repeat units in the cyclic polymer oligomer.
         area_per_point: cavity resolution, A^2 per surface point, molecules < ``large_atoms``.
         area_per_point_large: resolution for molecules with >= ``large_atoms`` atoms.
@@ -55,6 +56,7 @@ class ProfileSpec:
     n_conformers: int = 4
     combine: str = "mean"
     seed: int = DEFAULT_SEED
+    ff_max_iter: int = 5000
     n_units: int = 10
     area_per_point: float = 0.35
     area_per_point_large: float = 0.6
@@ -174,7 +176,7 @@ def compute_profile(kind: str, smiles: str, spec: ProfileSpec) -> ProfileRecord:
     (InvalidInputError, EmbeddingError, SCFError, EngineUnavailableError, OracleError)."""
     t0 = time.perf_counter()
     canonical, mol = molecule_with_h(kind, smiles, spec.n_units)
-    confs = embed_conformers(mol, spec.n_conformers, spec.seed)
+    confs = embed_conformers(mol, spec.n_conformers, spec.seed, ff_max_iter=spec.ff_max_iter)
     t_embed = time.perf_counter() - t0
     engine = make_engine(spec.engine, **spec.engine_options())
     n_atoms = len(confs[0].numbers)

@@ -1,0 +1,175 @@
+"""``chiscreen oracle``: chi(T) from GFN2-xTB -> COSMO -> COSMO-SAC 2010 (the open oracle).
+
+    chiscreen oracle --polymer '*CC(*)c1ccccc1' --solvent 'Cc1ccccc1' --temp 25C [--json]
+    chiscreen oracle batch pairs.csv --out chi.csv [--temps 25C,60C] [--backend ray]
+
+PAIRS_FILE (CSV or Parquet) has columns ``polymer`` (repeat unit with two '*') and ``solvent``,
+and a temperature column ``temp`` (strings with unit like "25C" / "298.15K", or numbers in
+Kelvin) unless ``--temps`` gives a list applied to every pair. OUT (.csv or .parquet) gets one
+row per (pair, T) with chi, its conformer spread, status and reason.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from chiscreen.errors import ConfigError, InvalidInputError, MissingColumnError
+
+_SPEC_FLAGS = {"engine": "engine", "conformers": "n_conformers", "combine": "combine",
+               "seed": "seed"}
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "oracle", help="chi(T) from GFN2-xTB -> COSMO-SAC (open quantum-chemistry oracle)",
+        description="Flory-Huggins chi of a polymer/solvent pair from GFN2-xTB sigma profiles "
+                    "and COSMO-SAC 2010. Profiles are cached in a store, so a second call for "
+                    "the same molecules takes milliseconds. Subcommand 'batch' runs a file of pairs.")
+    _common(p)
+    p.add_argument("--polymer", help="polymer repeat unit SMILES with two '*'")
+    p.add_argument("--solvent", help="solvent SMILES")
+    p.add_argument("--temp", help="temperature, e.g. 25C or 298.15K (bare number = Kelvin)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run_single)
+    osub = p.add_subparsers(dest="oracle_command", metavar="SUBCOMMAND")
+    b = osub.add_parser("batch", help="chi for a file of pairs x temperatures",
+                        description="chi for every row of PAIRS_FILE (columns polymer, solvent, "
+                                    "temp) or every pair x --temps; failures are rows with a reason.")
+    _common(b)
+    b.add_argument("pairs_file", metavar="PAIRS_FILE", help="CSV or Parquet with polymer, solvent[, temp]")
+    b.add_argument("--out", required=True, help="output table (.csv or .parquet)")
+    b.add_argument("--temps", help="comma-separated temperatures for every pair, e.g. 25C,60C")
+    b.add_argument("--backend", choices=("ray", "process", "serial"), help="where profiles run")
+    b.add_argument("--workers", type=int, help="parallel workers (Ray tasks in flight / processes)")
+    b.add_argument("--timeout", type=float, help="seconds per molecule and attempt")
+    b.add_argument("--no-progress", action="store_true", help="no progress bar")
+    b.set_defaults(func=run_batch)
+
+
+def _common(p) -> None:
+    p.add_argument("--config", help="oracle YAML config (see configs/oracle-default.yaml)")
+    p.add_argument("--store", help="profile store folder (default $CHISCREEN_CACHE/oracle)")
+    p.add_argument("--engine", help="xtb engine: tblite (default) or xtb-python")
+    p.add_argument("--conformers", type=int, help="conformers per molecule")
+    p.add_argument("--combine", choices=("mean", "boltzmann", "lowest"), help="conformer combination")
+    p.add_argument("--seed", type=int, help="RDKit embedding seed")
+    p.add_argument("--calibration", help="calibration JSON: also report calibrated chi")
+
+
+def _oracle(args, batch: bool):
+    """Build the Oracle and RunOptions from --config plus command-line overrides."""
+    import dataclasses
+
+    from chiscreen.qc import Calibration, Oracle, ProfileSpec, ProfileStore
+    from chiscreen.qc.config import load_oracle_config
+    from chiscreen.qc.engines import ENGINES
+
+    cfg = load_oracle_config(args.config)
+    over = {field: getattr(args, flag) for flag, field in _SPEC_FLAGS.items()
+            if getattr(args, flag, None) is not None}
+    if "engine" in over and over["engine"] not in ENGINES:
+        raise ConfigError(f"unknown engine {over['engine']!r}; expected one of {ENGINES.keys()}")
+    spec = ProfileSpec.from_dict({**cfg.profile.to_dict(), **over})
+    run = cfg.run
+    if batch:
+        run_over = {k: v for k, v in (("backend", args.backend), ("workers", args.workers),
+                                      ("timeout_s", args.timeout)) if v is not None}
+        if args.no_progress:
+            run_over["progress"] = False
+        run = dataclasses.replace(run, **run_over)
+    else:
+        run = dataclasses.replace(run, backend="serial", progress=False)
+    store = ProfileStore(Path(args.store).expanduser() if args.store else cfg.store_path())
+    cal_path = args.calibration or cfg.calibration
+    cal = Calibration.load(cal_path) if cal_path else None
+    return Oracle(spec, store, cal), run
+
+
+def run_single(args) -> int:
+    from chiscreen.chem import RepeatUnit, Solvent
+    from chiscreen.units import parse_temperature
+
+    missing = [f"--{n}" for n in ("polymer", "solvent", "temp") if not getattr(args, n)]
+    if missing:
+        raise InvalidInputError(f"chiscreen oracle needs {', '.join(missing)} (or use 'oracle batch')")
+    t = parse_temperature(args.temp)
+    RepeatUnit.from_smiles(args.polymer)  # bad input raises here: exit code 2
+    Solvent.from_smiles(args.solvent)
+    oracle, _ = _oracle(args, batch=False)
+    res = oracle.chi(args.polymer, args.solvent, t)
+    info = {**res.to_dict(), "t_celsius": round(t - 273.15, 4), "engine": oracle.spec.engine,
+            "method_version": oracle.spec.method_version,
+            "n_conformers": oracle.spec.n_conformers, "store": str(oracle.store.root)}
+    if args.json:
+        print(json.dumps(info))
+    elif res.ok:
+        line = (f"chi = {res.chi:.4f} +- {res.spread:.4f} (conformer spread) at {t:.2f} K "
+                f"({t - 273.15:.2f} C)")
+        if res.chi_calibrated is not None:
+            line += f"; calibrated {res.chi_calibrated:.4f}"
+        print(line)
+        print(f"  polymer {res.polymer}  solvent {res.solvent}  engine {oracle.spec.engine}  "
+              f"{oracle.spec.method_version}")
+    else:
+        print(f"chiscreen oracle: no chi: {res.reason}: {res.message}", file=sys.stderr)
+    return 0 if res.ok else 1
+
+
+def _read_table(path: Path):
+    import pandas as pd
+
+    if not path.is_file():
+        raise InvalidInputError(f"pairs file {path} does not exist")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    return pd.read_csv(path)
+
+
+def run_batch(args) -> int:
+    import pandas as pd
+
+    from chiscreen.units import parse_temperature
+
+    path = Path(args.pairs_file)
+    df = _read_table(path)
+    for col in ("polymer", "solvent"):
+        if col not in df.columns:
+            raise MissingColumnError(f"{path} lacks column {col!r}; columns are {list(df.columns)}")
+    if args.temps:
+        temps = [parse_temperature(t.strip()) for t in args.temps.split(",") if t.strip()]
+        rows = [(p, s, t) for p, s in zip(df.polymer, df.solvent) for t in temps]
+    elif "temp" in df.columns:
+        rows = []
+        for i, (p, s, t) in enumerate(zip(df.polymer, df.solvent, df["temp"])):
+            try:
+                rows.append((p, s, parse_temperature(t)))
+            except InvalidInputError as exc:
+                raise InvalidInputError(f"{path} row {i}: {exc}") from None
+    else:
+        raise MissingColumnError(f"{path} has no 'temp' column and no --temps was given")
+    out = Path(args.out)
+    oracle, run = _oracle(args, batch=True)
+    if run.backend == "ray":
+        from chiscreen.qc.parallel import init_ray
+
+        init_ray(num_cpus=run.workers)
+    results = oracle.chi_rows([(str(p), str(s), t) for p, s, t in rows], run)
+    table = pd.DataFrame([{"polymer_input": p, "solvent_input": s, **r.to_dict()}
+                          for (p, s, _), r in zip(rows, results)])
+    table["t_celsius"] = table.t_kelvin - 273.15
+    table["engine"] = oracle.spec.engine
+    table["method_version"] = oracle.spec.method_version
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    if out.suffix.lower() in (".parquet", ".pq"):
+        table.to_parquet(tmp, index=False)
+    else:
+        table.to_csv(tmp, index=False)
+    tmp.replace(out)
+    n_ok = int((table.status == "ok").sum())
+    print(f"chiscreen oracle batch: {n_ok}/{len(table)} rows with chi written to {out}",
+          file=sys.stderr)
+    for reason, n in table[table.status != "ok"].reason.value_counts().items():
+        print(f"  {n} rows failed: {reason}", file=sys.stderr)
+    return 0
