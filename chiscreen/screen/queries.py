@@ -105,6 +105,11 @@ class QueryConfig:
             )
 
     @property
+    def needs_p_all(self) -> bool:
+        """Whether P(soluble) is needed for every pair (a threshold or ranking on it)."""
+        return self.p_soluble_min is not None or self.rank_by == "p_soluble"
+
+    @property
     def writes_pairs(self) -> bool:
         """Whether the per-shard pair files carry rows (thresholds, per-polymer top k or keep_all)."""
         return self.keep_all or self.has_threshold or self.top_k_per_polymer > 0
@@ -143,16 +148,22 @@ def _rank_key(r: BlockScores, q: QueryConfig, mask: torch.Tensor | None) -> torc
 
 
 def _rows(r: BlockScores, pi: torch.Tensor, ti: torch.Tensor, si: torch.Tensor, polymer_ids: np.ndarray,
-          solvent_ids: np.ndarray, temperatures_K: list[float], chi_c: float) -> pa.Table:
+          solvent_ids: np.ndarray, temperatures_K: list[float], chi_c: float, pair_p=None) -> pa.Table:
     chi = r.chi[pi, ti, si].cpu().numpy()
+    if r.p_soluble is not None:
+        pm, ps = r.p_soluble[pi, si], r.p_soluble_std[pi, si]
+    elif pair_p is not None:
+        pm, ps = pair_p(pi, si)
+    else:
+        raise ValueError("P(soluble) was not computed and no pair_p function was given")
     cols = {
         "polymer_id": polymer_ids[pi.cpu().numpy()].astype(np.int64),
         "solvent_id": solvent_ids[si.cpu().numpy()].astype(np.int64),
         "T_K": np.asarray(temperatures_K, dtype=np.float32)[ti.cpu().numpy()],
         "chi": chi,
         "chi_std": r.chi_std[pi, ti, si].cpu().numpy(),
-        "p_soluble": r.p_soluble[pi, si].cpu().numpy(),
-        "p_soluble_std": r.p_soluble_std[pi, si].cpu().numpy(),
+        "p_soluble": pm.cpu().numpy(),
+        "p_soluble_std": ps.cpu().numpy(),
         "miscible": chi < chi_c,
     }
     return pa.table(cols, schema=PAIR_SCHEMA)
@@ -160,12 +171,14 @@ def _rows(r: BlockScores, pi: torch.Tensor, ti: torch.Tensor, si: torch.Tensor, 
 
 @torch.no_grad()
 def filter_block(r: BlockScores, q: QueryConfig, polymer_ids: np.ndarray, solvent_ids: np.ndarray,
-                 temperatures_K: list[float], chi_c: float) -> tuple[pa.Table, pa.Table | None]:
+                 temperatures_K: list[float], chi_c: float, pair_p=None) -> tuple[pa.Table, pa.Table | None]:
     """Apply a query to one block.
 
     Args:
         r: scores of P polymers x S solvents x n_T temperatures.
         polymer_ids, solvent_ids: catalog ids of the block's rows (P,) and columns (S,).
+        pair_p: ``(pi, si) -> (mean, std)`` of P(soluble) for kept pairs, used when ``r`` has no
+            P(soluble) for every pair (:meth:`BlockScorer.pair_p`).
     Returns:
         (kept pair rows, per-solvent top-k candidates or None), both with :data:`PAIR_SCHEMA`,
         rows in (polymer, T, solvent) order.
@@ -186,7 +199,7 @@ def filter_block(r: BlockScores, q: QueryConfig, polymer_ids: np.ndarray, solven
         else:
             keep = torch.ones(P, T, S, dtype=torch.bool, device=r.chi.device)
         pi, ti, si = keep.nonzero(as_tuple=True)
-        kept = _rows(r, pi, ti, si, polymer_ids, solvent_ids, temperatures_K, chi_c)
+        kept = _rows(r, pi, ti, si, polymer_ids, solvent_ids, temperatures_K, chi_c, pair_p)
     else:
         kept = PAIR_SCHEMA.empty_table()
     cand = None
@@ -197,7 +210,7 @@ def filter_block(r: BlockScores, q: QueryConfig, polymer_ids: np.ndarray, solven
         sel = torch.zeros(P, T, S, dtype=torch.bool, device=key.device)
         sel.scatter_(0, idx, torch.isfinite(vals))
         pi, ti, si = sel.nonzero(as_tuple=True)
-        cand = _rows(r, pi, ti, si, polymer_ids, solvent_ids, temperatures_K, chi_c)
+        cand = _rows(r, pi, ti, si, polymer_ids, solvent_ids, temperatures_K, chi_c, pair_p)
     return kept, cand
 
 

@@ -93,16 +93,17 @@ class BlockScores:
     """Ensemble statistics for P polymers x S solvents x n_T temperatures (float32 tensors).
 
     Attributes:
-        p_soluble: (P, S) mean over members of sigmoid(logit); T-independent.
-        p_soluble_std: (P, S) ensemble std of the probability.
         chi: (P, T, S) ensemble mean chi(T).
         chi_std: (P, T, S) ensemble std of chi times the model's std_scale.
+        p_soluble: (P, S) mean over members of sigmoid(logit) (T-independent), or None when the
+            scorer was asked not to compute it for every pair (see :meth:`BlockScorer.pair_p`).
+        p_soluble_std: (P, S) ensemble std of the probability, or None likewise.
     """
 
-    p_soluble: torch.Tensor
-    p_soluble_std: torch.Tensor
     chi: torch.Tensor
     chi_std: torch.Tensor
+    p_soluble: torch.Tensor | None = None
+    p_soluble_std: torch.Tensor | None = None
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -116,6 +117,10 @@ class BlockScorer:
     Holds the collapsed head and the prepared solvent side; every engine path (in-process, Ray
     actor, GPU actor) calls :meth:`score` on blocks of polymer latents.
 
+    P(soluble) needs one sigmoid per member and pair, which costs more than the GEMM itself on a
+    CPU; with ``p_all=False`` :meth:`score` leaves it out and :meth:`pair_p` computes it for the
+    few pairs a query keeps.
+
     Args:
         W, b: physical head (E, K, d), (E, K) from ``ens.head_params()``.
         outputs: ``ens.outputs``.
@@ -124,11 +129,12 @@ class BlockScorer:
         head: "exp" or "comp".
         std_scale: factor on the raw ensemble std of chi (``ens.std_scale["chi_exp"]``).
         chunk: polymers per GEMM (bounds the (E, chunk, K', S) intermediate).
+        p_all: compute P(soluble) for every pair in :meth:`score`.
     """
 
     def __init__(self, W: torch.Tensor, b: torch.Tensor, outputs: Sequence[str], Us: torch.Tensor,
                  temperatures_K: Sequence[float], head: str = "exp", std_scale: float = 1.0,
-                 chunk: int = 256) -> None:
+                 chunk: int = 128, p_all: bool = True) -> None:
         if len(temperatures_K) == 0:
             raise ScreenError("no temperatures given; expected at least one (Kelvin)")
         self.device = Us.device
@@ -136,14 +142,23 @@ class BlockScorer:
         self.head = head
         self.std_scale = float(std_scale)
         self.chunk = int(chunk)
-        Wc, bc = collapse_head(W.to(self.device, torch.float32), b.to(self.device, torch.float32), outputs,
-                               self.temperatures_K, head)
+        self.p_all = bool(p_all)
+        W = W.to(self.device, torch.float32)
+        b = b.to(self.device, torch.float32)
+        Wc, bc = collapse_head(W, b, outputs, self.temperatures_K, head)   # rows: logit, chi(T)...
+        if not self.p_all:
+            Wc, bc = Wc[:, 1:].contiguous(), bc[:, 1:].contiguous()
         self.Wc, self.bc = Wc, bc
+        self.W_logit = W[:, list(outputs).index("logit")].contiguous()     # (E, d)
+        self.b_logit = b[:, list(outputs).index("logit")].contiguous()     # (E,)
         self.E, self.K, self.d = Wc.shape
         if Us.shape[0] != self.E or Us.shape[-1] != 2 * self.d:
             raise ScreenError(f"solvent latents have shape {tuple(Us.shape)}, expected ({self.E}, S, {2 * self.d})")
-        self.As = prepare_solvents(Us.to(torch.float32), Wc)
+        self.Us = Us.to(torch.float32)
+        self.As = prepare_solvents(self.Us, Wc)
         self.n_solvents = Us.shape[1]
+        self._logit_s: torch.Tensor | None = None
+        self._logit_cs: torch.Tensor | None = None
 
     @torch.no_grad()
     def score(self, Up: torch.Tensor) -> BlockScores:
@@ -157,20 +172,50 @@ class BlockScorer:
             p1 = min(P, p0 + self.chunk)
             Ap = prepare_polymers(Up[:, p0:p1], self.Wc, self.bc)
             Y = torch.bmm(Ap, self.As).view(E, p1 - p0, K, S)
-            Y[:, :, 0].sigmoid_()
-            s1 = Y[0].clone()
-            s2 = Y[0] * Y[0]
+            if self.p_all:
+                Y[:, :, 0].sigmoid_()
+            s1 = mean[p0:p1]
+            s2 = std[p0:p1]
+            torch.mul(Y[0], Y[0], out=s2)
+            s1.copy_(Y[0])
             for e in range(1, E):
                 s1.add_(Y[e])
                 s2.addcmul_(Y[e], Y[e])
-            m = s1.div_(E)
-            var = s2.sub_(m * m * E).div_(max(E - 1, 1)).clamp_(min=0)
-            mean[p0:p1] = m
-            std[p0:p1] = var.sqrt_()
-        chi_std = std[:, 1:]
+            s1.div_(E)
+            s2.sub_(s1 * s1 * E).div_(max(E - 1, 1)).clamp_(min=0).sqrt_()
+        k0 = 1 if self.p_all else 0
+        chi_std = std[:, k0:]
         if self.std_scale != 1.0:
             chi_std.mul_(self.std_scale)
-        return BlockScores(p_soluble=mean[:, 0], p_soluble_std=std[:, 0], chi=mean[:, 1:], chi_std=chi_std)
+        if self.p_all:
+            return BlockScores(chi=mean[:, 1:], chi_std=chi_std, p_soluble=mean[:, 0], p_soluble_std=std[:, 0])
+        return BlockScores(chi=mean, chi_std=chi_std)
+
+    @torch.no_grad()
+    def pair_p(self, Up: torch.Tensor, pi: torch.Tensor, si: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """P(soluble) mean and std over members for selected pairs (polymer row pi[n], solvent si[n]).
+
+        Uses the same expansion as the GEMM, gathered per pair: work ~ n x E x d, for the few
+        pairs a query keeps.
+        """
+        if self._logit_s is None:
+            d = self.d
+            s, r = self.Us[..., :d], self.Us[..., d:]
+            self._logit_s = s.permute(1, 0, 2).contiguous()                              # (S, E, d)
+            self._logit_cs = ((s * s - r * r) @ self.W_logit[:, :, None])[..., 0].T.contiguous()  # (S, E)
+        d = self.d
+        Up = Up.to(self.device, torch.float32)
+        s, r = Up[..., :d], Up[..., d:]
+        ap = (-2.0 * s * self.W_logit[:, None, :]).permute(1, 0, 2).contiguous()         # (P, E, d)
+        cp = (((s * s - r * r) @ self.W_logit[:, :, None])[..., 0] + self.b_logit[:, None]).T.contiguous()  # (P, E)
+        logit = (ap.index_select(0, pi) * self._logit_s.index_select(0, si)).sum(-1)
+        logit += cp.index_select(0, pi)
+        logit += self._logit_cs.index_select(0, si)
+        p = logit.sigmoid_()                                                              # (n, E)
+        E = p.shape[1]
+        m = p.mean(1)
+        sd = p.std(1, unbiased=True) if E > 1 else torch.zeros_like(m)
+        return m, sd
 
 
 @torch.no_grad()
@@ -188,5 +233,5 @@ def score_direct(W: torch.Tensor, b: torch.Tensor, outputs: Sequence[str], Up: t
     Y[:, :, 0] = torch.sigmoid(Y[:, :, 0])
     m = Y.mean(0)
     sd = Y.std(0, unbiased=True) if Y.shape[0] > 1 else torch.zeros_like(m)
-    return BlockScores(p_soluble=m[:, 0].float(), p_soluble_std=sd[:, 0].float(), chi=m[:, 1:].float(),
-                       chi_std=(sd[:, 1:] * std_scale).float())
+    return BlockScores(chi=m[:, 1:].float(), chi_std=(sd[:, 1:] * std_scale).float(),
+                       p_soluble=m[:, 0].float(), p_soluble_std=sd[:, 0].float())

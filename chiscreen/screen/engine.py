@@ -1,0 +1,344 @@
+"""Sharded execution of a screen: in-process or on Ray actors, one atomic Parquet file per shard.
+
+Shards are consecutive blocks of ``shard_size`` scored polymers. A :class:`ShardWorker` holds
+the ensemble, the polymer descriptors and the prepared solvent side (built once); for a shard it
+encodes the block's polymers (towers once per molecule), scores the block against every solvent
+and temperature (:class:`~chiscreen.screen.scoring.BlockScorer`), applies the query and writes
+
+    pairs/shard-NNNNNN.parquet          kept rows (written last: the shard's "done" marker)
+    solvent_topk/shard-NNNNNN.parquet   per-solvent top-k candidates (when asked)
+
+Both paths use the same worker:
+- :func:`run_plain`: a loop in this process (no Ray);
+- :func:`run_ray`: restartable actors (``max_restarts=-1, max_task_retries=-1``), one per GPU
+  when the cluster has GPUs, else one per ``cpus_per_actor`` CPUs, with a bounded number of
+  shards in flight. Resource requests are derived from ``ray.cluster_resources()``: asking for a
+  GPU on a cluster without one would leave the actor pending forever. A killed actor is
+  restarted and its shard retried; finished shards are files, so nothing is lost.
+
+Ray is imported only inside :func:`run_ray` / :func:`ensure_ray`, never at import time.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from chiscreen.errors import ScreenError
+from chiscreen.screen.queries import QueryConfig, filter_block
+from chiscreen.screen.scoring import BlockScorer
+from chiscreen.screen.sinks import OutputDir
+
+log = logging.getLogger("chiscreen.screen")
+
+PAIRS_DIR = "pairs"
+CAND_DIR = "solvent_topk"
+
+
+def shard_name(i: int) -> str:
+    return f"shard-{i:06d}.parquet"
+
+
+@dataclass
+class ScreenTask:
+    """Everything a worker needs besides the ensemble (picklable; arrays go to Ray's object store).
+
+    Attributes:
+        Xp: (N, F_p) float32 raw descriptors of the scored polymers (catalog rows with status ok).
+        polymer_ids: (N,) catalog ids of those rows; solvent_ids: (S,) likewise for solvents.
+        Us: (E, S, 2d) float32 solvent latents (encoded once by the driver).
+        temperatures_K: Kelvin. head: "exp" or "comp". chi_c: miscibility threshold.
+    """
+
+    Xp: np.ndarray
+    polymer_ids: np.ndarray
+    solvent_ids: np.ndarray
+    Us: np.ndarray
+    temperatures_K: list[float]
+    head: str
+    chi_c: float
+    query: QueryConfig
+    out: str
+    shard_size: int = 2000
+    chunk: int = 128
+
+    @property
+    def n_shards(self) -> int:
+        return (len(self.polymer_ids) + self.shard_size - 1) // self.shard_size
+
+    @property
+    def n_pairs(self) -> int:
+        return len(self.polymer_ids) * len(self.solvent_ids) * len(self.temperatures_K)
+
+    def bounds(self, i: int) -> tuple[int, int]:
+        p0 = i * self.shard_size
+        return p0, min(len(self.polymer_ids), p0 + self.shard_size)
+
+
+class ShardWorker:
+    """Scores and writes shards. Used in-process and inside each Ray actor.
+
+    Args:
+        ens: the ChiEnsemble (moved to ``device``).
+        task: the :class:`ScreenTask`.
+        device: "cpu", "cuda", "cuda:0" or "auto".
+        threads: torch intra-op threads (None: leave as is).
+    """
+
+    def __init__(self, ens: Any, task: ScreenTask, device: str = "cpu", threads: int | None = None) -> None:
+        if threads:
+            torch.set_num_threads(int(threads))
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.device = torch.device(device)
+        self.ens = ens.to(self.device)
+        self.task = task
+        self.out = OutputDir(task.out)
+        W, b = ens.head_params()
+        std_scale = ens.std_scale.get("chi_exp" if task.head == "exp" else "chi_comp", 1.0)
+        Us = torch.tensor(np.asarray(task.Us), device=self.device)
+        self.scorer = BlockScorer(W, b, ens.outputs, Us, task.temperatures_K, head=task.head,
+                                  std_scale=std_scale, chunk=task.chunk, p_all=task.query.needs_p_all)
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def peak_rss_bytes(self) -> int:
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+
+    def done(self, i: int) -> bool:
+        return self.out.exists(PAIRS_DIR, shard_name(i))
+
+    @torch.no_grad()
+    def run(self, i: int) -> dict:
+        """Score shard ``i`` unless its file exists. Returns stats (pairs, kept rows, seconds)."""
+        t = self.task
+        p0, p1 = t.bounds(i)
+        n_pairs = (p1 - p0) * len(t.solvent_ids) * len(t.temperatures_K)
+        if self.done(i):
+            return {"shard": i, "skipped": True, "pairs": n_pairs, "kept": 0, "seconds": 0.0}
+        t0 = time.perf_counter()
+        Up = self.ens.encode_polymers(np.ascontiguousarray(t.Xp[p0:p1]))
+        r = self.scorer.score(Up)
+        kept, cand = filter_block(r, t.query, np.asarray(t.polymer_ids[p0:p1]), np.asarray(t.solvent_ids),
+                                  t.temperatures_K, t.chi_c, pair_p=lambda pi, si: self.scorer.pair_p(Up, pi, si))
+        if cand is not None:
+            self.out.write_parquet(cand, CAND_DIR, shard_name(i))
+        self.out.write_parquet(kept, PAIRS_DIR, shard_name(i))  # last: marks the shard done
+        return {"shard": i, "skipped": False, "pairs": n_pairs, "kept": kept.num_rows,
+                "seconds": time.perf_counter() - t0, "pid": os.getpid()}
+
+
+@dataclass
+class EngineConfig:
+    """How shards run.
+
+    Attributes:
+        kind: "ray" (actors; embedded local Ray when none is running) or "plain" (this process).
+        shard_size: polymers per shard (one output file each).
+        num_actors: actors to start (None: one per GPU, else CPUs // cpus_per_actor).
+        cpus_per_actor: CPUs (= torch threads) per CPU actor.
+        in_flight_per_actor: shards queued per actor (bounded; 2 hides scheduling latency).
+        use_gpus: use GPUs when the cluster has them.
+        threads: torch threads for the plain path (None: torch's default).
+        chunk: polymers per GEMM inside a shard.
+    """
+
+    kind: str = "ray"
+    shard_size: int = 2000
+    num_actors: int | None = None
+    cpus_per_actor: int = 1
+    in_flight_per_actor: int = 2
+    use_gpus: bool = True
+    threads: int | None = None
+    chunk: int = 256
+
+    def __post_init__(self) -> None:
+        from chiscreen.errors import ConfigError
+
+        if self.kind not in ("ray", "plain"):
+            raise ConfigError(f"engine.kind = {self.kind!r}, expected 'ray' or 'plain'")
+        for k in ("shard_size", "cpus_per_actor", "in_flight_per_actor", "chunk"):
+            if getattr(self, k) < 1:
+                raise ConfigError(f"engine.{k} = {getattr(self, k)}, expected >= 1")
+        if self.num_actors is not None and self.num_actors < 1:
+            raise ConfigError(f"engine.num_actors = {self.num_actors}, expected >= 1 or null")
+
+
+@dataclass
+class EngineHooks:
+    """Callbacks for tests and tools: ``on_workers(handles)`` once, ``on_shard(stats)`` per shard."""
+
+    on_workers: Callable[[list], None] | None = None
+    on_shard: Callable[[dict], None] | None = None
+
+
+@dataclass
+class RunStats:
+    n_shards: int
+    written: int = 0
+    skipped: int = 0
+    pairs: int = 0
+    kept: int = 0
+    seconds: float = 0.0
+    engine: str = ""
+    workers: int = 1
+    peak_rss_bytes: list[int] = field(default_factory=list)
+
+    @property
+    def pairs_per_s(self) -> float:
+        return self.pairs / self.seconds if self.seconds > 0 else float("nan")
+
+    def to_dict(self) -> dict:
+        return {"n_shards": self.n_shards, "written": self.written, "skipped": self.skipped,
+                "pairs_scored": self.pairs, "rows_kept": self.kept, "seconds": round(self.seconds, 3),
+                "pairs_per_s": self.pairs_per_s, "engine": self.engine, "workers": self.workers,
+                "worker_peak_rss_bytes": self.peak_rss_bytes}
+
+
+def _bar(total: int, desc: str, progress: bool):
+    return tqdm(total=total, desc=desc, unit="shard", disable=not progress, file=sys.stderr,
+                dynamic_ncols=True, leave=False)
+
+
+def _account(st: RunStats, s: dict, bar, t0: float, hooks: EngineHooks | None) -> None:
+    if s.get("skipped"):
+        st.skipped += 1
+    else:
+        st.written += 1
+        st.pairs += s["pairs"]
+        st.kept += s["kept"]
+    el = time.perf_counter() - t0
+    bar.update(1)
+    if st.pairs:
+        bar.set_postfix_str(f"{st.pairs / max(el, 1e-9):.3g} pairs/s, kept {st.kept}")
+    if hooks and hooks.on_shard:
+        hooks.on_shard(s)
+
+
+def _log_done(st: RunStats) -> None:
+    msg = (f"screen [{st.engine}, {st.workers} worker(s)]: {st.written} shard(s) written, {st.skipped} skipped; "
+           f"{st.pairs:,} pairs in {st.seconds:.2f} s = {st.pairs_per_s:.3g} pairs/s; {st.kept:,} rows kept")
+    log.info(msg)
+
+
+def run_plain(ens: Any, task: ScreenTask, cfg: EngineConfig | None = None, progress: bool = True,
+              hooks: EngineHooks | None = None, device: str = "auto") -> RunStats:
+    """Run every shard in this process (no Ray)."""
+    cfg = cfg or EngineConfig(kind="plain")
+    st = RunStats(n_shards=task.n_shards, engine="plain", workers=1)
+    t0 = time.perf_counter()
+    w = ShardWorker(ens, task, device=device, threads=cfg.threads)
+    if hooks and hooks.on_workers:
+        hooks.on_workers([w])
+    bar = _bar(task.n_shards, "screen shards", progress)
+    try:
+        for i in range(task.n_shards):
+            _account(st, w.run(i), bar, t0, hooks)
+    finally:
+        bar.close()
+    st.seconds = time.perf_counter() - t0
+    st.peak_rss_bytes = [w.peak_rss_bytes()]
+    _log_done(st)
+    return st
+
+
+def ensure_ray(address: str | None = None, **init_kwargs) -> None:
+    """Connect to Ray if not yet connected: ``address`` given -> that cluster ("auto" under
+    ``ray job submit``); None -> an embedded local Ray (``ray.init()`` with no address, which
+    also attaches to the cluster when running inside a Ray job)."""
+    import ray
+
+    if ray.is_initialized():
+        return
+    kw = {"include_dashboard": False, "log_to_driver": True, **init_kwargs}
+    if address:
+        kw.pop("include_dashboard", None)
+        ray.init(address=address, **kw)
+    else:
+        ray.init(**kw)
+
+
+def actor_resources(resources: dict, cfg: EngineConfig) -> tuple[int, dict, str]:
+    """(number of actors, ``.options`` resources, device) from ``ray.cluster_resources()``.
+
+    GPU actors only when the cluster has GPUs; CPU actors otherwise (num_gpus=0 explicitly, so
+    nothing waits for a GPU that does not exist).
+    """
+    gpus = int(resources.get("GPU", 0) or 0)
+    cpus = int(resources.get("CPU", 1) or 1)
+    if cfg.use_gpus and gpus > 0:
+        n = cfg.num_actors or gpus
+        return n, {"num_gpus": 1, "num_cpus": min(cfg.cpus_per_actor, max(1, cpus // max(n, 1)))}, "cuda"
+    n = cfg.num_actors or max(1, cpus // cfg.cpus_per_actor)
+    return n, {"num_gpus": 0, "num_cpus": cfg.cpus_per_actor}, "cpu"
+
+
+class _ActorBody(ShardWorker):
+    """The Ray actor: a ShardWorker whose constructor takes object-store values."""
+
+    def __init__(self, ens: Any, task: ScreenTask, device: str, threads: int) -> None:
+        super().__init__(ens, task, device=device, threads=threads)
+
+
+def run_ray(ens: Any, task: ScreenTask, cfg: EngineConfig | None = None, progress: bool = True,
+            hooks: EngineHooks | None = None, address: str | None = None) -> RunStats:
+    """Run the shards on Ray actors (connecting to / starting Ray via :func:`ensure_ray`)."""
+    import ray
+
+    cfg = cfg or EngineConfig()
+    ensure_ray(address)
+    n_act, opts, device = actor_resources(ray.cluster_resources(), cfg)
+    threads = opts["num_cpus"]
+    st = RunStats(n_shards=task.n_shards, engine="ray", workers=n_act)
+    t0 = time.perf_counter()
+    Actor = ray.remote(max_restarts=-1, max_task_retries=-1)(_ActorBody)
+    ens_ref = ray.put(ens.to("cpu"))
+    task_ref = ray.put(task)
+    actors = [Actor.options(**opts).remote(ens_ref, task_ref, device, threads) for _ in range(n_act)]
+    if hooks and hooks.on_workers:
+        hooks.on_workers(actors)
+    todo = list(range(task.n_shards))
+    pending: dict[Any, tuple[int, int]] = {}
+    load = [0] * n_act
+    cap = cfg.in_flight_per_actor
+    bar = _bar(task.n_shards, "screen shards", progress)
+    try:
+        while todo or pending:
+            while todo and min(load) < cap:
+                a = int(np.argmin(load))
+                i = todo.pop(0)
+                pending[actors[a].run.remote(i)] = (i, a)
+                load[a] += 1
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            for ref in ready:
+                i, a = pending.pop(ref)
+                load[a] -= 1
+                try:
+                    s = ray.get(ref)
+                except ray.exceptions.RayTaskError as exc:
+                    raise ScreenError(f"shard {i} failed: {exc}") from exc
+                _account(st, s, bar, t0, hooks)
+        st.seconds = time.perf_counter() - t0
+        try:
+            st.peak_rss_bytes = ray.get([a.peak_rss_bytes.remote() for a in actors], timeout=30)
+        except Exception:  # reporting only
+            st.peak_rss_bytes = []
+    finally:
+        bar.close()
+        for a in actors:
+            try:
+                ray.kill(a)
+            except Exception:
+                pass
+    _log_done(st)
+    return st

@@ -1,0 +1,313 @@
+"""A screening job end to end: config -> catalogs -> descriptors -> shards -> merged results.
+
+    from chiscreen.screen import ScreenConfig, run_screen
+    cfg = load_config("configs/screen-demo.yaml", ScreenConfig)
+    res = run_screen(cfg, out="runs/demo")
+    res.out, res.stats.pairs_per_s
+
+Results folder (local path or pyarrow filesystem URI)::
+
+    manifest.json          pins: model hash, catalog hashes, query hash, shard plan
+    config.yaml            the resolved config
+    polymers.parquet       the polymer catalog + feature_status / feature_reason / scored
+    solvents.parquet       the solvent catalog (+ gsk_g_score where the reference data has it)
+    pairs/shard-*.parquet  kept (polymer_id, solvent_id, T_K, chi, chi_std, p_soluble, ...) rows
+    solvent_topk/...       per-shard candidates of the per-solvent top k
+    top_per_solvent.parquet, selective-<name>.parquet, summary.json
+
+The CLI (``chiscreen screen``) and ``jobs/screen.py`` (``ray job submit``) both call
+:func:`run_screen`.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import torch
+import yaml
+
+from chiscreen.errors import ScreenError
+from chiscreen.screen.catalogs import join_greenness, load_catalog, lookup
+from chiscreen.screen.engine import (
+    CAND_DIR, PAIRS_DIR, EngineConfig, EngineHooks, RunStats, ScreenTask, run_plain, run_ray,
+)
+from chiscreen.screen.manifest import Manifest, check_or_write, hash_catalog, hash_json
+from chiscreen.screen.queries import QueryConfig, SelectiveQuery, merge_top_per_solvent, selective_dissolution
+from chiscreen.screen.scoring import BlockScorer
+from chiscreen.screen.sinks import OutputDir
+
+log = logging.getLogger("chiscreen.screen")
+
+
+@dataclass
+class FeaturizeOptions:
+    """Descriptor computation for catalog molecules (cached per canonical identity)."""
+
+    n_jobs: int = 2
+    timeout_s: float = 30.0
+    cache: str | None = None  # descriptor cache root; None: the user cache (CHISCREEN_CACHE)
+
+
+@dataclass
+class ScreenConfig:
+    """A screen: every polymer x every solvent x every temperature, filtered by ``query``.
+
+    Attributes:
+        polymers, solvents: catalog paths (a built catalog Parquet, or CSV/SMILES lists that are
+            built on the fly); relative paths are tried from the working directory, then the project.
+        model: model artifact directory (None: the shipped default).
+        temperatures: with units ("25C", "298.15K"); bare numbers are Kelvin.
+        head: "exp" (experimental chi, default) or "comp" (computed chi).
+        chi_c: miscibility threshold (None: chiscreen.thermo.chi_critical(), 0.5).
+        out: results folder or filesystem URI (the CLI's --out overrides it).
+        ray_address: Ray cluster address for the ray engine (None: embedded local Ray).
+    """
+
+    polymers: str = "catalogs/polymers.csv"
+    solvents: str = "catalogs/solvents.csv"
+    model: str | None = None
+    temperatures: list[str | float] = field(default_factory=lambda: ["25C"])
+    head: Literal["exp", "comp"] = "exp"
+    chi_c: float | None = None
+    query: QueryConfig = field(default_factory=lambda: QueryConfig(top_k_per_polymer=10))
+    engine: EngineConfig = field(default_factory=EngineConfig)
+    featurize: FeaturizeOptions = field(default_factory=FeaturizeOptions)
+    out: str = "runs/screen"
+    ray_address: str | None = None
+
+
+@dataclass
+class ScreenResult:
+    out: OutputDir
+    stats: RunStats
+    manifest: Manifest
+    resumed: bool
+    files: dict[str, str]
+    summary: dict
+    seconds_featurize: float = 0.0
+
+    def pairs(self) -> pd.DataFrame:
+        return read_pairs(self.out)
+
+
+# ------------------------------------------------------------------ helpers
+def _featurize(df: pd.DataFrame, kind: str, ens: Any, opts: FeaturizeOptions, progress: bool) -> tuple[np.ndarray, list[str], list[str]]:
+    """Descriptors for ok catalog rows -> (X (N, F) with NaN rows, feature_status, feature_reason)."""
+    from chiscreen.features import featurize
+
+    n = len(df)
+    ok = (df["status"] == "ok").to_numpy()
+    status = np.where(ok, "ok", "not scored").astype(object)
+    reason = np.where(ok, "", "catalog row is not ok").astype(object)
+    idx = np.flatnonzero(ok)
+    ft = featurize(df["canonical"].to_numpy()[idx].tolist(), kind=kind, featurizer=ens.featurizer,
+                   representation=ens.polymer_representation if kind == "polymer" else None,
+                   cache_root=opts.cache, n_jobs=opts.n_jobs, timeout_s=opts.timeout_s, progress=progress,
+                   assume_canonical=True)
+    X = np.full((n, ft.X.shape[1]), np.nan, dtype=np.float32)
+    X[idx] = ft.X
+    for j, i in enumerate(idx):
+        if ft.status[j] != "ok":
+            status[i] = ft.status[j]
+            reason[i] = ft.reason[j]
+    return X, status.tolist(), reason.tolist()
+
+
+def _query_pins(cfg: ScreenConfig, temps: list[float], chi_c: float) -> dict:
+    q = asdict(cfg.query)
+    return {"query": q, "temperatures_K": temps, "head": cfg.head, "chi_c": chi_c,
+            "shard_size": cfg.engine.shard_size}
+
+
+def _catalog_table(df: pd.DataFrame) -> pa.Table:
+    d = df.copy()
+    for c in d.columns:
+        if d[c].dtype == object:
+            d[c] = d[c].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    return pa.Table.from_pandas(d, preserve_index=False)
+
+
+def run_screen(cfg: ScreenConfig, out: str | None = None, overwrite: bool = False, progress: bool = True,
+               ensemble: Any = None, descriptors: tuple[np.ndarray, np.ndarray] | None = None,
+               catalogs: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+               hooks: EngineHooks | None = None, device: str = "auto") -> ScreenResult:
+    """Run (or resume) a screen and merge its results.
+
+    Args:
+        cfg: the job.
+        out: results location (overrides ``cfg.out``).
+        overwrite: replace an existing folder holding a different job (else ScreenError).
+        ensemble: a ChiEnsemble to use instead of loading ``cfg.model`` (tests, benchmarks).
+        descriptors: precomputed raw descriptors (Xp aligned with the polymer catalog rows, Xs with
+            the solvent rows) instead of featurizing (benchmarks with synthetic descriptors).
+        catalogs: (polymers, solvents) catalog DataFrames instead of reading ``cfg.polymers`` /
+            ``cfg.solvents``.
+    Raises:
+        ScreenError (different job in ``out``, nothing to score, failed shard), ArtifactError,
+        ConfigError, InvalidInputError.
+    """
+    from chiscreen.thermo import chi_critical
+    from chiscreen.units import parse_temperatures
+
+    t_start = time.perf_counter()
+    odir = OutputDir(out or cfg.out)
+    temps = parse_temperatures(cfg.temperatures)
+    if not temps:
+        raise ScreenError("no temperatures given; expected e.g. temperatures: ['25C', '80C']")
+    chi_c = float(cfg.chi_c) if cfg.chi_c is not None else chi_critical()
+    cfg.query.check_bounded()
+    if ensemble is None:
+        from chiscreen.model import load_ensemble
+
+        ensemble = load_ensemble(cfg.model)
+    ens = ensemble
+    if catalogs is None:
+        pol, prep = load_catalog(cfg.polymers, "polymer", progress=progress)
+        sol, srep = load_catalog(cfg.solvents, "solvent", progress=progress)
+        log.info("catalogs: %s; %s", prep, srep)
+    else:
+        pol, sol = catalogs
+    pol = pol.reset_index(drop=True)
+    sol = sol.reset_index(drop=True)
+
+    t_feat = time.perf_counter()
+    if descriptors is None:
+        Xp, pst, prs = _featurize(pol, "polymer", ens, cfg.featurize, progress)
+        Xs, sst, srs = _featurize(sol, "solvent", ens, cfg.featurize, progress)
+    else:
+        Xp, Xs = (np.asarray(x, dtype=np.float32) for x in descriptors)
+        if len(Xp) != len(pol) or len(Xs) != len(sol):
+            raise ScreenError(f"descriptors ({len(Xp)}, {len(Xs)}) do not match the catalogs ({len(pol)}, {len(sol)})")
+        pst = np.where(pol["status"] == "ok", "ok", "not scored").tolist()
+        sst = np.where(sol["status"] == "ok", "ok", "not scored").tolist()
+        prs = ["" if s == "ok" else "catalog row is not ok" for s in pst]
+        srs = ["" if s == "ok" else "catalog row is not ok" for s in sst]
+    seconds_featurize = time.perf_counter() - t_feat
+    pol["feature_status"], pol["feature_reason"] = pst, prs
+    sol["feature_status"], sol["feature_reason"] = sst, srs
+    pol["scored"] = pol["feature_status"] == "ok"
+    sol["scored"] = sol["feature_status"] == "ok"
+    pi = np.flatnonzero(pol["scored"].to_numpy())
+    si = np.flatnonzero(sol["scored"].to_numpy())
+    if len(pi) == 0 or len(si) == 0:
+        raise ScreenError(f"nothing to score: {len(pi)} usable polymers and {len(si)} usable solvents "
+                          "(see feature_status / reason in the catalogs)")
+    if "cas" in sol.columns or "canonical" in sol.columns:
+        sol = join_greenness(sol)
+
+    pids = pol["id"].to_numpy()[pi].astype(np.int64)
+    sids = sol["id"].to_numpy()[si].astype(np.int64)
+    pins = _query_pins(cfg, temps, chi_c)
+    n_shards = (len(pi) + cfg.engine.shard_size - 1) // cfg.engine.shard_size
+    man = Manifest(
+        model_hash=ens.artifact_hash,
+        polymers_hash=hash_catalog(pids, pol["canonical"].to_numpy()[pi].tolist()),
+        solvents_hash=hash_catalog(sids, sol["canonical"].to_numpy()[si].tolist()),
+        query_hash=hash_json(pins), n_shards=n_shards, shard_size=cfg.engine.shard_size,
+        n_polymers=len(pi), n_solvents=len(si), temperatures_K=temps, head=cfg.head, chi_c=chi_c,
+        query=pins["query"], model_source=getattr(ens, "source", "") or "",
+    )
+    resumed = check_or_write(odir, man, overwrite=overwrite)
+    odir.remove_tmp(PAIRS_DIR)
+    odir.remove_tmp(CAND_DIR)
+    if not resumed or not odir.exists("polymers.parquet"):
+        odir.write_parquet(_catalog_table(pol), "polymers.parquet")
+        odir.write_parquet(_catalog_table(sol), "solvents.parquet")
+    odir.write_text(yaml.safe_dump(asdict(cfg), sort_keys=False), "config.yaml")
+
+    with torch.no_grad():
+        Us = ens.to("cpu").encode_solvents(Xs[si]).cpu().numpy()
+    task = ScreenTask(Xp=Xp[pi], polymer_ids=pids, solvent_ids=sids, Us=Us, temperatures_K=temps,
+                      head=cfg.head, chi_c=chi_c, query=cfg.query, out=str(odir) if odir.local else odir.uri,
+                      shard_size=cfg.engine.shard_size, chunk=cfg.engine.chunk)
+    if cfg.engine.kind == "ray":
+        stats = run_ray(ens, task, cfg.engine, progress=progress, hooks=hooks, address=cfg.ray_address)
+    else:
+        stats = run_plain(ens, task, cfg.engine, progress=progress, hooks=hooks, device=device)
+
+    files = {"pairs": odir.path(PAIRS_DIR), "manifest": odir.path("manifest.json")}
+    missing = [i for i in range(n_shards) if not odir.exists(PAIRS_DIR, f"shard-{i:06d}.parquet")]
+    if missing:
+        raise ScreenError(f"{len(missing)} shard(s) missing after the run (first: {missing[:5]}); rerun to resume")
+    if cfg.query.top_k_per_solvent:
+        top = merge_top_per_solvent(odir.iter_parquet(CAND_DIR), cfg.query)
+        files["top_per_solvent"] = odir.write_parquet(top, "top_per_solvent.parquet")
+    for sq in cfg.query.selective:
+        tab = run_selective(ens, sq, pol, Xp, sids, Xs[si], temps, cfg.head, chi_c)
+        files[f"selective-{sq.name}"] = odir.write_parquet(tab, f"selective-{sq.name}.parquet")
+    n_rows = count_rows(odir)
+    summary = {
+        "out": str(odir), "resumed": resumed, "manifest": man.to_dict(),
+        "polymers": {"rows": len(pol), "scored": int(len(pi))},
+        "solvents": {"rows": len(sol), "scored": int(len(si))},
+        "pairs_total": task.n_pairs, "rows_in_pairs": n_rows, "run": stats.to_dict(),
+        "seconds_featurize": round(seconds_featurize, 3),
+        "seconds_total": round(time.perf_counter() - t_start, 3),
+    }
+    files["summary"] = odir.write_json(summary, "summary.json")
+    return ScreenResult(out=odir, stats=stats, manifest=man, resumed=resumed, files=files, summary=summary,
+                        seconds_featurize=seconds_featurize)
+
+
+def run_selective(ens: Any, sq: SelectiveQuery, pol: pd.DataFrame, Xp_all: np.ndarray, solvent_ids: np.ndarray,
+                  Xs: np.ndarray, temps: list[float], head: str, chi_c: float) -> pa.Table:
+    """Evaluate one selective-dissolution query on its few polymers x every scored solvent."""
+    from chiscreen.units import parse_temperatures
+
+    t_q = parse_temperatures(sq.temperatures) if sq.temperatures else temps
+    rows = lookup(pol, sq.dissolve, "polymer") + lookup(pol, sq.exclude, "polymer")
+    bad = [pol["name"].iat[r] for r in rows if not bool(pol["scored"].iat[r])]
+    if bad:
+        raise ScreenError(f"selective query {sq.name!r}: polymer(s) {bad} could not be featurized; "
+                          "see feature_reason in polymers.parquet")
+    labels = []
+    for r in rows:
+        ab = pol["abbreviation"].iat[r] if "abbreviation" in pol.columns else None
+        labels.append(str(ab) if isinstance(ab, str) and ab else str(pol["name"].iat[r]))
+    with torch.no_grad():
+        W, b = ens.head_params()
+        Us = ens.encode_solvents(Xs)
+        std_scale = ens.std_scale.get("chi_exp" if head == "exp" else "chi_comp", 1.0)
+        sc = BlockScorer(W, b, ens.outputs, Us, t_q, head=head, std_scale=std_scale)
+        r = sc.score(ens.encode_polymers(Xp_all[rows]))
+    return selective_dissolution(r, len(sq.dissolve), labels, solvent_ids, t_q, chi_c, sq)
+
+
+# ------------------------------------------------------------------ reading results
+def count_rows(out: OutputDir | str) -> int:
+    import pyarrow.parquet as pq
+
+    odir = out if isinstance(out, OutputDir) else OutputDir(out)
+    return sum(pq.ParquetFile(odir.path(PAIRS_DIR, n), filesystem=odir.fs).metadata.num_rows
+               for n in odir.list(PAIRS_DIR))
+
+
+def read_pairs(out: OutputDir | str, names: bool = True, filter_expr=None) -> pd.DataFrame:
+    """The kept rows of a results folder as a DataFrame (with polymer / solvent names joined)."""
+    import pyarrow.dataset as ds
+
+    odir = out if isinstance(out, OutputDir) else OutputDir(out)
+    files = [odir.path(PAIRS_DIR, n) for n in odir.list(PAIRS_DIR)]
+    if not files:
+        raise ScreenError(f"{odir}: no shard files under {PAIRS_DIR}/")
+    tab = ds.dataset(files, filesystem=odir.fs, format="parquet").to_table(filter=filter_expr)
+    df = tab.to_pandas()
+    if names:
+        df = attach_names(odir, df)
+    return df
+
+
+def attach_names(out: OutputDir | str, df: pd.DataFrame) -> pd.DataFrame:
+    odir = out if isinstance(out, OutputDir) else OutputDir(out)
+    pol = odir.read_parquet("polymers.parquet").to_pandas()
+    sol = odir.read_parquet("solvents.parquet").to_pandas()
+    pcols = ["id", "name", "canonical"] + (["abbreviation"] if "abbreviation" in pol.columns else [])
+    scols = ["id", "name", "canonical"] + (["gsk_g_score"] if "gsk_g_score" in sol.columns else [])
+    p = pol[pcols].rename(columns={"id": "polymer_id", "name": "polymer", "canonical": "polymer_smiles"})
+    s = sol[scols].rename(columns={"id": "solvent_id", "name": "solvent", "canonical": "solvent_smiles"})
+    return df.merge(p, on="polymer_id", how="left").merge(s, on="solvent_id", how="left")
