@@ -53,7 +53,7 @@ class ProfileSpec:
     """
 
     engine: str = DEFAULT_ENGINE
-    n_conformers: int = 4
+    n_conformers: int = 2
     combine: str = "mean"
     seed: int = DEFAULT_SEED
     ff_max_iter: int = 5000

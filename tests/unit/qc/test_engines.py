@@ -51,3 +51,15 @@ def test_xtb_python_charges_only_and_scf_failure():
     assert abs(el.charges.sum()) < 1e-6
     with pytest.raises(SCFError):
         make_engine("xtb-python", max_iter=1).compute(WATER_Z, WATER_X)
+
+
+def test_gfn2_relaxation_lowers_energy():
+    pytest.importorskip("tblite.interface", reason="tblite is not installed")
+    from chiscreen.qc.geometry import embed_conformers, molecule_with_h, relax
+
+    _, mol = molecule_with_h("solvent", "CO")
+    conf = embed_conformers(mol, 1)[0]
+    eng = make_engine("tblite")
+    e0 = eng.compute(conf.numbers, conf.positions).energy
+    e1 = eng.compute(conf.numbers, relax(eng, conf).positions).energy
+    assert e1 <= e0 + 1e-8
