@@ -1,0 +1,113 @@
+"""The demo: screen the shipped catalogs with the shipped ensemble and show the best solvents.
+
+    chiscreen demo [--out runs/demo] [--engine ray|plain]
+
+Runs configs/screen-demo.yaml (or the same settings built in, when the config file is not
+beside the working directory or the project): every shipped polymer x every shipped solvent at
+25, 80 and 140 C, the best 15 solvents per polymer, the best 10 polymers per solvent and one
+recycling query (dissolve PS, leave PE and PP). Descriptors are cached after the first run.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from chiscreen.paths import project_root
+
+SHOWCASE = ("PS", "PMMA", "PVC", "PE", "PET", "PA6", "PC", "PVDF")
+SEMICRYSTALLINE = {"PE", "PP", "PET", "PBT", "PA6", "PA66", "PA11", "PA12", "POM", "PVDF", "PTFE", "PEEK", "PPS",
+                   "PLA", "PCL", "PVA", "PEO"}
+
+
+def demo_config_path() -> Path | None:
+    for base in (Path.cwd(), project_root()):
+        if base is not None and (base / "configs" / "screen-demo.yaml").is_file():
+            return base / "configs" / "screen-demo.yaml"
+    return None
+
+
+def demo_config():
+    from chiscreen.config import load_config
+    from chiscreen.screen.job import ScreenConfig
+    from chiscreen.screen.queries import QueryConfig, SelectiveQuery
+
+    p = demo_config_path()
+    if p is not None:
+        return load_config(p, ScreenConfig)
+    return ScreenConfig(
+        temperatures=["25C", "80C", "140C"],
+        query=QueryConfig(top_k_per_polymer=15, top_k_per_solvent=10,
+                          selective=[SelectiveQuery(name="ps-from-pe-pp", dissolve=["PS"], exclude=["PE", "PP"],
+                                                    top_k=15)]),
+        out="runs/screen-demo",
+    )
+
+
+@dataclass
+class DemoResult:
+    out: str
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    selective: pd.DataFrame | None = None
+    text: str = ""
+
+
+def best_solvents(pairs: pd.DataFrame, polymer: str, T_K: float, top: int = 5) -> pd.DataFrame:
+    """The ``top`` lowest-chi solvents of one polymer (by abbreviation or name) at temperature T_K."""
+    key = pairs["abbreviation"] if "abbreviation" in pairs.columns else pairs["polymer"]
+    sel = pairs[((key == polymer) | (pairs["polymer"] == polymer)) & np.isclose(pairs["T_K"], T_K, atol=0.01)]
+    return sel.sort_values(["chi", "solvent_id"]).head(top)
+
+
+def run_demo(out: str | None = None, engine: str | None = None, top: int = 5, polymers=SHOWCASE,
+             progress: bool = True, model: str | None = None) -> DemoResult:
+    """Run (or resume) the demo screen and format the highlights."""
+    from chiscreen.screen.job import read_pairs, run_screen
+
+    cfg = demo_config()
+    if engine:
+        cfg.engine.kind = engine
+    if model:
+        cfg.model = model
+    res = run_screen(cfg, out=out, progress=progress)
+    pairs = read_pairs(res.out)
+    temps = res.manifest.temperatures_K
+    lines = [f"chiscreen demo: {res.summary['polymers']['scored']} polymers x {res.summary['solvents']['scored']} "
+             f"solvents x {len(temps)} temperatures = {res.summary['pairs_total']:,} pairs "
+             f"({res.stats.engine}, {res.summary['seconds_total']:.1f} s incl. descriptors "
+             f"{res.seconds_featurize:.1f} s)", ""]
+    dr = DemoResult(out=str(res.out))
+    T0 = temps[0]
+    for pname in polymers:
+        best = best_solvents(pairs, pname, T0, top)
+        if best.empty:
+            continue
+        dr.tables[pname] = best
+        full = best["polymer"].iat[0]
+        note = "  (semicrystalline: dissolves only near its melting point; chi alone is optimistic)" \
+            if pname in SEMICRYSTALLINE else ""
+        lines.append(f"{pname} = {full}: best solvents at {T0 - 273.15:.0f} C{note}")
+        for _, r in best.iterrows():
+            g = r.get("gsk_g_score", np.nan)
+            gs = f"  GSK {g:.1f}" if isinstance(g, (float, np.floating)) and np.isfinite(g) else ""
+            lines.append(f"  {r['solvent']:<34s} chi {r['chi']:+.2f} +- {r['chi_std']:.2f}  "
+                         f"P(soluble) {r['p_soluble']:.2f}  {'miscible' if r['miscible'] else 'immiscible'}{gs}")
+        lines.append("")
+    for name, path in res.files.items():
+        if name.startswith("selective-"):
+            sel = pd.read_parquet(path) if res.out.local else res.out.read_parquet(Path(path).name).to_pandas()
+            sol = res.out.read_parquet("solvents.parquet").to_pandas()[["id", "name"]]
+            sel = sel.merge(sol.rename(columns={"id": "solvent_id", "name": "solvent"}), on="solvent_id", how="left")
+            dr.selective = sel
+            lines.append(f"selective dissolution {name[len('selective-'):]} (margin > 0: every verdict as wanted):")
+            for T in sorted(sel["T_K"].unique()):
+                s = sel[np.isclose(sel["T_K"], T)].head(3)
+                items = ", ".join(f"{r.solvent} ({r.margin:+.2f})" for r in s.itertuples())
+                lines.append(f"  {T - 273.15:.0f} C: {items}")
+            lines.append("")
+    lines.append(f"results in {res.out}: pairs/ (one Parquet file per shard), top_per_solvent.parquet, "
+                 "selective-*.parquet, polymers.parquet, solvents.parquet, summary.json")
+    dr.text = "\n".join(lines)
+    return dr
