@@ -239,3 +239,41 @@ class Oracle:
         """chi for every pair x every temperature (pair-major order)."""
         return self.chi_rows([(p, s, t) for p, s in pairs for t in temperatures], options,
                              polymer_kind, spread, solvent_kind)
+
+    def chi_grid(self, polymers: Sequence[str], solvents: Sequence[str],
+                 temperatures: Sequence[float | str], options: RunOptions = RunOptions(),
+                 spread: bool = False, polymer_kind: str = "polymer",
+                 solvent_kind: str = "solvent") -> tuple[np.ndarray, np.ndarray | None,
+                                                           dict[Molecule, ProfileOutcome]]:
+        """Vectorised chi for every polymer x solvent x temperature.
+
+        Returns (chi, spread, outcomes): chi of shape (n_polymers, n_solvents, n_temps) with NaN
+        where a profile is missing (the outcomes say why), the conformer spread of the same
+        shape (or None unless ``spread``), and the per-molecule outcomes.
+        """
+        temps = [_temperature(t) for t in temperatures]
+        mols = [(polymer_kind, p) for p in polymers] + [(solvent_kind, s) for s in solvents]
+        outcomes = self.ensure_profiles(mols, options)
+        chi = np.full((len(polymers), len(solvents), len(temps)), np.nan)
+        sd = np.full_like(chi, np.nan) if spread else None
+        srecs = [outcomes[(solvent_kind, s)].record for s in solvents]
+        ok_s = [j for j, r in enumerate(srecs) if r is not None]
+        if ok_s:
+            p_s = np.stack([srecs[j].profile.p.ravel() for j in ok_s])          # (S, 153)
+            a_s = np.array([srecs[j].profile.area for j in ok_s])
+            v_s = np.array([srecs[j].profile.volume for j in ok_s])
+        for k, t in enumerate(temps):
+            if not ok_s:
+                break
+            g_s = np.stack([self._segment_terms(srecs[j], t, False)[0] for j in ok_s])
+            for i, p in enumerate(polymers):
+                prec = outcomes[(polymer_kind, p)].record
+                if prec is None:
+                    continue
+                g_p = self._segment_terms(prec, t, False)[0]
+                chi[i, ok_s, k] = chi_from_terms(p_s, a_s, v_s, g_s, prec.profile.area,
+                                                 prec.profile.volume, g_p[None, :])
+                if sd is not None:
+                    for j in ok_s:
+                        sd[i, j, k] = self.chi_from_records(prec, srecs[j], t, True)[1]
+        return chi, sd, outcomes

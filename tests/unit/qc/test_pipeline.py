@@ -111,3 +111,13 @@ def test_oracle_reproducible_and_fast(tmp_path):
     assert rows[2].reason == Reason.INVALID_INPUT.value
     with pytest.raises(TemperatureError):
         o.chi("*CC*", "CCCCCC", 25)  # 25 K
+
+
+def test_chi_grid_matches_single_calls():
+    pytest.importorskip("tblite.interface", reason="tblite is not installed")
+    o = Oracle(ProfileSpec(n_conformers=1, n_units=3))
+    chi, sd, out = o.chi_grid(["*CC*", "bad"], ["O", "CCO"], ["25C", "60C"], spread=True)
+    assert chi.shape == (2, 2, 2) and np.isnan(chi[1]).all()
+    assert out[("polymer", "bad")].reason == Reason.INVALID_INPUT.value
+    assert chi[0, 1, 1] == pytest.approx(o.chi("*CC*", "CCO", "60C").chi, abs=1e-12)
+    assert np.all(sd[0] == 0.0)  # one conformer: no spread
