@@ -1,0 +1,107 @@
+"""``chiscreen evaluate``: official splits or leave-polymer-out cross-validation of a training config.
+
+    chiscreen evaluate --splits official --json results/official.json --out results/official
+    chiscreen evaluate --splits polymer  --json results/lpo.json      --out results/lpo
+
+Each fold trains a fresh ensemble with the config (default configs/train-default.yaml, or the
+shipped model's training config) and predicts the held-out experimental chi; COSMO-RS values of
+data_COSMO.csv are scored on the same rows. Writes a JSON summary, per-row predictions (CSV) and
+parity plots (PNG).
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+
+def register(sub) -> None:
+    p = sub.add_parser("evaluate", help="evaluate a training config on the official splits or leave-polymer-out CV")
+    p.add_argument("--splits", required=True, choices=["official", "polymer", "solubility"],
+                   help="official: the five predefined splits; polymer: GroupKFold(5) by polymer, pooled; "
+                        "solubility: polymer-grouped hold-out of the curated solubility labels")
+    p.add_argument("--config", default=None, help="training config YAML (default configs/train-default.yaml, else the shipped model's)")
+    p.add_argument("--json", required=True, help="write the metrics summary here")
+    p.add_argument("--out", default=None, help="directory for per-row predictions and parity plots")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--members", type=int, default=None, help="override n_members (fewer = faster)")
+    p.add_argument("--folds", type=int, default=5, help="folds for --splits polymer (default 5)")
+    p.add_argument("--lenient", action="store_true",
+                   help="keep auxiliary (computed chi, solubility) rows of held-out pairs/polymers in training")
+    p.set_defaults(func=run)
+
+
+def _config(path):
+    from chiscreen.config import from_dict, load_config
+    from chiscreen.model import TrainConfig
+    from chiscreen.paths import project_root
+
+    if path:
+        return load_config(path, TrainConfig)
+    root = project_root()
+    if root is not None and (root / "configs" / "train-default.yaml").is_file():
+        return load_config(root / "configs" / "train-default.yaml", TrainConfig)
+    from chiscreen.model import load_ensemble
+
+    tc = dict(load_ensemble().train_config)
+    return from_dict(TrainConfig, tc)
+
+
+def run(args) -> int:
+    from chiscreen.model.data import load_training_data
+    from chiscreen.model.evaluate import (evaluate_grouped, evaluate_official, parity_plot, solubility_holdout,
+                                          summarize, write_json)
+
+    cfg = _config(args.config)
+    if args.seed is not None:
+        cfg.seed = args.seed
+    if args.members is not None:
+        cfg.n_members = args.members
+    t0 = time.perf_counter()
+    data = load_training_data(cfg.data, progress=True)
+    out = Path(args.out) if args.out else None
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+    strict = not args.lenient
+    if args.splits == "solubility":
+        res = {"solubility": solubility_holdout(cfg, data, seed=cfg.seed)}
+    elif args.splits == "official":
+        pred = evaluate_official(cfg, data, strict=strict, log=print)
+        res = summarize(pred, "split")
+        _print_table(res, "split")
+        if out:
+            pred.to_csv(out / "official_predictions.csv", index=False)
+            parity_plot(pred, out / "parity_official.png", "official splits (5 test sets pooled)")
+            for k in sorted(pred["split"].unique()):
+                parity_plot(pred[pred["split"] == k], out / f"parity_official_split{k}.png", f"official split {k}")
+    else:
+        pred = evaluate_grouped(cfg, data, by="polymer", n_splits=args.folds, seed=cfg.seed, strict=strict, log=print)
+        res = summarize(pred, "fold")
+        p, c = res["pooled"], res["pooled_cosmo_rs"]
+        print(f"leave-polymer-out (GroupKFold({args.folds}), pooled): R2 {p['r2']:.3f} RMSE {p['rmse']:.3f} MAE {p['mae']:.3f} "
+              f"(n={p['n']}); COSMO-RS on its {c['n']} rows: R2 {c['r2']:.3f} RMSE {c['rmse']:.3f}; "
+              f"model on those rows R2 {res['pooled_model_on_cosmo_rows']['r2']:.3f}")
+        if out:
+            pred.to_csv(out / "polymer_cv_predictions.csv", index=False)
+            parity_plot(pred, out / "parity_leave_polymer_out.png", f"leave-polymer-out GroupKFold({args.folds}), pooled")
+    res["config"] = {"seed": cfg.seed, "n_members": cfg.n_members, "strict": strict,
+                     "tasks": cfg.data.tasks, "representation": cfg.data.polymer_representation}
+    res["wall_seconds"] = time.perf_counter() - t0
+    write_json(res, args.json)
+    print(f"wrote {args.json}" + (f" and predictions/plots to {out}" if out else ""))
+    return 0
+
+
+def _print_table(res: dict, by: str) -> None:
+    print(f"{'split':>5} {'n':>4} {'R2':>6} {'RMSE':>6} {'MAE':>6} | COSMO-RS {'n':>4} {'R2':>6} {'RMSE':>6} {'MAE':>6} | model on COSMO rows R2")
+    for p in res["per_split"]:
+        c = p["cosmo_rs"]
+        print(f"{p[by]:>5} {p['n']:>4} {p['r2']:6.3f} {p['rmse']:6.3f} {p['mae']:6.3f} |          {c['n']:>4} {c['r2']:6.3f} "
+              f"{c['rmse']:6.3f} {c['mae']:6.3f} | {p['model_on_cosmo_rows']['r2']:.3f}")
+    m, c = res["mean"], res["mean_cosmo_rs"]
+    print(f" mean      {m['r2']:6.3f} {m['rmse']:6.3f} {m['mae']:6.3f} |               {c['r2']:6.3f} {c['rmse']:6.3f} {c['mae']:6.3f} | "
+          f"{res['mean_model_on_cosmo_rows']['r2']:.3f}")
+    u = res.get("uncertainty_raw", {})
+    if u:
+        print(f"uncertainty (raw ensemble std): coverage 1sd {u['coverage_1sd']:.2f}, 2sd {u['coverage_2sd']:.2f}, "
+              f"Spearman(std, |err|) {u['spearman_std_abs_err']:.2f}, 68% scale factor {u['scale_68']:.2f}")

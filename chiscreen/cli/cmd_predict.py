@@ -1,0 +1,92 @@
+"""``chiscreen predict``: chi(T), its uncertainty, P(soluble) and a miscibility verdict.
+
+One pair:   chiscreen predict --polymer '*CC(*)c1ccccc1' --solvent 'Cc1ccccc1' --temp 25C [--mw 100000] [--json]
+A table:    chiscreen predict --input pairs.csv --output predictions.parquet
+            (columns polymer_smiles, solvent_smiles, temperature_K or temperature_C; optional
+            n_ratio, mw, dp; every input row is kept, in order, with status and reason)
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+
+from chiscreen.errors import InvalidInputError
+
+
+def register(sub) -> None:
+    p = sub.add_parser("predict", help="predict chi(T), P(soluble) and a verdict for one pair or a table of pairs")
+    p.add_argument("--polymer", help="repeat unit SMILES with two '*', e.g. '*CC(*)c1ccccc1'")
+    p.add_argument("--solvent", help="solvent SMILES, e.g. 'Cc1ccccc1'")
+    p.add_argument("--temp", default="25C", help="temperature with unit, '25C' or '298.15K' (default %(default)s)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--mw", type=float, help="polymer molar mass in g/mol (sets chi_c; default: long-chain limit 0.5)")
+    g.add_argument("--dp", type=float, help="degree of polymerisation (sets chi_c)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--input", help="CSV/Parquet table of pairs (batch mode)")
+    p.add_argument("--output", help="batch output file (.csv or .parquet)")
+    p.add_argument("--model", default=None, help="model artifact directory (default: the shipped model)")
+    p.set_defaults(func=run)
+
+
+def _fmt(x: float, nd: int = 3) -> str:
+    return "nan" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{nd}f}"
+
+
+def run(args) -> int:
+    from chiscreen.model import load_ensemble
+    from chiscreen.model.predict import predict_pairs, predict_table
+    from chiscreen.units import parse_temperature
+
+    if args.input or args.output:
+        if not (args.input and args.output):
+            raise InvalidInputError("batch mode needs both --input FILE and --output FILE")
+        if args.polymer or args.solvent:
+            raise InvalidInputError("give either --polymer/--solvent or --input/--output, not both")
+        from chiscreen.data import read_table, write_table
+
+        t0 = time.perf_counter()
+        ens = load_ensemble(args.model)
+        table = read_table(args.input)
+        out = predict_table(ens, table, progress=True, source=str(args.input))
+        write_table(out, args.output)
+        counts = out["status"].value_counts().to_dict()
+        print(f"predicted {len(out)} rows ({', '.join(f'{v} {k}' for k, v in counts.items())}) in "
+              f"{time.perf_counter() - t0:.1f} s with {ens.n_members}-member model {ens.artifact_hash}; wrote {args.output}")
+        return 0
+    if not (args.polymer and args.solvent):
+        raise InvalidInputError("give --polymer and --solvent (or --input and --output for a table)")
+    from chiscreen.chem import RepeatUnit, Solvent
+
+    RepeatUnit.from_smiles(args.polymer)     # raise a clear error for a bad SMILES
+    Solvent.from_smiles(args.solvent)
+    t_k = parse_temperature(args.temp)
+    ens = load_ensemble(args.model)
+    df = predict_pairs(ens, [args.polymer], [args.solvent], t_k, mw=args.mw, dp=args.dp)
+    r = df.iloc[0]
+    if r["status"] != "ok":
+        from chiscreen.errors import FeaturizationError
+
+        raise FeaturizationError(f"cannot predict {args.polymer} in {args.solvent}: {r['reason']}")
+    res = {
+        "polymer_smiles": args.polymer, "solvent_smiles": args.solvent, "temperature_K": t_k,
+        "chi_mean": float(r["chi_mean"]), "chi_std": float(r["chi_std"]),
+        "A_mean": float(r["A_mean"]), "A_std": float(r["A_std"]), "B_mean_K": float(r["B_mean"]), "B_std_K": float(r["B_std"]),
+        "chi_comp_mean": float(r["chi_comp_mean"]), "chi_comp_std": float(r["chi_comp_std"]),
+        "p_soluble": float(r["p_soluble"]), "p_soluble_std": float(r["p_soluble_std"]),
+        "chi_c": float(r["chi_c"]), "verdict": r["verdict"],
+        "model": {"source": ens.source, "artifact_hash": ens.artifact_hash, "n_members": ens.n_members,
+                  "std_scale": ens.std_scale},
+    }
+    if args.json:
+        print(json.dumps(res, indent=2))
+        return 0
+    cc = "long-chain limit" if args.mw is None and args.dp is None else ("from Mw" if args.mw else "from DP")
+    print(f"polymer   {args.polymer}\nsolvent   {args.solvent}\nT         {t_k:.2f} K ({t_k - 273.15:.2f} C)")
+    print(f"chi(T)    {_fmt(res['chi_mean'])} +- {_fmt(res['chi_std'])}   (experimental head, {ens.n_members}-member ensemble, "
+          f"std x {ens.std_scale.get('chi_exp', 1.0):.2f} calibration)")
+    print(f"          chi = A + B/T:  A = {_fmt(res['A_mean'])} +- {_fmt(res['A_std'])},  B = {_fmt(res['B_mean_K'], 1)} +- {_fmt(res['B_std_K'], 1)} K")
+    print(f"P(soluble) {_fmt(res['p_soluble'], 2)}")
+    print(f"chi_c     {_fmt(res['chi_c'])} ({cc})")
+    print(f"verdict   {res['verdict']}  (miscible: chi + std < chi_c; immiscible: chi - std > chi_c)")
+    return 0

@@ -1,0 +1,271 @@
+"""Evaluation: the five official splits, grouped K-fold (leave-polymer-out), uncertainty, plots.
+
+Strict protocol (default): when a test set is held out, *every* training row of the held-out
+units is removed from all tasks -- for the official splits the computed-chi and solubility rows
+of the test pairs, for leave-polymer-out every row of the test polymers -- so nothing about a
+test unit reaches the model through an auxiliary task. ``strict=False`` keeps the auxiliary
+rows (computed chi is available for any pair in principle; the model then sees test polymers
+through them).
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from chiscreen.data import load_official_splits, matched_rows
+from chiscreen.data.splits import grouped_kfold
+from chiscreen.errors import InvalidInputError
+from chiscreen.model.config import TrainConfig
+from chiscreen.model.data import TrainingData
+from chiscreen.model.ensemble import ChiEnsemble
+from chiscreen.model.train import train_ensemble
+
+EXP_SOURCE = "mtl_chi/data_Chi.csv"
+
+
+def regression_metrics(y, yhat) -> dict[str, float]:
+    y = np.asarray(y, dtype=float)
+    yhat = np.asarray(yhat, dtype=float)
+    ok = np.isfinite(y) & np.isfinite(yhat)
+    y, yhat = y[ok], yhat[ok]
+    if len(y) < 2:
+        return {"n": int(len(y)), "r2": float("nan"), "rmse": float("nan"), "mae": float("nan")}
+    res = y - yhat
+    ss_tot = float(((y - y.mean()) ** 2).sum())
+    return {"n": int(len(y)), "r2": float(1 - (res ** 2).sum() / ss_tot) if ss_tot > 0 else float("nan"),
+            "rmse": float(np.sqrt((res ** 2).mean())), "mae": float(np.abs(res).mean())}
+
+
+def uncertainty_metrics(y, mean, std) -> dict[str, float]:
+    """Coverage of mean +- 1 and 2 std, Spearman(std, |error|), and the std factor that gives
+    68.3 % coverage (``scale_68``) and the RMS z-score (``rms_z``)."""
+    y, mean, std = (np.asarray(a, dtype=float) for a in (y, mean, std))
+    ok = np.isfinite(y) & np.isfinite(mean) & np.isfinite(std) & (std > 0)
+    err = np.abs(y[ok] - mean[ok])
+    s = std[ok]
+    if len(err) < 3:
+        return {}
+    z = err / s
+    return {
+        "coverage_1sd": float((z <= 1).mean()), "coverage_2sd": float((z <= 2).mean()),
+        "spearman_std_abs_err": float(spearmanr(s, err).statistic),
+        "scale_68": float(np.quantile(z, 0.6827)), "rms_z": float(np.sqrt((z ** 2).mean())),
+        "mean_std": float(s.mean()),
+    }
+
+
+def ensemble_predict_rows(ens: ChiEnsemble, data: TrainingData, rows: np.ndarray, task: str = "chi_exp") -> pd.DataFrame:
+    """Mean and raw (uncalibrated) std of the task's predictions for label-table rows ``rows``."""
+    r = data.tasks[task]
+    pos = {int(x): i for i, x in enumerate(r.row)}
+    sel = np.array([pos[int(x)] for x in rows], dtype=np.int64)
+    out = ens.predict_arrays(data.Xp[r.pi[sel]], data.Xs[r.si[sel]], r.T[sel])
+    key = "p_soluble" if task == "soluble" else task
+    P = out[key]
+    return pd.DataFrame({"row": rows, "y": r.y[sel], "pred": P.mean(0), "std": P.std(0, ddof=1) if P.shape[0] > 1 else 0.0,
+                         "temperature_K": r.T[sel]})
+
+
+def _exp_rows(data: TrainingData) -> pd.DataFrame:
+    t = data.table
+    m = (t["source"] == EXP_SOURCE).to_numpy()
+    return pd.DataFrame({"pos": np.flatnonzero(m), "exp_row": t.loc[m, "source_row"].to_numpy(),
+                         "pair": (t.loc[m, "polymer_key"] + "_" + t.loc[m, "solvent_key"]).to_numpy(),
+                         "polymer_key": t.loc[m, "polymer_key"].to_numpy()})
+
+
+def _train_and_predict(cfg: TrainConfig, data: TrainingData, keep: np.ndarray, test_pos: np.ndarray, log) -> tuple[pd.DataFrame, float]:
+    sub = data.subset_rows(keep)
+    res = train_ensemble(cfg, sub, log=log, progress=False)
+    # test rows are in the full table; predict through the full data object
+    pred = ensemble_predict_rows(res.ensemble, data, test_pos, "chi_exp")
+    return pred, res.seconds
+
+
+def evaluate_official(cfg: TrainConfig, data: TrainingData, strict: bool = True, log: Callable | None = None) -> pd.DataFrame:
+    """Train on each official train split, predict its test split. Returns per-row predictions
+    (columns split, row = data_Chi.csv row, y, pred, std, temperature_K, seconds)."""
+    log = log or (lambda m: print(m, file=sys.stderr))
+    if "chi_exp" not in data.tasks:
+        raise InvalidInputError("official evaluation needs the experimental chi task")
+    ex = _exp_rows(data)
+    t = data.table
+    pair_all = (t["polymer_key"] + "_" + t["solvent_key"]).to_numpy()
+    is_exp = (t["source"] == EXP_SOURCE).to_numpy()
+    row_of = dict(zip(ex["exp_row"], ex["pos"]))
+    outs = []
+    for k, (tr, te) in enumerate(load_official_splits()):
+        te_pos = np.array([row_of[r] for r in te if r in row_of])
+        tr_set = set(int(r) for r in tr)
+        keep = ~is_exp.copy()
+        keep[[row_of[r] for r in tr if r in row_of]] = True
+        if strict:
+            test_pairs = set(pair_all[te_pos])
+            keep &= ~(np.isin(pair_all, list(test_pairs)) & ~is_exp)
+        assert not any(int(t.loc[p, "source_row"]) in tr_set for p in te_pos)
+        pred, secs = _train_and_predict(cfg, data, keep, te_pos, log)
+        pred["split"] = k
+        pred["exp_row"] = t.loc[te_pos, "source_row"].to_numpy()
+        pred["seconds"] = secs
+        m = regression_metrics(pred["y"], pred["pred"])
+        log(f"official split {k}: R2 {m['r2']:.3f} RMSE {m['rmse']:.3f} MAE {m['mae']:.3f} (n={m['n']}, {secs:.0f} s)")
+        outs.append(pred)
+    return pd.concat(outs, ignore_index=True)
+
+
+def evaluate_grouped(cfg: TrainConfig, data: TrainingData, by: str = "polymer", n_splits: int = 5, seed: int = 0,
+                     strict: bool = True, log: Callable | None = None) -> pd.DataFrame:
+    """GroupKFold over the experimental rows by polymer (leave-polymer-out) / solvent / pair."""
+    log = log or (lambda m: print(m, file=sys.stderr))
+    ex = _exp_rows(data)
+    t = data.table
+    is_exp = (t["source"] == EXP_SOURCE).to_numpy()
+    exdf = t.loc[ex["pos"]].reset_index(drop=True)
+    key_all = {"polymer": t["polymer_key"], "solvent": t["solvent_key"],
+               "pair": t["polymer_key"] + "_" + t["solvent_key"]}[by].to_numpy()
+    outs = []
+    for k, (_, te) in enumerate(grouped_kfold(exdf, by=by, n_splits=n_splits, seed=seed)):
+        te_pos = ex["pos"].to_numpy()[te]
+        held = set(key_all[te_pos])
+        keep = np.ones(len(t), dtype=bool)
+        keep[te_pos] = False
+        if strict:
+            keep &= ~np.isin(key_all, list(held))
+        else:
+            keep &= ~(np.isin(key_all, list(held)) & is_exp)
+        pred, secs = _train_and_predict(cfg, data, keep, te_pos, log)
+        pred["fold"] = k
+        pred["exp_row"] = t.loc[te_pos, "source_row"].to_numpy()
+        pred["group"] = key_all[te_pos]
+        pred["seconds"] = secs
+        m = regression_metrics(pred["y"], pred["pred"])
+        log(f"{by}-grouped fold {k}: R2 {m['r2']:.3f} RMSE {m['rmse']:.3f} (n={m['n']}, {len(held)} {by}s held out, {secs:.0f} s)")
+        outs.append(pred)
+    return pd.concat(outs, ignore_index=True)
+
+
+def cosmo_baseline(pred: pd.DataFrame) -> pd.DataFrame:
+    """Attach COSMO-RS chi (data_COSMO.csv) to prediction rows by data_Chi.csv row and T."""
+    m = matched_rows()[["row", "chi_cosmors"]].drop_duplicates("row")
+    return pred.merge(m, left_on="exp_row", right_on="row", how="left", suffixes=("", "_m")).drop(columns=["row_m"], errors="ignore")
+
+
+def summarize(pred: pd.DataFrame, by: str | None, std_scale: float = 1.0) -> dict:
+    """Metrics per split (``by`` column) and pooled, COSMO-RS on the same rows, uncertainty."""
+    out: dict = {}
+    pc = cosmo_baseline(pred)
+    groups = sorted(pred[by].unique()) if by else []
+    per = []
+    for g in groups:
+        d = pc[pc[by] == g]
+        mm = regression_metrics(d["y"], d["pred"])
+        cm = d[d["chi_cosmors"].notna()]
+        mm["model_on_cosmo_rows"] = regression_metrics(cm["y"], cm["pred"])
+        mm["cosmo_rs"] = regression_metrics(cm["y"], cm["chi_cosmors"])
+        mm[by] = int(g)
+        per.append(mm)
+    if per:
+        out["per_split"] = per
+        out["mean"] = {k: float(np.mean([p[k] for p in per])) for k in ("r2", "rmse", "mae")}
+        out["mean_cosmo_rs"] = {k: float(np.mean([p["cosmo_rs"][k] for p in per])) for k in ("r2", "rmse", "mae")}
+        out["mean_model_on_cosmo_rows"] = {k: float(np.mean([p["model_on_cosmo_rows"][k] for p in per])) for k in ("r2", "rmse", "mae")}
+    out["pooled"] = regression_metrics(pc["y"], pc["pred"])
+    cm = pc[pc["chi_cosmors"].notna()]
+    out["pooled_cosmo_rs"] = regression_metrics(cm["y"], cm["chi_cosmors"])
+    out["pooled_model_on_cosmo_rows"] = regression_metrics(cm["y"], cm["pred"])
+    out["uncertainty_raw"] = uncertainty_metrics(pc["y"], pc["pred"], pc["std"])
+    if std_scale != 1.0:
+        out["uncertainty_scaled"] = uncertainty_metrics(pc["y"], pc["pred"], pc["std"] * std_scale)
+        out["std_scale_applied"] = std_scale
+    out["train_seconds_mean"] = float(pred.groupby(by)["seconds"].first().mean()) if by else float("nan")
+    return out
+
+
+def parity_plot(pred: pd.DataFrame, path: str | Path, title: str, with_cosmo: bool = True) -> Path:
+    """Parity plot of experimental vs predicted chi (and COSMO-RS on the same rows)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pc = cosmo_baseline(pred) if with_cosmo else pred
+    m = regression_metrics(pc["y"], pc["pred"])
+    fig, ax = plt.subplots(figsize=(5.2, 5))
+    if with_cosmo and pc["chi_cosmors"].notna().any():
+        c = pc[pc["chi_cosmors"].notna()]
+        cm = regression_metrics(c["y"], c["chi_cosmors"])
+        ax.scatter(c["y"], c["chi_cosmors"], s=8, alpha=0.35, c="tab:gray", label=f"COSMO-RS (R2 {cm['r2']:.2f})")
+    ax.errorbar(pc["y"], pc["pred"], yerr=pc["std"], fmt="o", ms=3, alpha=0.5, elinewidth=0.5, c="tab:blue",
+                label=f"model (R2 {m['r2']:.2f}, RMSE {m['rmse']:.2f})")
+    lo = float(np.nanmin([pc["y"].min(), pc["pred"].min()])) - 0.1
+    hi = float(np.nanmax([pc["y"].max(), pc["pred"].max()])) + 0.1
+    ax.plot([lo, hi], [lo, hi], "k--", lw=0.8)
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo, max(hi, lo + 0.5))
+    ax.set_xlabel("experimental chi")
+    ax.set_ylabel("predicted chi")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(p, dpi=120)
+    plt.close(fig)
+    return p
+
+
+def solubility_holdout(cfg: TrainConfig, data: TrainingData, test_size: float = 0.2, seed: int = 0,
+                       log: Callable | None = None) -> dict:
+    """AUC and accuracy of P(soluble) on a polymer-grouped held-out split of the solubility labels
+    (every row of the held-out polymers is removed from all tasks)."""
+    from sklearn.metrics import accuracy_score, roc_auc_score
+    from sklearn.model_selection import GroupShuffleSplit
+
+    log = log or (lambda m: print(m, file=sys.stderr))
+    if "soluble" not in data.tasks:
+        raise InvalidInputError("solubility evaluation needs the soluble task")
+    r = data.tasks["soluble"]
+    poly = np.array(data.polymer_keys)[r.pi]
+    gss = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
+    _, te = next(gss.split(np.zeros(len(r)), groups=poly))
+    held = set(poly[te])
+    keep = ~data.table["polymer_key"].isin(held).to_numpy()
+    sub = data.subset_rows(keep)
+    res = train_ensemble(cfg, sub, log=log, progress=False)
+    pred = ensemble_predict_rows(res.ensemble, data, r.row[te], "soluble")
+    y = pred["y"].to_numpy().astype(int)
+    p = pred["pred"].to_numpy()
+    out = {"n_test": int(len(te)), "n_test_polymers": len(held), "positive_rate": float(y.mean()),
+           "auc": float(roc_auc_score(y, p)) if len(set(y)) == 2 else float("nan"),
+           "accuracy": float(accuracy_score(y, p >= 0.5)), "majority_baseline_accuracy": float(max(y.mean(), 1 - y.mean())),
+           "seconds": res.seconds}
+    log(f"solubility (polymer-grouped holdout, {len(held)} polymers, {len(te)} rows): AUC {out['auc']:.3f} "
+        f"accuracy {out['accuracy']:.3f} (majority {out['majority_baseline_accuracy']:.3f})")
+    return out
+
+
+def with_seed(cfg: TrainConfig, seed: int) -> TrainConfig:
+    return replace(cfg, seed=seed)
+
+
+def write_json(obj, path: str | Path) -> Path:
+    from chiscreen.model.artifact import _jsonable
+
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(json.dumps(_jsonable(obj), indent=2))
+    return p
+
+
+def timed(fn, *a, **kw):
+    t = time.perf_counter()
+    r = fn(*a, **kw)
+    return r, time.perf_counter() - t

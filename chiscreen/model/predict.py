@@ -1,0 +1,163 @@
+"""Predictions as DataFrames, with a status per row.
+
+    from chiscreen.model import load_ensemble
+    from chiscreen.model.predict import predict_pairs, predict_table
+    ens = load_ensemble()
+    df = predict_pairs(ens, ["*CC(*)c1ccccc1"], ["Cc1ccccc1"], [298.15])
+    out = predict_table(ens, pd.read_csv("pairs.csv"))   # keeps every input row, in order
+
+Output columns (per pair; temperatures in Kelvin):
+    chi_mean, chi_std          experimental-chi head at T; std = raw ensemble std x std_scale["chi_exp"]
+    A_mean, A_std, B_mean, B_std   chi(T) = A + B/T of the experimental head (B in K)
+    chi_comp_mean, chi_comp_std    computed-chi (COSMO-RS-like) head at T
+    p_soluble, p_soluble_std       ensemble mean / std of sigmoid(logit)
+    chi_c                      critical chi: 0.5 (1 + 1/sqrt(N))^2 from n_ratio / molecular weight, else 0.5
+    verdict                    "miscible" (chi_mean + chi_std < chi_c), "immiscible" (chi_mean - chi_std
+                               > chi_c) or "borderline"
+    status, reason             "ok", "invalid" (bad SMILES / temperature) or "failed" (featurization)
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from rdkit.Chem import Descriptors
+
+from chiscreen.chem import RepeatUnit, Solvent
+from chiscreen.data.tables import normalize_pairs
+from chiscreen.errors import ChiscreenError
+from chiscreen.model.ensemble import ChiEnsemble
+from chiscreen.thermo import CHI_C_LONG_CHAIN, chi_critical_array, miscibility_verdict
+
+RESULT_COLUMNS = ["chi_mean", "chi_std", "A_mean", "A_std", "B_mean", "B_std", "chi_comp_mean", "chi_comp_std",
+                  "p_soluble", "p_soluble_std", "chi_c", "verdict"]
+
+
+def repeat_unit_mass(smiles: str) -> float:
+    """Molar mass of one repeat unit (g/mol), attachment points excluded."""
+    return float(Descriptors.MolWt(RepeatUnit.from_smiles(smiles).linear_oligomer(1, cap="H"))) - 2 * 1.008
+
+
+def n_ratio_estimate(polymer_smiles: str, solvent_smiles: str, mw: float | None = None, dp: float | None = None,
+                     polymer_density: float = 1.0, solvent_density: float = 1.0) -> float | None:
+    """N = (M_polymer / rho_polymer) / (M_solvent / rho_solvent); densities default to 1 g/cm3.
+
+    ``mw`` is the polymer molar mass (g/mol); ``dp`` a degree of polymerisation (M = dp x repeat
+    unit mass). None when neither is given (long-chain limit)."""
+    if mw is None and dp is None:
+        return None
+    m_p = float(mw) if mw is not None else float(dp) * repeat_unit_mass(polymer_smiles)
+    m_s = float(Descriptors.MolWt(Solvent.from_smiles(solvent_smiles).mol))
+    return (m_p / polymer_density) / (m_s / solvent_density)
+
+
+def _predict_valid(ens: ChiEnsemble, pkeys: list[str], skeys: list[str], T: np.ndarray, progress: bool,
+                   featurize_kwargs: dict | None) -> tuple[dict[str, np.ndarray], np.ndarray, list[str], list[str]]:
+    from chiscreen.features import featurize
+
+    kw = {"progress": progress, **(featurize_kwargs or {})}
+    up = list(dict.fromkeys(pkeys))
+    us = list(dict.fromkeys(skeys))
+    fp = featurize(up, kind="polymer", featurizer=ens.featurizer, representation=ens.polymer_representation, **kw)
+    fs = featurize(us, kind="solvent", featurizer=ens.featurizer, **kw)
+    if fp.version != ens.featurizer_version:
+        from chiscreen.errors import ArtifactError
+
+        raise ArtifactError(f"model needs featurizer {ens.featurizer} v{ens.featurizer_version}, got v{fp.version}")
+    pi = {k: i for i, k in enumerate(up)}
+    si = {k: i for i, k in enumerate(us)}
+    ip = np.array([pi[k] for k in pkeys], dtype=np.int64)
+    is_ = np.array([si[k] for k in skeys], dtype=np.int64)
+    ok = np.array([fp.status[a] == "ok" and fs.status[b] == "ok" for a, b in zip(ip, is_)], dtype=bool)
+    status = ["ok" if o else "failed" for o in ok]
+    reason = ["" if o else (fp.reason[a] if fp.status[a] != "ok" else fs.reason[b]) for o, a, b in zip(ok, ip, is_)]
+    out: dict[str, np.ndarray] = {}
+    if ok.any():
+        P = ens.predict_arrays(fp.X[ip[ok]], fs.X[is_[ok]], T[ok])
+        E = ens.n_members
+
+        def ms(a):
+            return a.mean(0), (a.std(0, ddof=1) if E > 1 else np.zeros(a.shape[1]))
+
+        cm, cs = ms(P["chi_exp"])
+        out["chi_mean"], out["chi_std"] = cm, cs * ens.std_scale.get("chi_exp", 1.0)
+        out["A_mean"], out["A_std"] = ms(P["A_exp"])
+        out["B_mean"], out["B_std"] = ms(P["B_exp"])
+        cm, cs = ms(P["chi_comp"])
+        out["chi_comp_mean"], out["chi_comp_std"] = cm, cs * ens.std_scale.get("chi_comp", 1.0)
+        out["p_soluble"], out["p_soluble_std"] = ms(P["p_soluble"])
+    return out, ok, status, reason
+
+
+def predict_pairs(ens: ChiEnsemble, polymers: Sequence[str], solvents: Sequence[str], temperatures_K,
+                  n_ratio=None, mw=None, dp=None, progress: bool = False,
+                  featurize_kwargs: dict | None = None) -> pd.DataFrame:
+    """Predict aligned (polymer, solvent, temperature in Kelvin) triples.
+
+    ``temperatures_K`` may be a scalar (used for every pair). ``n_ratio`` (N), ``mw`` (g/mol) or
+    ``dp`` (scalars or per-pair sequences) set chi_c; otherwise the long-chain limit 0.5.
+    Bad rows never raise: they get status "invalid" or "failed" and a reason.
+    """
+    n = len(polymers)
+    if len(solvents) != n:
+        from chiscreen.errors import InvalidInputError
+
+        raise InvalidInputError(f"{n} polymers but {len(solvents)} solvents: expected aligned lists")
+    T = np.broadcast_to(np.asarray(temperatures_K, dtype=float), (n,)).copy()
+    df = pd.DataFrame({"polymer_smiles": list(polymers), "solvent_smiles": list(solvents), "temperature_K": T})
+    for name, val in (("n_ratio", n_ratio), ("mw", mw), ("dp", dp)):
+        if val is not None:
+            df[name] = np.broadcast_to(np.asarray(val, dtype=float), (n,))
+    return predict_table(ens, df, progress=progress, featurize_kwargs=featurize_kwargs)
+
+
+def predict_table(ens: ChiEnsemble, table: pd.DataFrame, progress: bool = False, featurize_kwargs: dict | None = None,
+                  source: str = "input") -> pd.DataFrame:
+    """Predict every row of a pair table (polymer_smiles, solvent_smiles, temperature_K or
+    temperature_C; optional n_ratio, mw or dp). Returns the input rows in order with the result
+    columns, ``status`` and ``reason`` added. Raises MissingColumnError for missing columns."""
+    norm = normalize_pairs(table, strict=False, source=source)
+    n = len(norm)
+    res = {c: np.full(n, np.nan) for c in RESULT_COLUMNS if c != "verdict"}
+    status = norm["status"].to_numpy(dtype=object).copy()
+    reason = norm["reason"].to_numpy(dtype=object).copy()
+    valid = np.flatnonzero(status == "ok")
+    if len(valid):
+        out, ok, st, rs = _predict_valid(ens, list(norm["polymer_key"].iloc[valid]), list(norm["solvent_key"].iloc[valid]),
+                                         norm["temperature_K"].to_numpy(dtype=float)[valid], progress, featurize_kwargs)
+        status[valid] = st
+        reason[valid] = rs
+        good = valid[ok]
+        for k, v in out.items():
+            res[k][good] = v
+    # chi_c
+    nr = np.full(n, np.nan)
+    for i in np.flatnonzero(status == "ok"):
+        try:
+            if "n_ratio" in norm and np.isfinite(norm["n_ratio"].iloc[i]):
+                nr[i] = float(norm["n_ratio"].iloc[i])
+            else:
+                mw = norm["mw"].iloc[i] if "mw" in norm else np.nan
+                dp = norm["dp"].iloc[i] if "dp" in norm else np.nan
+                v = n_ratio_estimate(norm["polymer_key"].iloc[i], norm["solvent_key"].iloc[i],
+                                     mw=mw if np.isfinite(mw) else None, dp=dp if np.isfinite(dp) else None)
+                nr[i] = np.nan if v is None else v
+            if np.isfinite(nr[i]) and nr[i] <= 0:
+                raise ValueError(f"chain-length ratio {nr[i]} must be positive")
+        except (ChiscreenError, ValueError, TypeError) as exc:
+            status[i], reason[i] = "invalid", f"n_ratio / mw / dp: {exc}"
+    res["chi_c"] = np.where(status == "ok", chi_critical_array(nr), np.nan)
+    verdict = [miscibility_verdict(res["chi_mean"][i], res["chi_std"][i], res["chi_c"][i]) if status[i] == "ok" else ""
+               for i in range(n)]
+    out = table.reset_index(drop=True).copy()
+    if "temperature_K" not in out.columns:
+        out["temperature_K"] = norm["temperature_K"]
+    for c in RESULT_COLUMNS:
+        out[c] = verdict if c == "verdict" else res[c]
+    out["status"] = status
+    out["reason"] = reason
+    return out
+
+
+__all__ = ["predict_pairs", "predict_table", "n_ratio_estimate", "repeat_unit_mass", "CHI_C_LONG_CHAIN"]
