@@ -160,7 +160,7 @@ class EngineConfig:
     in_flight_per_actor: int = 2
     use_gpus: bool = True
     threads: int | None = None
-    chunk: int = 256
+    chunk: int = 128
 
     def __post_init__(self) -> None:
         from chiscreen.errors import ConfigError

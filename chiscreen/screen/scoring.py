@@ -208,9 +208,19 @@ class BlockScorer:
         s, r = Up[..., :d], Up[..., d:]
         ap = (-2.0 * s * self.W_logit[:, None, :]).permute(1, 0, 2).contiguous()         # (P, E, d)
         cp = (((s * s - r * r) @ self.W_logit[:, :, None])[..., 0] + self.b_logit[:, None]).T.contiguous()  # (P, E)
-        logit = (ap.index_select(0, pi) * self._logit_s.index_select(0, si)).sum(-1)
-        logit += cp.index_select(0, pi)
-        logit += self._logit_cs.index_select(0, si)
+        if self.device.type == "cpu":  # numpy's take is ~3x faster than torch indexing on CPU
+            pn, sn = pi.numpy(), si.numpy()
+
+            def take(x, idx):
+                return torch.from_numpy(np.take(x.numpy(), idx, axis=0))
+        else:
+            pn, sn = pi, si
+
+            def take(x, idx):
+                return x.index_select(0, idx)
+        logit = take(ap, pn).mul_(take(self._logit_s, sn)).sum(-1)
+        logit += take(cp, pn)
+        logit += take(self._logit_cs, sn)
         p = logit.sigmoid_()                                                              # (n, E)
         E = p.shape[1]
         m = p.mean(1)

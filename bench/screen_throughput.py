@@ -1,0 +1,169 @@
+"""Screening throughput: plain single-process torch vs the Ray engine, in one run.
+
+    python bench/screen_throughput.py [--n-polymers 100000 --n-solvents 1000 --members 10] --out DIR
+
+What is timed (each engine, same job): per shard, the polymer towers of every ensemble member
+(once per molecule), the GEMM pair head over every solvent and temperature, the ensemble mean and
+std, the query (keep chi < threshold, calibrated to keep ~1% of pairs; P(soluble) for kept rows)
+and the atomic zstd Parquet write of the kept rows. A pair evaluation = one (polymer, solvent, T)
+through all members, giving mean and std.
+
+Descriptors are SYNTHETIC (standard normal, 217 columns like rdkit2d) and the ensemble is
+untrained (ChiEnsemble.random): the engine, not the chemistry, is measured. Featurization of
+real molecules is timed separately (--featurize-sample, cold temp cache) and reported per
+molecule. The last line is one JSON object with the named figures.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+def rss_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+
+
+def current_rss_gb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024 ** 3
+
+
+def calibrate_chi_max(ens, Xp, Xs, temps, keep: float, n: int = 300) -> float:
+    from chiscreen.screen.scoring import BlockScorer
+
+    W, b = ens.head_params()
+    sc = BlockScorer(W, b, ens.outputs, ens.encode_solvents(Xs), temps, p_all=False)
+    chi = sc.score(ens.encode_polymers(Xp[:n])).chi.numpy().ravel()
+    return float(np.quantile(chi, keep))
+
+
+def time_featurization(n: int, jobs: int) -> dict:
+    """Cold featurization of n real enumerated polymers and n catalog solvents (temp cache)."""
+    import pandas as pd
+
+    from chiscreen.features import featurize
+    from chiscreen.paths import project_root
+    from chiscreen.screen.enumerate import RULES, generate, read_blocks
+
+    items = list(generate(read_blocks(), RULES))
+    rng = np.random.default_rng(0)
+    poly = [items[i][2] for i in rng.choice(len(items), size=min(n, len(items)), replace=False)]
+    solv = pd.read_csv(project_root() / "catalogs" / "solvents.csv").smiles.tolist()[:n]
+    cache = tempfile.mkdtemp(prefix="bench-featcache-")
+    try:
+        out = {}
+        for kind, smi in (("polymer", poly), ("solvent", solv)):
+            t = time.perf_counter()
+            ft = featurize(smi, kind=kind, cache_root=cache, n_jobs=jobs, progress=False)
+            dt = time.perf_counter() - t
+            out[kind] = {"n": len(smi), "seconds": round(dt, 2), "s_per_mol": dt / len(smi),
+                         "failed": int(sum(s != "ok" for s in ft.status))}
+        return out
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n-polymers", type=int, default=100_000)
+    ap.add_argument("--n-solvents", type=int, default=1000)
+    ap.add_argument("--members", type=int, default=10)
+    ap.add_argument("--d", type=int, default=34)
+    ap.add_argument("--features", type=int, default=217)
+    ap.add_argument("--temperatures", default="298.15K", help="comma-separated (pairs = P x S x n_T)")
+    ap.add_argument("--keep", type=float, default=0.01, help="fraction of pairs the query keeps")
+    ap.add_argument("--shard-size", type=int, default=2000)
+    ap.add_argument("--engines", default="plain,ray")
+    ap.add_argument("--featurize-sample", type=int, default=100, help="molecules per kind for the featurization timing (0: skip)")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--out", default="runs/bench-screen")
+    args = ap.parse_args(argv)
+
+    from chiscreen.model import ChiEnsemble
+    from chiscreen.screen import EngineConfig, QueryConfig, ScreenConfig, run_screen
+    from chiscreen.screen.job import count_rows
+    from chiscreen.screen.synthetic import synthetic_catalogs
+    from chiscreen.units import parse_temperatures
+
+    out = Path(args.out)
+    temps = parse_temperatures(args.temperatures)
+    n_pairs = args.n_polymers * args.n_solvents * len(temps)
+    print(f"screen throughput: {args.n_polymers:,} polymers x {args.n_solvents:,} solvents x {len(temps)} T = "
+          f"{n_pairs:,} pairs, {args.members}-member ensemble (d={args.d}), SYNTHETIC descriptors "
+          f"({args.features} columns), untrained weights; {os.cpu_count()} CPUs, torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads; device cpu (no GPU available)" if not torch.cuda.is_available()
+          else "GPU present", flush=True)
+    pol, sol, Xp, Xs = synthetic_catalogs(args.n_polymers, args.n_solvents, args.features, seed=0)
+    ens = ChiEnsemble.random(args.features, args.features, n_members=args.members, d=args.d, seed=0)
+    chi_max = calibrate_chi_max(ens, Xp, Xs, temps, args.keep)
+    t = time.perf_counter()
+    with torch.no_grad():
+        ens.encode_polymers(Xp[:10_000])
+    tower_s_per_1e4 = time.perf_counter() - t
+    print(f"query: chi < {chi_max:.4f} (calibrated to keep ~{args.keep:.1%}); towers: {tower_s_per_1e4:.2f} s per "
+          f"10^4 polymers (all members)", flush=True)
+    results: dict[str, dict] = {}
+    rss_before = rss_gb()
+    for engine in [e.strip() for e in args.engines.split(",") if e.strip()]:
+        cfg = ScreenConfig(temperatures=[f"{t}K" for t in temps], query=QueryConfig(chi_max=chi_max),
+                           engine=EngineConfig(kind=engine, shard_size=args.shard_size))
+        dest = out / engine
+        shutil.rmtree(dest, ignore_errors=True)
+        t_init = 0.0
+        if engine == "ray":
+            import ray
+
+            t0 = time.perf_counter()
+            if not ray.is_initialized():
+                ray.init(include_dashboard=False, log_to_driver=False)
+            t_init = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        res = run_screen(cfg, out=str(dest), ensemble=ens, descriptors=(Xp, Xs), catalogs=(pol, sol), progress=False)
+        wall = time.perf_counter() - t0
+        st = res.stats
+        rows = count_rows(res.out)
+        worker_rss = [b / 1024 ** 3 for b in st.peak_rss_bytes]
+        peak = rss_gb() if engine == "plain" else current_rss_gb() + sum(worker_rss)
+        results[engine] = {"pairs_per_s": st.pairs / st.seconds, "engine_seconds": st.seconds, "job_seconds": wall,
+                           "ray_init_seconds": t_init, "rows_kept": rows, "kept_fraction": rows / n_pairs,
+                           "workers": st.workers, "worker_peak_rss_gb": worker_rss, "peak_rss_gb": peak}
+        print(f"{engine:>5}: {st.pairs:,} pairs in {st.seconds:.2f} s = {st.pairs / st.seconds:.3g} pairs/s "
+              f"({st.workers} worker(s)); job incl. setup {wall:.2f} s"
+              + (f", ray.init {t_init:.1f} s" if engine == "ray" else "")
+              + f"; kept {rows:,} rows ({rows / n_pairs:.2%}); peak RSS {peak:.2f} GB", flush=True)
+    feat = time_featurization(args.featurize_sample, args.jobs) if args.featurize_sample else {}
+    for kind, f in feat.items():
+        print(f"featurization ({kind}, cold cache, {args.jobs} processes): {f['n']} molecules in {f['seconds']} s = "
+              f"{f['s_per_mol'] * 1000:.1f} ms/molecule ({f['failed']} failed); separate from the screen timing",
+              flush=True)
+    summary = {"n_polymers": args.n_polymers, "n_solvents": args.n_solvents, "n_temperatures": len(temps),
+               "n_pairs": n_pairs, "members": args.members, "descriptors": "synthetic", "device": "cpu",
+               "cpus": os.cpu_count(), "tower_seconds_per_1e4_polymers": round(tower_s_per_1e4, 3)}
+    for e, r in results.items():
+        summary[f"{e}_pairs_per_s"] = round(r["pairs_per_s"])
+        summary[f"{e}_seconds"] = round(r["engine_seconds"], 2)
+        summary[f"{e}_peak_rss_gb"] = round(r["peak_rss_gb"], 3)
+        summary[f"{e}_kept_fraction"] = round(r["kept_fraction"], 5)
+    if "plain" in results and "ray" in results:
+        summary["ratio"] = round(results["ray"]["pairs_per_s"] / results["plain"]["pairs_per_s"], 3)
+        summary["same_rows"] = results["ray"]["rows_kept"] == results["plain"]["rows_kept"]
+    summary["peak_rss_gb"] = round(max(r["peak_rss_gb"] for r in results.values()), 3) if results else rss_before
+    for kind, f in feat.items():
+        summary[f"featurize_{kind}_ms_per_mol"] = round(f["s_per_mol"] * 1000, 2)
+    summary["out"] = str(out)
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
