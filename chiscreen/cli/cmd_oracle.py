@@ -40,7 +40,8 @@ def register(sub) -> None:
     b.add_argument("pairs_file", metavar="PAIRS_FILE", help="CSV or Parquet with polymer, solvent[, temp]")
     b.add_argument("--out", required=True, help="output table (.csv or .parquet)")
     b.add_argument("--temps", help="comma-separated temperatures for every pair, e.g. 25C,60C")
-    b.add_argument("--backend", choices=("ray", "process", "serial"), help="where profiles run")
+    b.add_argument("--backend", choices=("ray", "process", "serial"),
+                   help="where profiles run (default ray: a local Ray runtime is started)")
     b.add_argument("--workers", type=int, help="parallel workers (Ray tasks in flight / processes)")
     b.add_argument("--timeout", type=float, help="seconds per molecule and attempt")
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -75,6 +76,8 @@ def _oracle(args, batch: bool):
     if batch:
         run_over = {k: v for k, v in (("backend", args.backend), ("workers", args.workers),
                                       ("timeout_s", args.timeout)) if v is not None}
+        if args.backend is None and args.config is None:
+            run_over["backend"] = "ray"  # batch default: Ray tasks (started here, the entrypoint)
         if args.no_progress:
             run_over["progress"] = False
         run = dataclasses.replace(run, **run_over)
