@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the CLI does; set OMP_WAIT_POLICY=ACTIVE to compare
+
 import numpy as np
 import torch
 
@@ -101,7 +103,7 @@ def main(argv=None) -> int:
     print(f"screen throughput: {args.n_polymers:,} polymers x {args.n_solvents:,} solvents x {len(temps)} T = "
           f"{n_pairs:,} pairs, {args.members}-member ensemble (d={args.d}), SYNTHETIC descriptors "
           f"({args.features} columns), untrained weights; {os.cpu_count()} CPUs, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads; device cpu (no GPU available)" if not torch.cuda.is_available()
+          f"{torch.get_num_threads()} threads, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}; device cpu (no GPU available)" if not torch.cuda.is_available()
           else "GPU present", flush=True)
     pol, sol, Xp, Xs = synthetic_catalogs(args.n_polymers, args.n_solvents, args.features, seed=0)
     ens = ChiEnsemble.random(args.features, args.features, n_members=args.members, d=args.d, seed=0)
@@ -148,7 +150,7 @@ def main(argv=None) -> int:
               flush=True)
     summary = {"n_polymers": args.n_polymers, "n_solvents": args.n_solvents, "n_temperatures": len(temps),
                "n_pairs": n_pairs, "members": args.members, "descriptors": "synthetic", "device": "cpu",
-               "cpus": os.cpu_count(), "tower_seconds_per_1e4_polymers": round(tower_s_per_1e4, 3)}
+               "cpus": os.cpu_count(), "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"), "tower_seconds_per_1e4_polymers": round(tower_s_per_1e4, 3)}
     for e, r in results.items():
         summary[f"{e}_pairs_per_s"] = round(r["pairs_per_s"])
         summary[f"{e}_seconds"] = round(r["engine_seconds"], 2)

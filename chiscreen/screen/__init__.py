@@ -6,7 +6,17 @@ a plain and a Ray engine writing resumable per-shard Parquet, and the demo.
     res = run_screen(load_config("configs/screen-demo.yaml", ScreenConfig), out="runs/demo")
 
 Nothing here imports Ray at import time; :mod:`chiscreen.screen.engine` connects on use.
+
+OpenMP wait policy: with torch's default (active spin-waiting) a multi-threaded screen on a busy
+machine collapsed from 9e6 to 3e5 pairs/s (2 cores, load ~5); ``OMP_WAIT_POLICY=PASSIVE``
+avoids that. It is set here (``setdefault``: an explicit user choice wins) when torch has not
+been imported yet; the CLI and jobs/screen.py set it before anything imports torch.
 """
+import os as _os
+import sys as _sys
+
+if "torch" not in _sys.modules:
+    _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from chiscreen.screen.catalogs import CatalogReport, build_catalog, join_greenness, load_catalog, write_catalog
 from chiscreen.screen.engine import EngineConfig, EngineHooks, RunStats, ScreenTask, ShardWorker, run_plain, run_ray
 from chiscreen.screen.job import FeaturizeOptions, ScreenConfig, ScreenResult, read_pairs, run_screen

@@ -280,7 +280,10 @@ def actor_resources(resources: dict, cfg: EngineConfig) -> tuple[int, dict, str]
         n = cfg.num_actors or gpus
         return n, {"num_gpus": 1, "num_cpus": min(cfg.cpus_per_actor, max(1, cpus // max(n, 1)))}, "cuda"
     n = cfg.num_actors or max(1, cpus // cfg.cpus_per_actor)
-    return n, {"num_gpus": 0, "num_cpus": cfg.cpus_per_actor}, "cpu"
+    opts: dict = {"num_gpus": 0, "num_cpus": cfg.cpus_per_actor}
+    if cfg.cpus_per_actor > 1:  # multi-threaded actors: no OpenMP spin-waiting (see chiscreen.screen)
+        opts["runtime_env"] = {"env_vars": {"OMP_WAIT_POLICY": "PASSIVE"}}
+    return n, opts, "cpu"
 
 
 class _ActorBody(ShardWorker):
@@ -298,7 +301,7 @@ def run_ray(ens: Any, task: ScreenTask, cfg: EngineConfig | None = None, progres
     cfg = cfg or EngineConfig()
     ensure_ray(address)
     n_act, opts, device = actor_resources(ray.cluster_resources(), cfg)
-    threads = opts["num_cpus"]
+    threads = int(opts["num_cpus"])
     st = RunStats(n_shards=task.n_shards, engine="ray", workers=n_act)
     t0 = time.perf_counter()
     Actor = ray.remote(max_restarts=-1, max_task_retries=-1)(_ActorBody)
@@ -325,8 +328,9 @@ def run_ray(ens: Any, task: ScreenTask, cfg: EngineConfig | None = None, progres
                 load[a] -= 1
                 try:
                     s = ray.get(ref)
-                except ray.exceptions.RayTaskError as exc:
-                    raise ScreenError(f"shard {i} failed: {exc}") from exc
+                except ray.exceptions.RayError as exc:  # task error, or an actor that cannot start
+                    raise ScreenError(f"shard {i} failed on Ray: {str(exc).splitlines()[0] if str(exc) else exc!r}; "
+                                      "finished shards are kept, rerun to resume") from exc
                 _account(st, s, bar, t0, hooks)
         st.seconds = time.perf_counter() - t0
         try:
