@@ -128,6 +128,7 @@ class ShardWorker:
             return {"shard": i, "skipped": True, "pairs": n_pairs, "kept": 0, "seconds": 0.0}
         t0 = time.perf_counter()
         Up = self.ens.encode_polymers(np.ascontiguousarray(t.Xp[p0:p1]))
+        t_enc = time.perf_counter() - t0
         r = self.scorer.score(Up)
         kept, cand = filter_block(r, t.query, np.asarray(t.polymer_ids[p0:p1]), np.asarray(t.solvent_ids),
                                   t.temperatures_K, t.chi_c, pair_p=lambda pi, si: self.scorer.pair_p(Up, pi, si))
@@ -135,7 +136,7 @@ class ShardWorker:
             self.out.write_parquet(cand, CAND_DIR, shard_name(i))
         self.out.write_parquet(kept, PAIRS_DIR, shard_name(i))  # last: marks the shard done
         return {"shard": i, "skipped": False, "pairs": n_pairs, "kept": kept.num_rows,
-                "seconds": time.perf_counter() - t0, "pid": os.getpid()}
+                "seconds": time.perf_counter() - t0, "encode_seconds": t_enc, "pid": os.getpid()}
 
 
 @dataclass
@@ -190,6 +191,8 @@ class RunStats:
     pairs: int = 0
     kept: int = 0
     seconds: float = 0.0
+    worker_seconds: float = 0.0   # summed over shards (all workers)
+    encode_seconds: float = 0.0   # of which polymer towers
     engine: str = ""
     workers: int = 1
     peak_rss_bytes: list[int] = field(default_factory=list)
@@ -201,7 +204,9 @@ class RunStats:
     def to_dict(self) -> dict:
         return {"n_shards": self.n_shards, "written": self.written, "skipped": self.skipped,
                 "pairs_scored": self.pairs, "rows_kept": self.kept, "seconds": round(self.seconds, 3),
-                "pairs_per_s": self.pairs_per_s, "engine": self.engine, "workers": self.workers,
+                "pairs_per_s": self.pairs_per_s, "worker_seconds": round(self.worker_seconds, 3),
+                "tower_share": round(self.encode_seconds / self.worker_seconds, 3) if self.worker_seconds else None,
+                "engine": self.engine, "workers": self.workers,
                 "worker_peak_rss_bytes": self.peak_rss_bytes}
 
 
@@ -217,6 +222,8 @@ def _account(st: RunStats, s: dict, bar, t0: float, hooks: EngineHooks | None) -
         st.written += 1
         st.pairs += s["pairs"]
         st.kept += s["kept"]
+        st.worker_seconds += s.get("seconds", 0.0)
+        st.encode_seconds += s.get("encode_seconds", 0.0)
     el = time.perf_counter() - t0
     bar.update(1)
     if st.pairs:
