@@ -95,6 +95,40 @@ def representation_cost(out: Path) -> dict:
     return res
 
 
+def summarize_dir(out: Path) -> str:
+    """Markdown tables from the per-row prediction CSVs of earlier runs in ``out``."""
+    import re
+
+    import pandas as pd
+
+    from chiscreen.model.evaluate import summarize
+
+    rows = []
+    for f in sorted(out.glob("*-official.csv")) + sorted(out.glob("*-polymer.csv")):
+        m = re.match(r"(?P<name>.+)-s(?P<seed>\d+)-(?P<kind>official|polymer)\.csv$", f.name)
+        if not m:
+            continue
+        by = "split" if m["kind"] == "official" else "fold"
+        sm = summarize(pd.read_csv(f), by)
+        u, uc = sm["uncertainty_raw"], sm.get("uncertainty_crossfit_scaled", {})
+        key = "mean" if m["kind"] == "official" else "pooled"
+        rows.append({"run": m["name"], "seed": int(m["seed"]), "eval": m["kind"],
+                     "R2": sm[key]["r2"], "RMSE": sm[key]["rmse"], "MAE": sm[key]["mae"],
+                     "COSMO_R2": (sm["mean_cosmo_rs"] if key == "mean" else sm["pooled_cosmo_rs"])["r2"],
+                     "COSMO_RMSE": (sm["mean_cosmo_rs"] if key == "mean" else sm["pooled_cosmo_rs"])["rmse"],
+                     "cov1_raw": u["coverage_1sd"], "cov2_raw": u["coverage_2sd"], "spearman": u["spearman_std_abs_err"],
+                     "scale68": u["scale_68"], "cov1_xfit": uc.get("coverage_1sd"), "cov2_xfit": uc.get("coverage_2sd"),
+                     "train_s": sm["train_seconds_mean"],
+                     "per_split_R2": " ".join(f"{p['r2']:.3f}" for p in sm.get("per_split", [])) if key == "mean" else ""})
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return "no results"
+    txt = df.round(3).to_markdown(index=False)
+    agg = df.groupby(["run", "eval"])[["R2", "RMSE", "MAE", "COSMO_R2", "cov1_raw", "cov2_raw", "spearman", "cov1_xfit", "cov2_xfit"]].agg(["mean", "std"])
+    agg.columns = [f"{a}_{b}" for a, b in agg.columns]
+    return txt + "\n\n" + agg.round(3).to_markdown()
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default=str(ROOT / "configs" / "train-default.yaml"))
@@ -107,9 +141,13 @@ def main(argv=None) -> int:
     ap.add_argument("--tag", default="")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     ap.add_argument("--representation-cost", action="store_true")
+    ap.add_argument("--summarize", action="store_true", help="print tables from the CSVs already in --out")
     a = ap.parse_args(argv)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
+    if a.summarize:
+        print(summarize_dir(out))
+        return 0
     if a.representation_cost:
         representation_cost(out)
         return 0
@@ -134,7 +172,7 @@ def main(argv=None) -> int:
             print(name, "LPO pooled", res["polymer"]["pooled"], "cosmo", res["polymer"]["pooled_cosmo_rs"], flush=True)
         if "solubility" in a.eval:
             res["solubility"] = solubility_holdout(cfg, data, seed=seed)
-        write_json(res, out / f"{name}.json")
+        write_json(res, out / f"{name}-{'-'.join(a.eval)}.json")
     return 0
 
 

@@ -137,6 +137,7 @@ def main(argv=None) -> int:
         worker_rss = [b / 1024 ** 3 for b in st.peak_rss_bytes]
         peak = rss_gb() if engine == "plain" else current_rss_gb() + sum(worker_rss)
         results[engine] = {"pairs_per_s": st.pairs / st.seconds, "engine_seconds": st.seconds, "job_seconds": wall,
+                           "startup_seconds": st.startup_seconds,
                            "ray_init_seconds": t_init, "rows_kept": rows, "kept_fraction": rows / n_pairs,
                            "workers": st.workers, "worker_peak_rss_gb": worker_rss, "peak_rss_gb": peak,
                            "tower_share": st.encode_seconds / st.worker_seconds if st.worker_seconds else float("nan"),
@@ -144,7 +145,7 @@ def main(argv=None) -> int:
                            "pair_step_pairs_per_s": st.pairs * st.workers / max(1e-9, st.worker_seconds - st.encode_seconds)}
         print(f"{engine:>5}: {st.pairs:,} pairs in {st.seconds:.2f} s = {st.pairs / st.seconds:.3g} pairs/s "
               f"({st.workers} worker(s)); job incl. setup {wall:.2f} s"
-              + (f", ray.init {t_init:.1f} s" if engine == "ray" else "")
+              + (f", ray.init {t_init:.1f} s, actor start {st.startup_seconds:.1f} s (included)" if engine == "ray" else "")
               + f"; kept {rows:,} rows ({rows / n_pairs:.2%}); peak RSS {peak:.2f} GB; polymer towers "
               f"{results[engine]['tower_share']:.0%} of worker time (pair step alone "
               f"{results[engine]['pair_step_pairs_per_s']:.3g} pairs/s over {st.workers} worker(s))", flush=True)
@@ -159,6 +160,7 @@ def main(argv=None) -> int:
     for e, r in results.items():
         summary[f"{e}_pairs_per_s"] = round(r["pairs_per_s"])
         summary[f"{e}_seconds"] = round(r["engine_seconds"], 2)
+        summary[f"{e}_startup_seconds"] = round(r["startup_seconds"], 2)
         summary[f"{e}_peak_rss_gb"] = round(r["peak_rss_gb"], 3)
         summary[f"{e}_kept_fraction"] = round(r["kept_fraction"], 5)
         summary[f"{e}_tower_share"] = round(r["tower_share"], 3)

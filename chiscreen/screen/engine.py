@@ -193,6 +193,7 @@ class RunStats:
     seconds: float = 0.0
     worker_seconds: float = 0.0   # summed over shards (all workers)
     encode_seconds: float = 0.0   # of which polymer towers
+    startup_seconds: float = 0.0  # starting workers (Ray actors) before the first shard
     engine: str = ""
     workers: int = 1
     peak_rss_bytes: list[int] = field(default_factory=list)
@@ -206,7 +207,7 @@ class RunStats:
                 "pairs_scored": self.pairs, "rows_kept": self.kept, "seconds": round(self.seconds, 3),
                 "pairs_per_s": self.pairs_per_s, "worker_seconds": round(self.worker_seconds, 3),
                 "tower_share": round(self.encode_seconds / self.worker_seconds, 3) if self.worker_seconds else None,
-                "engine": self.engine, "workers": self.workers,
+                "startup_seconds": round(self.startup_seconds, 3), "engine": self.engine, "workers": self.workers,
                 "worker_peak_rss_bytes": self.peak_rss_bytes}
 
 
@@ -315,6 +316,11 @@ def run_ray(ens: Any, task: ScreenTask, cfg: EngineConfig | None = None, progres
     ens_ref = ray.put(ens.to("cpu"))
     task_ref = ray.put(task)
     actors = [Actor.options(**opts).remote(ens_ref, task_ref, device, threads) for _ in range(n_act)]
+    try:
+        ray.get([a.pid.remote() for a in actors])  # wait for the actors (worker start, imports, solvent side)
+    except ray.exceptions.RayError as exc:
+        raise ScreenError(f"screen actors could not start: {exc}") from exc
+    st.startup_seconds = time.perf_counter() - t0
     if hooks and hooks.on_workers:
         hooks.on_workers(actors)
     todo = list(range(task.n_shards))
