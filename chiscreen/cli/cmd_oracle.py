@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from chiscreen.errors import ConfigError, InvalidInputError, MissingColumnError
+from chiscreen.errors import InvalidInputError, MissingColumnError
 
 _SPEC_FLAGS = {"engine": "engine", "conformers": "n_conformers", "combine": "combine",
                "seed": "seed"}
@@ -51,7 +51,10 @@ def register(sub) -> None:
 def _common(p) -> None:
     p.add_argument("--config", help="oracle YAML config (see configs/oracle-default.yaml)")
     p.add_argument("--store", help="profile store folder (default $CHISCREEN_CACHE/oracle)")
-    p.add_argument("--engine", help="xtb engine: tblite (default) or xtb-python")
+    from chiscreen.qc.engines import DEFAULT_ENGINE, ENGINES
+
+    p.add_argument("--engine", choices=ENGINES.keys(),
+                   help=f"xtb engine (default {DEFAULT_ENGINE}; tblite adds atomic dipoles)")
     p.add_argument("--conformers", type=int, help="conformers per molecule")
     p.add_argument("--combine", choices=("mean", "boltzmann", "lowest"), help="conformer combination")
     p.add_argument("--seed", type=int, help="RDKit embedding seed")
@@ -64,13 +67,10 @@ def _oracle(args, batch: bool):
 
     from chiscreen.qc import Calibration, Oracle, ProfileSpec, ProfileStore
     from chiscreen.qc.config import load_oracle_config
-    from chiscreen.qc.engines import ENGINES
 
     cfg = load_oracle_config(args.config)
     over = {field: getattr(args, flag) for flag, field in _SPEC_FLAGS.items()
             if getattr(args, flag, None) is not None}
-    if "engine" in over and over["engine"] not in ENGINES:
-        raise ConfigError(f"unknown engine {over['engine']!r}; expected one of {ENGINES.keys()}")
     spec = ProfileSpec.from_dict({**cfg.profile.to_dict(), **over})
     run = cfg.run
     if batch:
