@@ -52,8 +52,13 @@ def format_result(res) -> str:
         + (" (resumed)" if res.resumed else ""),
         f"  {run['written']} shard(s) written, {run['skipped']} skipped, {run['pairs_per_s']:.3g} pairs/s "
         f"({run['engine']}, {run['workers']} worker(s)); {s['rows_in_pairs']:,} rows kept",
-        f"results in {res.out}:",
     ]
+    for kind in ("polymers", "solvents"):
+        n_bad = s[kind]["rows"] - s[kind]["scored"]
+        if n_bad:
+            shown = "; ".join(f"{b['name']} ({b['status']}: {b['reason'][:80]})" for b in s[kind]["not_scored"][:3])
+            lines.append(f"  {n_bad} {kind} not scored (see {kind}.parquet status / feature_reason): {shown}")
+    lines.append(f"results in {res.out}:")
     for k, v in res.files.items():
         lines.append(f"  {k}: {v}")
     return "\n".join(lines)

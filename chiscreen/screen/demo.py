@@ -78,6 +78,12 @@ def run_demo(out: str | None = None, engine: str | None = None, top: int = 5, po
              f"solvents x {len(temps)} temperatures = {res.summary['pairs_total']:,} pairs "
              f"({res.stats.engine}, {res.summary['seconds_total']:.1f} s incl. descriptors "
              f"{res.seconds_featurize:.1f} s)", ""]
+    for kind in ("polymers", "solvents"):
+        bad = res.summary[kind]["not_scored"]
+        if bad:
+            lines.append(f"{len(bad)} {kind} not scored: " + "; ".join(f"{b['name']} ({b['status']})" for b in bad[:5]))
+    if any(res.summary[k]["not_scored"] for k in ("polymers", "solvents")):
+        lines.append("")
     dr = DemoResult(out=str(res.out))
     T0 = temps[0]
     for pname in polymers:

@@ -243,8 +243,8 @@ def run_screen(cfg: ScreenConfig, out: str | None = None, overwrite: bool = Fals
     n_rows = count_rows(odir)
     summary = {
         "out": str(odir), "resumed": resumed, "manifest": man.to_dict(),
-        "polymers": {"rows": len(pol), "scored": int(len(pi))},
-        "solvents": {"rows": len(sol), "scored": int(len(si))},
+        "polymers": {"rows": len(pol), "scored": int(len(pi)), "not_scored": _not_scored(pol)},
+        "solvents": {"rows": len(sol), "scored": int(len(si)), "not_scored": _not_scored(sol)},
         "pairs_total": task.n_pairs, "rows_in_pairs": n_rows, "run": stats.to_dict(),
         "seconds_featurize": round(seconds_featurize, 3),
         "seconds_total": round(time.perf_counter() - t_start, 3),
@@ -252,6 +252,14 @@ def run_screen(cfg: ScreenConfig, out: str | None = None, overwrite: bool = Fals
     files["summary"] = odir.write_json(summary, "summary.json")
     return ScreenResult(out=odir, stats=stats, manifest=man, resumed=resumed, files=files, summary=summary,
                         seconds_featurize=seconds_featurize)
+
+
+def _not_scored(df: pd.DataFrame, limit: int = 20) -> list[dict]:
+    """The first ``limit`` catalog rows that were not scored, with the reason."""
+    bad = df[~df["scored"]]
+    return [{"id": int(r.id), "name": str(r.name), "status": str(r.feature_status),
+             "reason": str(r.feature_reason if r.feature_status != "not scored" else r.reason)[:300]}
+            for r in bad.head(limit).itertuples()]
 
 
 def run_selective(ens: Any, sq: SelectiveQuery, pol: pd.DataFrame, Xp_all: np.ndarray, solvent_ids: np.ndarray,

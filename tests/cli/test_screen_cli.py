@@ -78,7 +78,10 @@ def test_screen_writes_resumes_and_refuses_to_mix(tmp_path, tiny_catalogs, model
     pairs = pd.read_parquet(out / "pairs")
     assert len(pairs) == 3 * 2 * 2
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["polymers"] == {"rows": 5, "scored": 3}
+    assert (summary["polymers"]["rows"], summary["polymers"]["scored"]) == (5, 3)
+    assert [b["status"] for b in summary["polymers"]["not_scored"]] == ["not scored", "not scored"]
+    assert "attachment" in summary["polymers"]["not_scored"][0]["reason"]
+    assert "2 polymers not scored" in text
     assert main(["screen", "--config", str(cfg), "--out", str(out), "--no-progress"]) == 0
     assert "(resumed)" in capsys.readouterr().out
     other = tmp_path / "other_model"
