@@ -119,7 +119,10 @@ def _featurize(df: pd.DataFrame, kind: str, ens: Any, opts: FeaturizeOptions, pr
 
 
 def _query_pins(cfg: ScreenConfig, temps: list[float], chi_c: float) -> dict:
+    """What the shard files depend on. Selective queries are evaluated after the shards, from
+    the model and catalogs alone, so changing one does not invalidate finished shards."""
     q = asdict(cfg.query)
+    q.pop("selective", None)
     return {"query": q, "temperatures_K": temps, "head": cfg.head, "chi_c": chi_c,
             "shard_size": cfg.engine.shard_size}
 
@@ -210,7 +213,7 @@ def run_screen(cfg: ScreenConfig, out: str | None = None, overwrite: bool = Fals
         solvents_hash=hash_catalog(sids, sol["canonical"].to_numpy()[si].tolist()),
         query_hash=hash_json(pins), n_shards=n_shards, shard_size=cfg.engine.shard_size,
         n_polymers=len(pi), n_solvents=len(si), temperatures_K=temps, head=cfg.head, chi_c=chi_c,
-        query=pins["query"], model_source=getattr(ens, "source", "") or "",
+        query=asdict(cfg.query), model_source=getattr(ens, "source", "") or "",
     )
     resumed = check_or_write(odir, man, overwrite=overwrite)
     odir.remove_tmp(PAIRS_DIR)
