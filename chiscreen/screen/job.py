@@ -242,6 +242,10 @@ def run_screen(cfg: ScreenConfig, out: str | None = None, overwrite: bool = Fals
         files["top_per_solvent"] = odir.write_parquet(top, "top_per_solvent.parquet")
     for sq in cfg.query.selective:
         tab = run_selective(ens, sq, pol, Xp, sids, Xs[si], temps, cfg.head, chi_c)
+        if "gsk_g_score" in sol.columns:  # greenness beside the margin, for the recycling chemist
+            g = dict(zip(sol["id"].astype(np.int64), sol["gsk_g_score"].astype(float)))
+            tab = tab.append_column("gsk_g_score", pa.array([g.get(int(x), np.nan) for x in
+                                                              tab.column("solvent_id").to_pylist()], pa.float32()))
         files[f"selective-{sq.name}"] = odir.write_parquet(tab, f"selective-{sq.name}.parquet")
     n_rows = count_rows(odir)
     summary = {
