@@ -174,3 +174,10 @@ def test_killed_driver_resumes_to_identical_output(tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(_table(out), _table(tmp_path / "clean"))
     pd.testing.assert_frame_equal(pd.read_parquet(out / "top_per_solvent.parquet"),
                                   pd.read_parquet(tmp_path / "clean" / "top_per_solvent.parquet"))
+
+
+def test_importing_the_screen_layer_does_not_touch_ray():
+    code = ("import sys, chiscreen.screen, chiscreen.screen.engine, chiscreen.screen.job, chiscreen.cli.cmd_screen; "
+            "print('ray' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
