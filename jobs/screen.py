@@ -40,6 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = load_config(args.config, ScreenConfig)
         cfg.engine.kind = "ray"
+        out = args.out or cfg.out
+        if os.environ.get("RAY_JOB_ID") and "://" not in out and not os.path.isabs(out):
+            print(f"jobs/screen.py: note: output {out!r} is relative, so it lands in this job's copy of the "
+                  f"working dir ({os.getcwd()}); pass --out /absolute/path or a filesystem URI "
+                  "(s3://..., gs://...) to keep results; on multi-node clusters use shared storage",
+                  file=sys.stderr, flush=True)
         res = run_screen(cfg, out=args.out, overwrite=args.overwrite, progress=False)
     except ChiscreenError as exc:
         print(f"jobs/screen.py: error: {exc}", file=sys.stderr)
