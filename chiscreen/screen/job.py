@@ -228,13 +228,17 @@ def run_screen(cfg: ScreenConfig, out: str | None = None, overwrite: bool = Fals
     task = ScreenTask(Xp=Xp[pi], polymer_ids=pids, solvent_ids=sids, Us=Us, temperatures_K=temps,
                       head=cfg.head, chi_c=chi_c, query=cfg.query, out=str(odir) if odir.local else odir.uri,
                       shard_size=cfg.engine.shard_size, chunk=cfg.engine.chunk)
-    if cfg.engine.kind == "ray":
+    sharded = cfg.query.writes_pairs or cfg.query.top_k_per_solvent > 0
+    if not sharded:  # only selective queries: nothing to stream over the full product
+        stats = RunStats(n_shards=0, engine="none")
+    elif cfg.engine.kind == "ray":
         stats = run_ray(ens, task, cfg.engine, progress=progress, hooks=hooks, address=cfg.ray_address)
     else:
         stats = run_plain(ens, task, cfg.engine, progress=progress, hooks=hooks, device=device)
 
-    files = {"pairs": odir.path(PAIRS_DIR), "manifest": odir.path("manifest.json")}
-    missing = [i for i in range(n_shards) if not odir.exists(PAIRS_DIR, f"shard-{i:06d}.parquet")]
+    files = {"pairs": odir.path(PAIRS_DIR), "manifest": odir.path("manifest.json")} if sharded else \
+        {"manifest": odir.path("manifest.json")}
+    missing = [i for i in range(n_shards) if sharded and not odir.exists(PAIRS_DIR, f"shard-{i:06d}.parquet")]
     if missing:
         raise ScreenError(f"{len(missing)} shard(s) missing after the run (first: {missing[:5]}); rerun to resume")
     if cfg.query.top_k_per_solvent:

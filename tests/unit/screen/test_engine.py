@@ -181,3 +181,10 @@ def test_importing_the_screen_layer_does_not_touch_ray():
             "print('ray' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_selective_only_query_skips_the_full_product(tmp_path, ens, problem):
+    cfg = _cfg(selective=[SelectiveQuery(name="s", dissolve=["synthetic polymer 2"], exclude=["synthetic polymer 3"])])
+    res = _run(tmp_path / "sel", ens, problem, cfg=cfg)
+    assert res.stats.engine == "none" and res.stats.pairs == 0
+    assert (tmp_path / "sel" / "selective-s.parquet").is_file() and not (tmp_path / "sel" / "pairs").exists()
