@@ -18,6 +18,9 @@ pytestmark = [pytest.mark.ray, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def ray_session():
     """One embedded Ray for the module ("local": never attach to someone else's cluster)."""
+    if ray.is_initialized():  # another module's session: use it, leave it running
+        yield
+        return
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
              configure_logging=False)
     yield
@@ -59,7 +62,7 @@ def plain_out(problem, tmp_path_factory):
 
 def test_ray_engine_equals_plain(ray_session, problem, plain_out, tmp_path):
     res = _run(problem, tmp_path / "ray", "ray")
-    assert res.stats.engine == "ray" and res.stats.workers == 2 and res.stats.written == 23
+    assert res.stats.engine == "ray" and res.stats.workers >= 1 and res.stats.written == 23
     _same(_table(tmp_path / "ray"), _table(plain_out))
     a = pd.read_parquet(tmp_path / "ray" / "top_per_solvent.parquet")
     b = pd.read_parquet(plain_out / "top_per_solvent.parquet")
