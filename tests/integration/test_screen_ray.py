@@ -86,6 +86,6 @@ def test_killed_actor_loses_nothing(ray_session, problem, plain_out, tmp_path):
 
     res = _run(problem, tmp_path / "killed", "ray", EngineHooks(on_workers=on_workers, on_shard=on_shard))
     assert state["killed"] is not None
-    assert len(state["pids"] - {None}) >= 3, "the killed actor should have been restarted under a new pid"
     assert res.stats.written == 23
+    assert len(state["pids"] - {None}) >= res.stats.workers + 1, "the killed actor should restart under a new pid"
     _same(_table(tmp_path / "killed"), _table(plain_out))
