@@ -18,14 +18,16 @@ import sys as _sys
 if "torch" not in _sys.modules:
     _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from chiscreen.screen.catalogs import CatalogReport, build_catalog, join_greenness, load_catalog, write_catalog
-from chiscreen.screen.engine import EngineConfig, EngineHooks, RunStats, ScreenTask, ShardWorker, run_plain, run_ray
+from chiscreen.screen.engine import (
+    EngineConfig, EngineHooks, RayPool, RunStats, ScreenTask, ShardWorker, run_plain, run_ray,
+)
 from chiscreen.screen.job import FeaturizeOptions, ScreenConfig, ScreenResult, read_pairs, run_screen
 from chiscreen.screen.queries import QueryConfig, SelectiveQuery
 from chiscreen.screen.scoring import BlockScorer, BlockScores, collapse_head
 
 __all__ = [
     "CatalogReport", "build_catalog", "join_greenness", "load_catalog", "write_catalog",
-    "EngineConfig", "EngineHooks", "RunStats", "ScreenTask", "ShardWorker", "run_plain", "run_ray",
+    "EngineConfig", "EngineHooks", "RayPool", "RunStats", "ScreenTask", "ShardWorker", "run_plain", "run_ray",
     "FeaturizeOptions", "ScreenConfig", "ScreenResult", "read_pairs", "run_screen",
     "QueryConfig", "SelectiveQuery", "BlockScorer", "BlockScores", "collapse_head",
 ]

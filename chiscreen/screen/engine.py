@@ -24,6 +24,7 @@ import logging
 import os
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -68,6 +69,7 @@ class ScreenTask:
     out: str
     shard_size: int = 2000
     chunk: int = 128
+    task_id: str = ""  # set per run; Ray actors rebuild their worker when it changes
 
     @property
     def n_shards(self) -> int:
@@ -294,68 +296,129 @@ def actor_resources(resources: dict, cfg: EngineConfig) -> tuple[int, dict, str]
     return n, opts, "cpu"
 
 
-class _ActorBody(ShardWorker):
-    """The Ray actor: a ShardWorker whose constructor takes object-store values."""
+class _ActorBody:
+    """The Ray actor. It is created holding only the ensemble, so it can start (new worker
+    process, imports, unpickling) while the driver still featurizes; the task arrives with each
+    shard call (zero-copy from the object store) and the :class:`ShardWorker` built from it is
+    kept per task id. A restarted actor rebuilds it on its first call."""
 
-    def __init__(self, ens: Any, task: ScreenTask, device: str, threads: int) -> None:
-        super().__init__(ens, task, device=device, threads=threads)
+    def __init__(self, ens: Any, device: str, threads: int) -> None:
+        if threads:
+            torch.set_num_threads(int(threads))
+        self.ens, self.device, self.threads = ens, device, threads
+        self._worker: ShardWorker | None = None
+        self._task_id: str | None = None
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def peak_rss_bytes(self) -> int:
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+
+    def run(self, task: ScreenTask, i: int) -> dict:
+        if self._worker is None or self._task_id != task.task_id:
+            self._worker = ShardWorker(self.ens, task, device=self.device, threads=self.threads)
+            self._task_id = task.task_id
+        return self._worker.run(i)
 
 
-def run_ray(ens: Any, task: ScreenTask, cfg: EngineConfig | None = None, progress: bool = True,
-            hooks: EngineHooks | None = None, address: str | None = None) -> RunStats:
-    """Run the shards on Ray actors (connecting to / starting Ray via :func:`ensure_ray`)."""
-    import ray
+class RayPool:
+    """Screen actors on Ray, started early (see :class:`_ActorBody`) and used by :meth:`run`.
 
-    cfg = cfg or EngineConfig()
-    ensure_ray(address)
-    n_act, opts, device = actor_resources(ray.cluster_resources(), cfg)
-    threads = int(opts["num_cpus"])
-    st = RunStats(n_shards=task.n_shards, engine="ray", workers=n_act)
-    t0 = time.perf_counter()
-    Actor = ray.remote(max_restarts=-1, max_task_retries=-1)(_ActorBody)
-    ens_ref = ray.put(ens.to("cpu"))
-    task_ref = ray.put(task)
-    actors = [Actor.options(**opts).remote(ens_ref, task_ref, device, threads) for _ in range(n_act)]
-    try:
-        ray.get([a.pid.remote() for a in actors])  # wait for the actors (worker start, imports, solvent side)
-    except ray.exceptions.RayError as exc:
-        raise ScreenError(f"screen actors could not start: {exc}") from exc
-    st.startup_seconds = time.perf_counter() - t0
-    if hooks and hooks.on_workers:
-        hooks.on_workers(actors)
-    todo = list(range(task.n_shards))
-    pending: dict[Any, tuple[int, int]] = {}
-    load = [0] * n_act
-    cap = cfg.in_flight_per_actor
-    bar = _bar(task.n_shards, "screen shards", progress)
-    try:
-        while todo or pending:
-            while todo and min(load) < cap:
-                a = int(np.argmin(load))
-                i = todo.pop(0)
-                pending[actors[a].run.remote(i)] = (i, a)
-                load[a] += 1
-            ready, _ = ray.wait(list(pending), num_returns=1)
-            for ref in ready:
-                i, a = pending.pop(ref)
-                load[a] -= 1
-                try:
-                    s = ray.get(ref)
-                except ray.exceptions.RayError as exc:  # task error, or an actor that cannot start
-                    raise ScreenError(f"shard {i} failed on Ray: {str(exc).splitlines()[0] if str(exc) else exc!r}; "
-                                      "finished shards are kept, rerun to resume") from exc
-                _account(st, s, bar, t0, hooks)
-        st.seconds = time.perf_counter() - t0
-        try:
-            st.peak_rss_bytes = ray.get([a.peak_rss_bytes.remote() for a in actors], timeout=30)
-        except Exception:  # reporting only
-            st.peak_rss_bytes = []
-    finally:
-        bar.close()
-        for a in actors:
+    Args:
+        ens: the ChiEnsemble (put into the object store once).
+        cfg: engine settings; actor count and resources come from ``ray.cluster_resources()``.
+        address: Ray address for :func:`ensure_ray` (None: embedded local Ray).
+    """
+
+    def __init__(self, ens: Any, cfg: EngineConfig | None = None, address: str | None = None) -> None:
+        import ray
+
+        self.cfg = cfg or EngineConfig()
+        ensure_ray(address)
+        self.t_created = time.perf_counter()
+        self.n, opts, device = actor_resources(ray.cluster_resources(), self.cfg)
+        Actor = ray.remote(max_restarts=-1, max_task_retries=-1)(_ActorBody)
+        self._ens_ref = ray.put(ens.to("cpu"))  # held for the pool's life: restarts need it
+        self.actors = [Actor.options(**opts).remote(self._ens_ref, device, int(opts["num_cpus"]))
+                       for _ in range(self.n)]
+
+    def close(self) -> None:
+        import ray
+
+        for a in self.actors:
             try:
                 ray.kill(a)
             except Exception:
                 pass
-    _log_done(st)
-    return st
+        self.actors = []
+
+    def __enter__(self) -> "RayPool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def run(self, task: ScreenTask, progress: bool = True, hooks: EngineHooks | None = None) -> RunStats:
+        """Run every shard of ``task`` (finished shards are skipped by the workers)."""
+        import ray
+
+        if not task.task_id:
+            task.task_id = uuid.uuid4().hex
+        st = RunStats(n_shards=task.n_shards, engine="ray", workers=self.n)
+        t0 = time.perf_counter()
+        task_ref = ray.put(task)
+        try:
+            ray.get([a.pid.remote() for a in self.actors])  # actors up (usually already, started early)
+        except ray.exceptions.RayError as exc:
+            raise ScreenError(f"screen actors could not start: {exc}") from exc
+        st.startup_seconds = time.perf_counter() - t0
+        if hooks and hooks.on_workers:
+            hooks.on_workers(self.actors)
+        todo = list(range(task.n_shards))
+        pending: dict[Any, tuple[int, int]] = {}
+        load = [0] * self.n
+        cap = self.cfg.in_flight_per_actor
+        bar = _bar(task.n_shards, "screen shards", progress)
+        try:
+            while todo or pending:
+                while todo and min(load) < cap:
+                    a = int(np.argmin(load))
+                    i = todo.pop(0)
+                    pending[self.actors[a].run.remote(task_ref, i)] = (i, a)
+                    load[a] += 1
+                ready, _ = ray.wait(list(pending), num_returns=1)
+                for ref in ready:
+                    i, a = pending.pop(ref)
+                    load[a] -= 1
+                    try:
+                        s = ray.get(ref)
+                    except ray.exceptions.RayError as exc:  # task error, or an actor that cannot start
+                        msg = str(exc).splitlines()[0] if str(exc) else repr(exc)
+                        raise ScreenError(f"shard {i} failed on Ray: {msg}; finished shards are kept, "
+                                          "rerun to resume") from exc
+                    _account(st, s, bar, t0, hooks)
+            st.seconds = time.perf_counter() - t0
+            try:
+                st.peak_rss_bytes = ray.get([a.peak_rss_bytes.remote() for a in self.actors], timeout=30)
+            except Exception:  # reporting only
+                st.peak_rss_bytes = []
+        finally:
+            bar.close()
+        _log_done(st)
+        return st
+
+
+def run_ray(ens: Any, task: ScreenTask, cfg: EngineConfig | None = None, progress: bool = True,
+            hooks: EngineHooks | None = None, address: str | None = None, pool: RayPool | None = None) -> RunStats:
+    """Run the shards on Ray actors (connecting to / starting Ray via :func:`ensure_ray`).
+
+    ``pool``: actors started earlier (:class:`RayPool`), e.g. while the driver featurized; it is
+    left open for the caller to close. Without it a pool is started and closed here.
+    """
+    if pool is not None:
+        return pool.run(task, progress=progress, hooks=hooks)
+    with RayPool(ens, cfg, address) as p:
+        return p.run(task, progress=progress, hooks=hooks)

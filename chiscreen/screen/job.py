@@ -169,6 +169,21 @@ def run_screen(cfg: ScreenConfig, out: str | None = None, overwrite: bool = Fals
 
         ensemble = load_ensemble(cfg.model)
     ens = ensemble
+    pool = None
+    if cfg.engine.kind == "ray" and (cfg.query.writes_pairs or cfg.query.top_k_per_solvent > 0):
+        from chiscreen.screen.engine import RayPool
+
+        pool = RayPool(ens, cfg.engine, cfg.ray_address)  # actors start while the driver featurizes
+    try:
+        return _run_screen(cfg, odir, temps, chi_c, ens, catalogs, descriptors, overwrite, progress, hooks,
+                           device, pool, t_start)
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def _run_screen(cfg, odir, temps, chi_c, ens, catalogs, descriptors, overwrite, progress, hooks, device, pool,
+                t_start) -> ScreenResult:
     if catalogs is None:
         pol, prep = load_catalog(cfg.polymers, "polymer", progress=progress)
         sol, srep = load_catalog(cfg.solvents, "solvent", progress=progress)
@@ -232,7 +247,7 @@ def run_screen(cfg: ScreenConfig, out: str | None = None, overwrite: bool = Fals
     if not sharded:  # only selective queries: nothing to stream over the full product
         stats = RunStats(n_shards=0, engine="none")
     elif cfg.engine.kind == "ray":
-        stats = run_ray(ens, task, cfg.engine, progress=progress, hooks=hooks, address=cfg.ray_address)
+        stats = run_ray(ens, task, cfg.engine, progress=progress, hooks=hooks, address=cfg.ray_address, pool=pool)
     else:
         stats = run_plain(ens, task, cfg.engine, progress=progress, hooks=hooks, device=device)
 
