@@ -121,7 +121,8 @@ class ProfileRecord:
         energies: xtb energies of the conformers, hartree, shape (n_conf,).
         weights: combination weights, shape (n_conf,), sum 1.
         profile: the combined profile used for chi.
-        meta: n_atoms, n_segments, timings (s), engine version, spec, input SMILES.
+        meta: n_atoms, n_segments, timings (s: wall ``t_total`` and its parts, CPU ``t_cpu`` of
+            this single-threaded process), engine version, spec, input SMILES.
     """
 
     kind: str
@@ -174,7 +175,7 @@ def conformer_weights(energies_hartree: np.ndarray, combine: str, t_kelvin: floa
 def compute_profile(kind: str, smiles: str, spec: ProfileSpec) -> ProfileRecord:
     """Compute the sigma profile(s) of one molecule. Raises ChiscreenError subclasses
     (InvalidInputError, EmbeddingError, SCFError, EngineUnavailableError, OracleError)."""
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     canonical, mol = molecule_with_h(kind, smiles, spec.n_units)
     confs = embed_conformers(mol, spec.n_conformers, spec.seed, ff_max_iter=spec.ff_max_iter)
     t_embed = time.perf_counter() - t0
@@ -209,7 +210,8 @@ def compute_profile(kind: str, smiles: str, spec: ProfileSpec) -> ProfileRecord:
         "input_smiles": smiles, "n_atoms": int(n_atoms), "n_segments": [int(n) for n in nseg],
         "area_per_point": app, "engine_version": ENGINES[spec.engine].version(),
         "t_embed": t_embed, "t_relax": t_relax, "t_xtb": t_xtb, "t_cavity": t_cav,
-        "t_total": time.perf_counter() - t0, "spec": spec.to_dict(),
+        "t_total": time.perf_counter() - t0, "t_cpu": time.process_time() - c0,
+        "spec": spec.to_dict(),
         "ff_energies": [float(c.ff_energy) for c in confs],
     }
     return ProfileRecord(kind, canonical, spec.engine, spec.method_version, profiles,
