@@ -123,10 +123,10 @@ def summarize_dir(out: Path) -> str:
     df = pd.DataFrame(rows)
     if df.empty:
         return "no results"
-    txt = df.round(3).to_markdown(index=False)
+    txt = df.round(3).to_string(index=False)
     agg = df.groupby(["run", "eval"])[["R2", "RMSE", "MAE", "COSMO_R2", "cov1_raw", "cov2_raw", "spearman", "cov1_xfit", "cov2_xfit"]].agg(["mean", "std"])
     agg.columns = [f"{a}_{b}" for a, b in agg.columns]
-    return txt + "\n\n" + agg.round(3).to_markdown()
+    return txt + "\n\n" + agg.round(3).to_string()
 
 
 def main(argv=None) -> int:

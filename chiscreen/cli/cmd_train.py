@@ -35,7 +35,8 @@ def run(args) -> int:
     t0 = time.perf_counter()
     res = train_and_save(cfg, out, progress=not args.no_progress, log=print)
     save_config(cfg, out / "train-config.yaml")
-    print(f"training time for the {cfg.n_members}-member ensemble: {res.seconds:.1f} s (descriptors cached: "
-          f"featurization {res.featurize_seconds:.1f} s); total {time.perf_counter() - t0:.1f} s")
+    print(f"training time for the {cfg.n_members}-member ensemble: {res.seconds:.1f} s "
+          f"(featurization {res.featurize_seconds:.1f} s, std calibration {res.calibration.get('seconds', 0.0):.1f} s, "
+          f"total {time.perf_counter() - t0:.1f} s)")
     print(f"wrote model artifact {out} (hash {res.ensemble.artifact_hash})")
     return 0

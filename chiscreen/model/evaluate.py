@@ -182,6 +182,17 @@ def summarize(pred: pd.DataFrame, by: str | None, std_scale: float = 1.0) -> dic
     out["pooled_cosmo_rs"] = regression_metrics(cm["y"], cm["chi_cosmors"])
     out["pooled_model_on_cosmo_rows"] = regression_metrics(cm["y"], cm["pred"])
     out["uncertainty_raw"] = uncertainty_metrics(pc["y"], pc["pred"], pc["std"])
+    if by and len(groups) > 1:
+        # cross-fitted recalibration: the std factor of every split is fitted on the other splits
+        scaled = pc["std"].to_numpy(dtype=float).copy()
+        factors = []
+        for g in groups:
+            m = (pc[by] == g).to_numpy()
+            f = uncertainty_metrics(pc.loc[~m, "y"], pc.loc[~m, "pred"], pc.loc[~m, "std"]).get("scale_68", 1.0)
+            factors.append(f)
+            scaled[m] *= f
+        out["uncertainty_crossfit_scaled"] = {**uncertainty_metrics(pc["y"], pc["pred"], scaled),
+                                              "factors": [float(f) for f in factors]}
     if std_scale != 1.0:
         out["uncertainty_scaled"] = uncertainty_metrics(pc["y"], pc["pred"], pc["std"] * std_scale)
         out["std_scale_applied"] = std_scale

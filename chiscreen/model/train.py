@@ -302,7 +302,9 @@ def train_and_save(cfg: TrainConfig, out, progress: bool = True, log: Callable[[
     tf = time.perf_counter() - t0
     log(f"training data: {data.counts()} rows, {len(data.polymer_keys)} polymers, {len(data.solvent_keys)} solvents "
         f"({data.featurizer} v{data.featurizer_version}, {data.representation}); featurized in {tf:.1f} s")
+    tc = time.perf_counter()
     cal = calibrate_std(cfg, data, log)
+    cal["seconds"] = time.perf_counter() - tc
     res = train_ensemble(cfg, data, log=log, progress=progress)
     ens = res.ensemble
     ens.std_scale = {"chi_exp": 1.0, "chi_comp": 1.0, **cal.get("std_scale", {})}
