@@ -39,7 +39,7 @@ def demo_config():
         return load_config(p, ScreenConfig)
     return ScreenConfig(
         temperatures=["25C", "80C", "140C"],
-        query=QueryConfig(top_k_per_polymer=15, top_k_per_solvent=10,
+        query=QueryConfig(top_k_per_polymer=15, top_k_per_solvent=10, rank_by="chi_upper",
                           selective=[SelectiveQuery(name="ps-from-pe-pp", dissolve=["PS"], exclude=["PE", "PP"],
                                                     top_k=15)]),
         out="runs/screen-demo",
@@ -54,10 +54,16 @@ class DemoResult:
     text: str = ""
 
 
-def best_solvents(pairs: pd.DataFrame, polymer: str, T_K: float, top: int = 5) -> pd.DataFrame:
-    """The ``top`` lowest-chi solvents of one polymer (by abbreviation or name) at temperature T_K."""
+def best_solvents(pairs: pd.DataFrame, polymer: str, T_K: float, top: int = 5, rank_by: str = "chi") -> pd.DataFrame:
+    """The ``top`` best solvents of one polymer (by abbreviation or name) at temperature T_K:
+    lowest chi, lowest chi + chi_std (``rank_by="chi_upper"``) or highest P(soluble)."""
     key = pairs["abbreviation"] if "abbreviation" in pairs.columns else pairs["polymer"]
     sel = pairs[((key == polymer) | (pairs["polymer"] == polymer)) & np.isclose(pairs["T_K"], T_K, atol=0.01)]
+    if rank_by == "chi_upper":
+        sel = sel.assign(chi_upper=sel["chi"] + sel["chi_std"])
+        return sel.sort_values(["chi_upper", "solvent_id"]).head(top)
+    if rank_by == "p_soluble":
+        return sel.sort_values(["p_soluble", "solvent_id"], ascending=[False, True]).head(top)
     return sel.sort_values(["chi", "solvent_id"]).head(top)
 
 
@@ -87,14 +93,15 @@ def run_demo(out: str | None = None, engine: str | None = None, top: int = 5, po
     dr = DemoResult(out=str(res.out))
     T0 = temps[0]
     for pname in polymers:
-        best = best_solvents(pairs, pname, T0, top)
+        best = best_solvents(pairs, pname, T0, top, cfg.query.rank_by)
         if best.empty:
             continue
         dr.tables[pname] = best
         full = best["polymer"].iat[0]
         note = "  (semicrystalline: dissolves only near its melting point; chi alone is optimistic)" \
             if pname in SEMICRYSTALLINE else ""
-        lines.append(f"{pname} = {full}: best solvents at {T0 - 273.15:.0f} C{note}")
+        how = {"chi_upper": "lowest chi + std", "p_soluble": "highest P(soluble)"}.get(cfg.query.rank_by, "lowest chi")
+        lines.append(f"{pname} = {full}: best solvents at {T0 - 273.15:.0f} C ({how}){note}")
         for _, r in best.iterrows():
             g = r.get("gsk_g_score", np.nan)
             gs = f"  GSK {g:.1f}" if isinstance(g, (float, np.floating)) and np.isfinite(g) else ""

@@ -12,7 +12,8 @@ A query keeps rows (polymer, solvent, T) of a screen:
 - ``selective``: solvents that dissolve every polymer of a target set and none of an exclusion
   set, at one or more temperatures, ranked by margin (see :func:`selective_dissolution`).
 
-"Best" is the lowest chi (``rank_by: chi``) or the highest P(soluble) (``rank_by: p_soluble``).
+"Best" is the lowest chi (``rank_by: chi``), the lowest one-sigma upper bound chi + chi_std
+(``rank_by: chi_upper``: confident solvents first) or the highest P(soluble) (``rank_by: p_soluble``).
 """
 from __future__ import annotations
 
@@ -76,7 +77,7 @@ class QueryConfig:
     miscible_only: bool = False
     top_k_per_polymer: int = 0
     top_k_per_solvent: int = 0
-    rank_by: Literal["chi", "p_soluble"] = "chi"
+    rank_by: Literal["chi", "chi_upper", "p_soluble"] = "chi"
     keep_all: bool = False
     selective: list[SelectiveQuery] = field(default_factory=list)
 
@@ -140,6 +141,8 @@ def _rank_key(r: BlockScores, q: QueryConfig, mask: torch.Tensor | None) -> torc
     """(P, T, S) key where smaller is better; rows failing the thresholds get +inf."""
     if q.rank_by == "chi":
         key = r.chi.clone()
+    elif q.rank_by == "chi_upper":
+        key = r.chi + r.chi_std
     else:
         key = (-r.p_soluble)[:, None, :].expand_as(r.chi).clone()
     if mask is not None:
@@ -215,6 +218,8 @@ def filter_block(r: BlockScores, q: QueryConfig, polymer_ids: np.ndarray, solven
 
 
 def _sort_key_columns(q: QueryConfig) -> list[tuple[str, str]]:
+    if q.rank_by == "chi_upper":
+        return [("chi_upper", "ascending"), ("polymer_id", "ascending")]
     primary = ("chi", "ascending") if q.rank_by == "chi" else ("p_soluble", "descending")
     return [primary, ("polymer_id", "ascending")]
 
@@ -232,11 +237,15 @@ def merge_top_per_solvent(tables: Iterable[pa.Table], q: QueryConfig) -> pa.Tabl
     for t in tables:
         if t.num_rows == 0:
             continue
+        if q.rank_by == "chi_upper":
+            t = t.append_column("chi_upper", pc.add(t.column("chi"), t.column("chi_std")))
         cur = t if best is None else pa.concat_tables([best, t])
         best = _top_k_groups(cur, k, q)
     if best is None:
         return PAIR_SCHEMA.empty_table()
     best = best.sort_by([("solvent_id", "ascending"), ("T_K", "ascending")] + _sort_key_columns(q))
+    if "chi_upper" in best.column_names:
+        best = best.drop_columns(["chi_upper"])
     rank = _group_rank(best)
     return best.append_column("rank", pa.array(rank, pa.int32()))
 

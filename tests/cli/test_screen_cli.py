@@ -102,5 +102,5 @@ def test_demo_runs_on_the_shipped_catalogs(tmp_path, model_dir, capsys):
     assert main(["demo", "--engine", "plain", "--model", str(model_dir), "--out", str(tmp_path / "demo"),
                  "--no-progress"]) == 0
     text = capsys.readouterr().out
-    assert "PS = polystyrene: best solvents at 25 C" in text and "PMMA" in text and "selective dissolution" in text
+    assert "PS = polystyrene: best solvents at 25 C (lowest chi + std)" in text and "PMMA" in text and "selective dissolution" in text
     assert str(tmp_path / "demo") in text

@@ -98,3 +98,17 @@ def test_selective_dissolution_margin_and_ranking():
     assert df.margin.to_numpy() == pytest.approx([0.4, 0.1, -0.2], abs=1e-6)
     assert list(df.selective) == [True, True, False]
     assert df.worst_polymer.iloc[2] == "B" and df["chi[A]"].iloc[0] == pytest.approx(0.1)
+
+
+def test_rank_by_chi_upper_prefers_confident_solvents():
+    r = _scores(4)
+    q = QueryConfig(top_k_per_polymer=2, top_k_per_solvent=3, rank_by="chi_upper")
+    kept, cand = filter_block(r, q, np.arange(12), np.arange(9), TEMPS, 0.5)
+    df = _df(kept)
+    ub = (r.chi + r.chi_std).numpy()
+    for (p, T), g in df.groupby(["polymer_id", "T_K"]):
+        assert set(g.solvent_id) == set(np.argsort(ub[p, TEMPS.index(T)])[:2])
+    merged = merge_top_per_solvent(iter([cand]), q).to_pandas()
+    assert "chi_upper" not in merged.columns
+    for (s, T), g in merged.groupby(["solvent_id", "T_K"]):
+        assert list(g.sort_values("rank").polymer_id) == list(np.argsort(ub[:, TEMPS.index(T), s])[:3])
