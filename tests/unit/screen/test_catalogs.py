@@ -1,4 +1,3 @@
-from collections import Counter
 
 import pandas as pd
 import pytest
@@ -6,7 +5,7 @@ import pytest
 from chiscreen.errors import InvalidInputError, MissingColumnError
 from chiscreen.paths import project_root
 from chiscreen.screen.catalogs import (
-    build_catalog, builtin_catalog, join_greenness, load_catalog, lookup, read_source, write_catalog,
+    build_catalog, builtin_catalog, join_greenness, load_catalog, lookup, write_catalog,
 )
 
 ROOT = project_root()

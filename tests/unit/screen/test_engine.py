@@ -3,7 +3,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import numpy as np
 import pandas as pd
@@ -11,11 +10,10 @@ import pytest
 
 from chiscreen.errors import ScreenError
 from chiscreen.model import ChiEnsemble
-from chiscreen.screen import EngineConfig, EngineHooks, QueryConfig, ScreenConfig, read_pairs, run_screen
+from chiscreen.screen import EngineConfig, QueryConfig, ScreenConfig, read_pairs, run_screen
 from chiscreen.screen.engine import actor_resources
 from chiscreen.screen.queries import SelectiveQuery
 from chiscreen.screen.scoring import score_direct
-from chiscreen.screen.sinks import OutputDir
 
 
 def _cfg(**q):

@@ -1,11 +1,10 @@
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
 from chiscreen.errors import ConfigError
 from chiscreen.screen.queries import QueryConfig, SelectiveQuery, filter_block, merge_top_per_solvent, selective_dissolution
-from chiscreen.screen.scoring import BlockScorer, BlockScores
+from chiscreen.screen.scoring import BlockScores
 
 
 def _scores(seed=0, P=12, T=2, S=9):
