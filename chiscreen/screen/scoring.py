@@ -159,6 +159,7 @@ class BlockScorer:
         self.n_solvents = Us.shape[1]
         self._logit_s: torch.Tensor | None = None
         self._logit_cs: torch.Tensor | None = None
+        self.numpy_gather = self.device.type == "cpu"  # torch index_select on accelerators
 
     @torch.no_grad()
     def score(self, Up: torch.Tensor) -> BlockScores:
@@ -208,7 +209,7 @@ class BlockScorer:
         s, r = Up[..., :d], Up[..., d:]
         ap = (-2.0 * s * self.W_logit[:, None, :]).permute(1, 0, 2).contiguous()         # (P, E, d)
         cp = (((s * s - r * r) @ self.W_logit[:, :, None])[..., 0] + self.b_logit[:, None]).T.contiguous()  # (P, E)
-        if self.device.type == "cpu":  # numpy's take is ~3x faster than torch indexing on CPU
+        if self.numpy_gather:  # numpy's take is ~3x faster than torch indexing on CPU
             pn, sn = pi.numpy(), si.numpy()
 
             def take(x, idx):

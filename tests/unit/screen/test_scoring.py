@@ -45,9 +45,11 @@ def test_lazy_p_soluble_matches_full(ens):
     assert lazy.p_soluble is None
     assert torch.allclose(lazy.chi, full.chi, atol=1e-6)
     pi, si = torch.tensor([0, 5, 36, 5]), torch.tensor([22, 0, 3, 7])
-    m, s = lazy_sc.pair_p(Up, pi, si)
-    assert torch.allclose(m, full.p_soluble[pi, si], atol=1e-6)
-    assert torch.allclose(s, full.p_soluble_std[pi, si], atol=1e-6)
+    for numpy_gather in (True, False):  # False: the torch index_select path used on GPUs
+        lazy_sc.numpy_gather = numpy_gather
+        m, s = lazy_sc.pair_p(Up, pi, si)
+        assert torch.allclose(m, full.p_soluble[pi, si], atol=1e-6)
+        assert torch.allclose(s, full.p_soluble_std[pi, si], atol=1e-6)
 
 
 def test_c_term_collapses_into_chi():
