@@ -69,6 +69,7 @@ class ScreenTask:
     out: str
     shard_size: int = 2000
     chunk: int = 128
+    gpu_chunk: int = 2048
     task_id: str = ""  # set per run; Ray actors rebuild their worker when it changes
 
     @property
@@ -106,8 +107,9 @@ class ShardWorker:
         W, b = ens.head_params()
         std_scale = ens.std_scale.get("chi_exp" if task.head == "exp" else "chi_comp", 1.0)
         Us = torch.tensor(np.asarray(task.Us), device=self.device)
+        chunk = task.gpu_chunk if self.device.type == "cuda" else task.chunk  # big GEMMs feed a GPU
         self.scorer = BlockScorer(W, b, ens.outputs, Us, task.temperatures_K, head=task.head,
-                                  std_scale=std_scale, chunk=task.chunk, p_all=task.query.needs_p_all)
+                                  std_scale=std_scale, chunk=chunk, p_all=task.query.needs_p_all)
 
     def pid(self) -> int:
         return os.getpid()
@@ -153,7 +155,7 @@ class EngineConfig:
         in_flight_per_actor: shards queued per actor (bounded; 2 hides scheduling latency).
         use_gpus: use GPUs when the cluster has them.
         threads: torch threads for the plain path (None: torch's default).
-        chunk: polymers per GEMM inside a shard.
+        chunk: polymers per GEMM inside a shard on CPU; gpu_chunk: the same on a GPU.
     """
 
     kind: str = "ray"
@@ -164,13 +166,14 @@ class EngineConfig:
     use_gpus: bool = True
     threads: int | None = None
     chunk: int = 128
+    gpu_chunk: int = 2048
 
     def __post_init__(self) -> None:
         from chiscreen.errors import ConfigError
 
         if self.kind not in ("ray", "plain"):
             raise ConfigError(f"engine.kind = {self.kind!r}, expected 'ray' or 'plain'")
-        for k in ("shard_size", "cpus_per_actor", "in_flight_per_actor", "chunk"):
+        for k in ("shard_size", "cpus_per_actor", "in_flight_per_actor", "chunk", "gpu_chunk"):
             if getattr(self, k) < 1:
                 raise ConfigError(f"engine.{k} = {getattr(self, k)}, expected >= 1")
         if self.num_actors is not None and self.num_actors < 1:

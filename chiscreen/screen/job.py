@@ -242,7 +242,7 @@ def _run_screen(cfg, odir, temps, chi_c, ens, catalogs, descriptors, overwrite, 
         Us = ens.to("cpu").encode_solvents(Xs[si]).cpu().numpy()
     task = ScreenTask(Xp=Xp[pi], polymer_ids=pids, solvent_ids=sids, Us=Us, temperatures_K=temps,
                       head=cfg.head, chi_c=chi_c, query=cfg.query, out=str(odir) if odir.local else odir.uri,
-                      shard_size=cfg.engine.shard_size, chunk=cfg.engine.chunk)
+                      shard_size=cfg.engine.shard_size, chunk=cfg.engine.chunk, gpu_chunk=cfg.engine.gpu_chunk)
     sharded = cfg.query.writes_pairs or cfg.query.top_k_per_solvent > 0
     if not sharded:  # only selective queries: nothing to stream over the full product
         stats = RunStats(n_shards=0, engine="none")
