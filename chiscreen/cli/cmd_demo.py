@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import logging
 import sys
 
@@ -22,7 +21,6 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads: see chiscreen.screen
     from chiscreen.screen.demo import run_demo
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)

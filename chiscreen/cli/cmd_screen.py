@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import logging
 import sys
 
@@ -26,7 +25,6 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads: see chiscreen.screen
     from chiscreen.config import load_config
     from chiscreen.screen.job import ScreenConfig, run_screen
 
