@@ -136,7 +136,7 @@ def main(argv=None) -> int:
     ap.add_argument("--set", action="append", default=[], help="override, e.g. optim.lr=0.001")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--members", type=int, default=None)
-    ap.add_argument("--eval", nargs="+", default=["official", "polymer"], choices=["official", "polymer", "solubility"])
+    ap.add_argument("--eval", nargs="+", default=["official", "polymer"], choices=["official", "polymer", "solubility", "solubility_cv"])
     ap.add_argument("--lenient", action="store_true", help="keep auxiliary rows of held-out units (not strict)")
     ap.add_argument("--tag", default="")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
@@ -172,6 +172,11 @@ def main(argv=None) -> int:
             print(name, "LPO pooled", res["polymer"]["pooled"], "cosmo", res["polymer"]["pooled_cosmo_rs"], flush=True)
         if "solubility" in a.eval:
             res["solubility"] = solubility_holdout(cfg, data, seed=seed)
+        if "solubility_cv" in a.eval:
+            from chiscreen.model.evaluate import solubility_cv
+
+            res["solubility_cv"] = solubility_cv(cfg, data, seed=seed)
+            print(name, "solubility CV", {k: v for k, v in res["solubility_cv"].items() if k != "per_fold"}, flush=True)
         write_json(res, out / f"{name}-{'-'.join(a.eval)}.json")
     return 0
 
