@@ -10,7 +10,6 @@ parity plots (PNG).
 """
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 

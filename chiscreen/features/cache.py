@@ -9,7 +9,6 @@ asks to retry them.
 """
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import rdkit
 
+from chiscreen.io import atomic_path
 from chiscreen.paths import cache_dir
 
 _SCHEMA = pa.schema(
@@ -70,9 +70,8 @@ class DescriptorCache:
             schema=_SCHEMA,
         )
         final = self.path / f"part-{uuid.uuid4().hex}.parquet"
-        tmp = self.path / f".{final.name}.tmp"
-        pq.write_table(table, tmp, compression="zstd")
-        os.replace(tmp, final)
+        with atomic_path(final) as tmp:
+            pq.write_table(table, tmp, compression="zstd")
         return final
 
     def put(self, rows: list[tuple[str, str, str, np.ndarray | None]]) -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ import numpy as np
 import torch
 
 from chiscreen.errors import ArtifactError, ChiscreenError
+from chiscreen.io import atomic_write_bytes
 from chiscreen.model.config import ModelConfig
 from chiscreen.model.ensemble import ChiEnsemble, output_names
 from chiscreen.model.network import StackedChiNet
@@ -46,10 +46,7 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+_atomic_write = atomic_write_bytes
 
 
 def save_artifact(ens: ChiEnsemble, path: str | Path, metrics: dict[str, Any] | None = None) -> Path:

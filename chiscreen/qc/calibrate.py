@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from chiscreen.errors import ArtifactError, ConfigError
+from chiscreen.io import atomic_write_text
 
 KINDS = ("linear", "isotonic")
 FORMAT = "chiscreen-oracle-calibration/1"
@@ -86,12 +87,7 @@ class Calibration:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write JSON (atomically); returns the path."""
-        p = Path(path)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        tmp = p.with_suffix(p.suffix + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=1))
-        os.replace(tmp, p)
-        return p
+        return atomic_write_text(path, json.dumps(self.to_dict(), indent=1))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Calibration":

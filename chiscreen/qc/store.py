@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
 from chiscreen.errors import OracleError
+from chiscreen.io import atomic_path
 from chiscreen.qc.profile import ProfileRecord
 from chiscreen.qc.sigma import SigmaProfile
 
@@ -49,16 +49,8 @@ class ProfileStore:
 
     @staticmethod
     def _atomic_write(path: Path, write) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                write(fh)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            write(fh)
 
     # ------------------------------------------------------------------ records
     def put(self, rec: ProfileRecord) -> None:

@@ -15,7 +15,6 @@ polymers.csv); see catalogs/README.md.
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from chiscreen.errors import ChiscreenError, InvalidInputError, MissingColumnError
+from chiscreen.io import atomic_path
 from chiscreen.paths import project_root
 
 KINDS = ("polymer", "solvent")
@@ -213,10 +213,8 @@ def load_catalog(path: str | Path, kind: str, smiles_column: str = "smiles", nam
 
 def write_catalog(df: pd.DataFrame, path: str | Path) -> Path:
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(f".{p.name}.tmp{os.getpid()}")
-    df.to_parquet(tmp, index=False)
-    os.replace(tmp, p)
+    with atomic_path(p) as tmp:
+        df.to_parquet(tmp, index=False)
     return p
 
 
