@@ -34,29 +34,50 @@ PORTS = ("port", "dashboard-port", "ray-client-server-port", "dashboard-agent-li
          "object-manager-port")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _free_ports(n: int) -> list[int]:
+    """n distinct free ports: every socket stays bound until all are chosen (one at a time, the
+    OS can hand the same just-freed port out twice, and Ray refuses a port given to two components)."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def _start_head(temp: str, env: dict, log) -> tuple[subprocess.Popen, dict]:
+    ports = dict(zip(PORTS, _free_ports(len(PORTS))))
+    proc = subprocess.Popen([RAY, "start", "--head", "--block", "--num-cpus=2", "--include-dashboard=true",
+                             "--disable-usage-stats", f"--temp-dir={temp}"] + [f"--{k}={v}" for k, v in ports.items()],
+                            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    return proc, ports
 
 
 @pytest.fixture
 def ray_head():
     temp = tempfile.mkdtemp(prefix="rh", dir="/tmp")  # short: Ray's socket paths live under it
-    ports = {k: _free_port() for k in PORTS}
     env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
     log = open(os.path.join(temp, "head.log"), "w")
-    proc = subprocess.Popen([RAY, "start", "--head", "--block", "--num-cpus=2", "--include-dashboard=true",
-                             "--disable-usage-stats", f"--temp-dir={temp}"] + [f"--{k}={v}" for k, v in ports.items()],
-                            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    proc, ports = _start_head(temp, env, log)
     url = f"http://127.0.0.1:{ports['dashboard-port']}"
     try:
         t0 = time.time()
+        attempts = 1
         while True:
             try:
                 urllib.request.urlopen(url + "/api/version", timeout=2)
                 break
             except Exception:
+                if proc.poll() is not None and attempts < 3 and time.time() - t0 < 120:
+                    # a chosen port was taken in between by another process: new ports, once more
+                    attempts += 1
+                    proc, ports = _start_head(temp, env, log)
+                    url = f"http://127.0.0.1:{ports['dashboard-port']}"
+                    continue
                 if proc.poll() is not None or time.time() - t0 > 120:
                     raise RuntimeError("ray head did not start:\n" + open(log.name).read()[-3000:])
                 time.sleep(0.5)
