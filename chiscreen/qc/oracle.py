@@ -27,14 +27,9 @@ from chiscreen.qc.parallel import RunOptions, run_profile_tasks
 from chiscreen.qc.profile import ProfileOutcome, ProfileRecord, ProfileSpec
 from chiscreen.qc.results import ChiResult, Reason, reason_of
 from chiscreen.qc.store import ProfileStore, StoreKey
+from chiscreen.units import parse_temperature
 
 Molecule = tuple[str, str]  # (kind, smiles)
-
-
-def _temperature(t) -> float:
-    from chiscreen.units import parse_temperature
-
-    return parse_temperature(t)
 
 
 def conformer_spread(values: np.ndarray, weights: np.ndarray) -> float:
@@ -215,7 +210,7 @@ class Oracle:
         profiles serially. Raises TemperatureError for a bad temperature; molecule failures come
         back as a ChiResult with ``reason``. ``polymer_kind="molecule"`` takes the polymer SMILES
         as a ready-made oligomer (likewise ``solvent_kind="molecule"``: SMILES atom order kept)."""
-        t = _temperature(temperature)
+        t = parse_temperature(temperature)
         outcomes = self.ensure_profiles([(polymer_kind, polymer), (solvent_kind, solvent)])
         return self._result(polymer, solvent, t, outcomes, polymer_kind, spread, solvent_kind)
 
@@ -225,7 +220,7 @@ class Oracle:
         """chi for each (polymer, solvent, temperature) row, in order; missing profiles are
         computed first with ``options`` (all molecules of the batch together). Bad
         temperatures raise TemperatureError before any work starts."""
-        temps = [_temperature(r[2]) for r in rows]
+        temps = [parse_temperature(r[2]) for r in rows]
         mols: list[Molecule] = []
         for p, s, _ in rows:
             mols += [(polymer_kind, p), (solvent_kind, s)]
@@ -251,7 +246,7 @@ class Oracle:
         where a profile is missing (the outcomes say why), the conformer spread of the same
         shape (or None unless ``spread``), and the per-molecule outcomes.
         """
-        temps = [_temperature(t) for t in temperatures]
+        temps = [parse_temperature(t) for t in temperatures]
         mols = [(polymer_kind, p) for p in polymers] + [(solvent_kind, s) for s in solvents]
         outcomes = self.ensure_profiles(mols, options)
         chi = np.full((len(polymers), len(solvents), len(temps)), np.nan)
