@@ -43,7 +43,7 @@ class Solvent:
         if n_frag > 1 and not allow_multi_fragment:
             raise InvalidSolventError(
                 f"invalid solvent SMILES {smiles!r}: {n_frag} fragments, expected one molecule "
-                "(pass allow_multi_fragment=True for mixtures or salts)"
+                "(mixtures and salts are not supported: give the main component alone)"
             )
         mol = Chem.RemoveHs(mol)
         can = canonical_smiles(mol)

@@ -11,6 +11,7 @@ import json
 import math
 import time
 
+from chiscreen.cli.validate import positive_float
 from chiscreen.errors import InvalidInputError
 
 
@@ -18,10 +19,10 @@ def register(sub) -> None:
     p = sub.add_parser("predict", help="predict chi(T), P(soluble) and a verdict for one pair or a table of pairs")
     p.add_argument("--polymer", help="repeat unit SMILES with two '*', e.g. '*CC(*)c1ccccc1'")
     p.add_argument("--solvent", help="solvent SMILES, e.g. 'Cc1ccccc1'")
-    p.add_argument("--temp", default="25C", help="temperature with unit, '25C' or '298.15K' (default %(default)s)")
+    p.add_argument("--temp", default="25C", help="temperature with its unit: 25C, -10C or 298.15K (default %(default)s)")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--mw", type=float, help="polymer molar mass in g/mol (sets chi_c; default: long-chain limit 0.5)")
-    g.add_argument("--dp", type=float, help="degree of polymerisation (sets chi_c)")
+    g.add_argument("--mw", type=positive_float, help="polymer molar mass in g/mol (sets chi_c; default: long-chain limit 0.5)")
+    g.add_argument("--dp", type=positive_float, help="degree of polymerisation (sets chi_c)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--input", help="CSV/Parquet table of pairs (batch mode)")
     p.add_argument("--output", help="batch output file (.csv or .parquet)")
@@ -36,18 +37,26 @@ def _fmt(x: float, nd: int = 3) -> str:
 def run(args) -> int:
     from chiscreen.model import load_ensemble
     from chiscreen.model.predict import predict_pairs, predict_table
-    from chiscreen.units import parse_temperature
+    from chiscreen.units import parse_cli_temperature
 
     if args.input or args.output:
         if not (args.input and args.output):
             raise InvalidInputError("batch mode needs both --input FILE and --output FILE")
         if args.polymer or args.solvent:
             raise InvalidInputError("give either --polymer/--solvent or --input/--output, not both")
+        from chiscreen.cli.validate import TABLE_SUFFIXES, input_file, output_file
         from chiscreen.data import read_table, write_table
+        from chiscreen.data.tables import normalize_pairs
 
+        # everything the user gave is checked before the model loads
+        input_file(args.input, "--input", TABLE_SUFFIXES)
+        output_file(args.output, "--output", (".csv", ".parquet", ".pq"))
         t0 = time.perf_counter()
-        ens = load_ensemble(args.model)
         table = read_table(args.input)
+        if len(table) == 0:
+            raise InvalidInputError(f"--input {args.input}: the table has no rows")
+        normalize_pairs(table.head(0), strict=False, source=str(args.input))  # columns, before the model loads
+        ens = load_ensemble(args.model)
         out = predict_table(ens, table, progress=True, source=str(args.input))
         write_table(out, args.output)
         counts = out["status"].value_counts().to_dict()
@@ -60,7 +69,7 @@ def run(args) -> int:
 
     RepeatUnit.from_smiles(args.polymer)     # raise a clear error for a bad SMILES
     Solvent.from_smiles(args.solvent)
-    t_k = parse_temperature(args.temp)
+    t_k = parse_cli_temperature(args.temp, "--temp")
     ens = load_ensemble(args.model)
     df = predict_pairs(ens, [args.polymer], [args.solvent], t_k, mw=args.mw, dp=args.dp)
     r = df.iloc[0]

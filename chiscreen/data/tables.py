@@ -18,36 +18,97 @@ import pandas as pd
 
 from chiscreen.chem import RepeatUnit, Solvent
 from chiscreen.errors import ChiscreenError, InvalidInputError, MissingColumnError
-from chiscreen.units import T_MAX_K, T_MIN_K, ZERO_C
+from chiscreen.units import T_MAX_K, T_MIN_K, ZERO_C, format_number
 
 LABEL_COLUMNS = ("chi", "chi_computed", "soluble")
 
 
+def _decode_error(p: Path) -> InvalidInputError:
+    """Name the line (1 = header) and data row (from 0) of the first byte that is not UTF-8."""
+    data = p.read_bytes()
+    try:
+        data.decode("utf-8")
+        return InvalidInputError(f"table {p}: not UTF-8 text; save the file as UTF-8")
+    except UnicodeDecodeError as exc:
+        pos = exc.start
+    line = data.count(b"\n", 0, pos) + 1
+    where = f"line {line} (row {line - 2})" if line >= 2 else "line 1 (the header)"
+    return InvalidInputError(f"table {p}: {where}: byte {data[pos:pos + 1]!r} is not UTF-8 text; "
+                             "save the file as UTF-8")
+
+
+def _plain_numbers(df: pd.DataFrame) -> pd.DataFrame:
+    """Columns that hold only numbers but came back as Python objects (integers too large for
+    int64, e.g. a 300-digit temperature) become float64 (inf beyond 1.8e308), so every writer and
+    every range check sees an ordinary number."""
+    for col in df.columns:
+        if df[col].dtype != object:
+            continue
+        vals = df[col].dropna()
+        if len(vals) and all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+                             for v in vals):
+            def to_float(v):
+                try:
+                    return float(v)
+                except OverflowError:
+                    return float("inf") if v > 0 else float("-inf")
+
+            df[col] = df[col].map(lambda v: np.nan if v is None else to_float(v)).astype(float)
+    return df
+
+
 def read_table(path: str | Path) -> pd.DataFrame:
-    """Read CSV (``.csv``, ``.tsv``, ``.txt``) or Parquet by extension."""
+    """Read CSV (``.csv``, ``.txt``: comma-separated; ``.tsv``: tab-separated), UTF-8, or Parquet,
+    by extension. Raises InvalidInputError naming the file (and the line, for a byte that is not
+    UTF-8; and the likely separator, when a .csv file is separated by ';' or tabs)."""
     p = Path(path)
     if not p.exists():
         raise InvalidInputError(f"table {p} does not exist")
+    if p.is_dir():
+        raise InvalidInputError(f"table {p} is a folder, expected a file")
     suffix = p.suffix.lower()
+    if suffix not in (".parquet", ".pq", ".csv", ".txt", ".tsv"):
+        raise InvalidInputError(f"table {p}: unknown extension {suffix!r}, expected .csv, .tsv or .parquet")
     try:
         if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(p)
-        if suffix in (".csv", ".txt"):
-            return pd.read_csv(p)
-        if suffix == ".tsv":
-            return pd.read_csv(p, sep="\t")
+            df = pd.read_parquet(p)
+        else:
+            df = pd.read_csv(p, sep="\t" if suffix == ".tsv" else ",", encoding="utf-8")
+    except UnicodeDecodeError:
+        raise _decode_error(p) from None
+    except pd.errors.EmptyDataError:
+        raise InvalidInputError(f"table {p} is empty (no header, no rows)") from None
     except Exception as exc:
-        raise InvalidInputError(f"cannot read table {p}: {exc}") from exc
-    raise InvalidInputError(f"table {p}: unknown extension {suffix!r}, expected .csv, .tsv or .parquet")
+        msg = " ".join(str(exc).split())
+        raise InvalidInputError(f"cannot read table {p}: {msg[:300]}") from None
+    if suffix != ".parquet" and suffix != ".pq" and len(df.columns) == 1:
+        name = str(df.columns[0])
+        others = ((",", "commas"), (";", "';'"), ("|", "'|'")) if suffix == ".tsv" else \
+            ((";", "';'"), ("\t", "tabs"), ("|", "'|'"))
+        for sep, what in others:
+            if sep in name:
+                want = "tabs (.tsv)" if suffix == ".tsv" else "commas (.csv)"
+                raise InvalidInputError(f"table {p}: one column named {name[:80]!r}: the file looks separated by "
+                                        f"{what}, but a {suffix} file must be separated by {want}")
+    return _plain_numbers(df)
 
 
 def write_table(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write CSV or Parquet (by extension) atomically: a failure leaves no half-written file.
+    Raises InvalidInputError naming the file when it cannot be written."""
+    from chiscreen.io import atomic_path
+
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    if p.suffix.lower() in (".parquet", ".pq"):
-        df.to_parquet(p, index=False)
-    else:
-        df.to_csv(p, index=False)
+    try:
+        with atomic_path(p) as tmp:
+            if p.suffix.lower() in (".parquet", ".pq"):
+                df.to_parquet(tmp, index=False)
+            else:
+                df.to_csv(tmp, index=False)
+    except OSError as exc:
+        raise InvalidInputError(f"cannot write {p}: {exc.strerror or exc}") from None
+    except (OverflowError, ValueError, TypeError) as exc:  # pyarrow: a value Parquet cannot hold
+        raise InvalidInputError(f"cannot write {p}: {' '.join(str(exc).split())[:200]}") from None
     return p
 
 
@@ -111,7 +172,8 @@ def normalize_pairs(df: pd.DataFrame, strict: bool = True, need_temperature: boo
             if not np.isfinite(t):
                 bad(i, f"{unit} is missing or not a number")
             elif not (T_MIN_K <= t <= T_MAX_K):
-                bad(i, f"temperature {t:.2f} K (from {unit}) outside {T_MIN_K:.0f}-{T_MAX_K:.0f} K"
+                shown = f"{t:.2f}" if abs(t) < 1e7 else format_number(t)
+                bad(i, f"temperature {shown} K (from {unit}) outside {T_MIN_K:.0f}-{T_MAX_K:.0f} K"
                     + (" - is the column in the wrong unit?" if unit == "temperature_K" and t < T_MIN_K else ""))
     out["polymer_key"] = pk_col
     out["solvent_key"] = sk_col

@@ -147,6 +147,9 @@ def predict_table(ens: ChiEnsemble, table: pd.DataFrame, progress: bool = False,
                 raise ValueError(f"chain-length ratio {nr[i]} must be positive")
         except (ChiscreenError, ValueError, TypeError) as exc:
             status[i], reason[i] = "invalid", f"n_ratio / mw / dp: {exc}"
+    not_ok = status != "ok"  # a row found invalid late (n_ratio / mw / dp) carries no prediction
+    for k in res:
+        res[k][not_ok] = np.nan
     res["chi_c"] = np.where(status == "ok", chi_critical_array(nr), np.nan)
     verdict = [miscibility_verdict(res["chi_mean"][i], res["chi_std"][i], res["chi_c"][i]) if status[i] == "ok" else ""
                for i in range(n)]

@@ -1,0 +1,115 @@
+"""Checks every command runs on its input before the expensive part starts.
+
+Each raises :class:`~chiscreen.errors.InvalidInputError` with one line naming the option and the
+path, so a run that would fail at its very end (an output under a file, an unwritable folder, a
+typo in an input name) fails in its first second instead. They only look (a writable folder is probed with a
+hidden temporary file, removed at once): nothing is left behind.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from chiscreen.errors import InvalidInputError
+
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
+
+
+def input_file(path: str | os.PathLike, option: str, suffixes: tuple[str, ...] | None = None) -> Path:
+    """An existing, readable file (with one of ``suffixes`` when given)."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise InvalidInputError(f"{option} {p}: no such file")
+    if p.is_dir():
+        raise InvalidInputError(f"{option} {p}: is a folder, expected a file")
+    if not os.access(p, os.R_OK):
+        raise InvalidInputError(f"{option} {p}: not readable (permission denied)")
+    if suffixes is not None and p.suffix.lower() not in suffixes:
+        raise InvalidInputError(f"{option} {p}: unknown extension {p.suffix!r}, expected one of "
+                                f"{', '.join(suffixes)}")
+    return p
+
+
+def _writable_parent(p: Path, option: str) -> None:
+    """The nearest existing ancestor of ``p`` must be a folder we may create entries in."""
+    anc = p.parent
+    while not anc.exists():
+        if anc.is_symlink():  # a dangling link
+            raise InvalidInputError(f"{option} {p}: {anc} is a broken link")
+        if anc.parent == anc:
+            break
+        anc = anc.parent
+    if anc.exists() and not anc.is_dir():
+        raise InvalidInputError(f"{option} {p}: {anc} is a file, not a folder")
+    _probe(anc, p, option)
+
+
+def _probe(folder: Path, target: Path, option: str) -> None:
+    """Create and remove a hidden file in ``folder``: permission bits say little (root, read-only
+    or virtual file systems such as /proc), trying does."""
+    import tempfile
+
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".chiscreen-probe-"):
+            pass
+    except OSError as exc:
+        raise InvalidInputError(f"{option} {target}: cannot write in {folder} "
+                                f"({exc.strerror or type(exc).__name__})") from None
+
+
+def output_file(path: str | os.PathLike, option: str, suffixes: tuple[str, ...] | None = None) -> Path:
+    """A file chiscreen may create or replace: not a folder, not under a file, in a writable place."""
+    p = Path(path).expanduser()
+    if str(path).endswith(("/", os.sep)) or p.is_dir():
+        raise InvalidInputError(f"{option} {p}: is a folder, expected a file name"
+                                + (f" such as {p / ('out' + suffixes[0])}" if suffixes else ""))
+    if suffixes is not None and p.suffix.lower() not in suffixes:
+        raise InvalidInputError(f"{option} {p}: unknown extension {p.suffix!r}, expected one of "
+                                f"{', '.join(suffixes)}")
+    _writable_parent(p, option)
+    if p.exists() and not os.access(p, os.W_OK):
+        raise InvalidInputError(f"{option} {p}: exists and is not writable (permission denied)")
+    return p
+
+
+def output_dir(path: str | os.PathLike, option: str = "--out") -> Path:
+    """A folder chiscreen may create or write into: not a file, not under a file, writable.
+    (Whether a non-empty folder may be used is the owned-folder rule of the writer itself.)"""
+    s = str(path)
+    if "://" in s:  # a filesystem URI (screen): checked by the writer
+        return Path(s)
+    p = Path(path).expanduser()
+    if p.exists() and not p.is_dir():
+        raise InvalidInputError(f"{option} {p}: is a file, expected a folder")
+    if p.is_dir():
+        _probe(p, p, option)
+        return p
+    _writable_parent(p, option)
+    return p
+
+
+def positive_float(text: str) -> float:
+    """argparse ``type=`` for a finite number > 0 (molar mass, degree of polymerisation, seconds)."""
+    import argparse
+    import math
+
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(v) or v <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a finite number > 0")
+    return v
+
+
+def positive_int(text: str) -> int:
+    """argparse ``type=`` for an integer >= 1 (workers, members, conformers, folds)."""
+    import argparse
+
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number >= 1")
+    return v
