@@ -14,6 +14,7 @@ import json
 import sys
 from pathlib import Path
 
+from chiscreen.cli.validate import positive_float, positive_int
 from chiscreen.errors import InvalidInputError, MissingColumnError
 
 _SPEC_FLAGS = {"engine": "engine", "conformers": "n_conformers", "combine": "combine",
@@ -29,7 +30,9 @@ def register(sub) -> None:
     _common(p)
     p.add_argument("--polymer", help="polymer repeat unit SMILES with two '*'")
     p.add_argument("--solvent", help="solvent SMILES")
-    p.add_argument("--temp", help="temperature, e.g. 25C or 298.15K (bare number = Kelvin)")
+    p.add_argument("--temp", help="temperature with its unit, e.g. 25C, -10C or 298.15K")
+    p.add_argument("--timeout", type=positive_float,
+                   help="seconds per molecule (default: run.timeout_s of the config)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run_single)
     osub = p.add_subparsers(dest="oracle_command", metavar="SUBCOMMAND")
@@ -39,11 +42,11 @@ def register(sub) -> None:
     _common(b)
     b.add_argument("pairs_file", metavar="PAIRS_FILE", help="CSV or Parquet with polymer, solvent[, temp]")
     b.add_argument("--out", required=True, help="output table (.csv or .parquet)")
-    b.add_argument("--temps", help="comma-separated temperatures for every pair, e.g. 25C,60C")
+    b.add_argument("--temps", help="comma-separated temperatures with units for every pair, e.g. 25C,-10C,333.15K")
     b.add_argument("--backend", choices=("ray", "process", "serial"),
                    help="where profiles run (default ray: a local Ray runtime is started)")
-    b.add_argument("--workers", type=int, help="parallel workers (Ray tasks in flight / processes)")
-    b.add_argument("--timeout", type=float, help="seconds per molecule and attempt")
+    b.add_argument("--workers", type=positive_int, help="parallel workers (Ray tasks in flight / processes)")
+    b.add_argument("--timeout", type=positive_float, help="seconds per molecule and attempt")
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
     b.set_defaults(func=run_batch)
 
@@ -55,7 +58,7 @@ def _common(p) -> None:
 
     p.add_argument("--engine", choices=ENGINES.keys(),
                    help=f"xtb engine (default {DEFAULT_ENGINE}; tblite adds atomic dipoles)")
-    p.add_argument("--conformers", type=int, help="conformers per molecule")
+    p.add_argument("--conformers", type=positive_int, help="conformers per molecule")
     p.add_argument("--combine", choices=("mean", "boltzmann", "lowest"), help="conformer combination")
     p.add_argument("--seed", type=int, help="RDKit embedding seed")
     p.add_argument("--calibration", help="calibration JSON: also report calibrated chi")
@@ -82,7 +85,11 @@ def _oracle(args, batch: bool):
             run_over["progress"] = False
         run = dataclasses.replace(run, **run_over)
     else:
-        run = dataclasses.replace(run, backend="serial", progress=False)
+        # one pair: the time limit applies here too, which needs a worker process that can be
+        # stopped (C code in this process cannot be interrupted); no limit -> in-process
+        timeout = args.timeout if args.timeout is not None else run.timeout_s
+        run = dataclasses.replace(run, backend="process" if timeout is not None else "serial",
+                                  workers=1, timeout_s=timeout, progress=False)
     store = ProfileStore(Path(args.store).expanduser() if args.store else cfg.store_path())
     cal_path = args.calibration or cfg.calibration
     cal = Calibration.load(cal_path) if cal_path else None
@@ -91,16 +98,16 @@ def _oracle(args, batch: bool):
 
 def run_single(args) -> int:
     from chiscreen.chem import RepeatUnit, Solvent
-    from chiscreen.units import parse_temperature
+    from chiscreen.units import parse_cli_temperature
 
     missing = [f"--{n}" for n in ("polymer", "solvent", "temp") if not getattr(args, n)]
     if missing:
         raise InvalidInputError(f"chiscreen oracle needs {', '.join(missing)} (or use 'oracle batch')")
-    t = parse_temperature(args.temp)
+    t = parse_cli_temperature(args.temp, "--temp")
     RepeatUnit.from_smiles(args.polymer)  # bad input raises here: exit code 2
     Solvent.from_smiles(args.solvent)
-    oracle, _ = _oracle(args, batch=False)
-    res = oracle.chi(args.polymer, args.solvent, t)
+    oracle, run = _oracle(args, batch=False)
+    res = oracle.chi(args.polymer, args.solvent, t, options=run)
     info = {**res.to_dict(), "t_celsius": round(t - 273.15, 4), "engine": oracle.spec.engine,
             "method_version": oracle.spec.method_version,
             "n_conformers": oracle.spec.n_conformers, "store": str(oracle.store.root)}
@@ -120,37 +127,62 @@ def run_single(args) -> int:
 
 
 def _read_table(path: Path):
-    import pandas as pd
+    from chiscreen.cli.validate import TABLE_SUFFIXES, input_file
+    from chiscreen.data import read_table
 
-    if not path.is_file():
-        raise InvalidInputError(f"pairs file {path} does not exist")
-    if path.suffix.lower() in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    return pd.read_csv(path)
+    input_file(path, "PAIRS_FILE", TABLE_SUFFIXES)
+    df = read_table(path)
+    if len(df) == 0:
+        raise InvalidInputError(f"pairs file {path}: the table has no rows")
+    return df
+
+
+def _row_temperatures(df, path: Path) -> list[float]:
+    """Per-row Kelvin from ``temp`` (text with unit, or numbers in Kelvin), ``temperature_K``
+    or ``temperature_C`` (plain numbers); the first bad row raises, named."""
+    from chiscreen.units import ZERO_C, parse_temperature
+
+    for col, offset in (("temp", None), ("temperature_K", 0.0), ("temperature_C", ZERO_C)):
+        if col in df.columns:
+            break
+    else:
+        raise MissingColumnError(f"{path} has no temperature column (temp, temperature_K or temperature_C) "
+                                 f"and no --temps was given; columns are {list(df.columns)}")
+    temps = []
+    for i, t in enumerate(df[col]):
+        try:
+            if offset is not None:
+                try:
+                    t = float(t) + offset
+                except (TypeError, ValueError):
+                    raise InvalidInputError(f"{col} = {t!r} is not a number") from None
+            temps.append(parse_temperature(t))
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"{path} row {i}: {exc}") from None
+    return temps
 
 
 def run_batch(args) -> int:
     import pandas as pd
 
-    from chiscreen.units import parse_temperature
+    from chiscreen.cli.validate import output_file, writable_location
+    from chiscreen.units import parse_cli_temperatures
 
     path = Path(args.pairs_file)
+    # everything the user gave is checked before Ray starts or a molecule is computed
+    if Path(args.out).suffix.lower() in (".csv", ".parquet", ".pq"):
+        output_file(args.out, "--out")
+    else:
+        writable_location(args.out, "--out")
+    temps = parse_cli_temperatures(args.temps, "--temps") if args.temps else None
     df = _read_table(path)
     for col in ("polymer", "solvent"):
         if col not in df.columns:
             raise MissingColumnError(f"{path} lacks column {col!r}; columns are {list(df.columns)}")
-    if args.temps:
-        temps = [parse_temperature(t.strip()) for t in args.temps.split(",") if t.strip()]
+    if temps is not None:
         rows = [(p, s, t) for p, s in zip(df.polymer, df.solvent) for t in temps]
-    elif "temp" in df.columns:
-        rows = []
-        for i, (p, s, t) in enumerate(zip(df.polymer, df.solvent, df["temp"])):
-            try:
-                rows.append((p, s, parse_temperature(t)))
-            except InvalidInputError as exc:
-                raise InvalidInputError(f"{path} row {i}: {exc}") from None
     else:
-        raise MissingColumnError(f"{path} has no 'temp' column and no --temps was given")
+        rows = [(p, s, t) for p, s, t in zip(df.polymer, df.solvent, _row_temperatures(df, path))]
     out = Path(args.out)
     oracle, run = _oracle(args, batch=True)
     if run.backend == "ray":

@@ -72,6 +72,14 @@ def output_file(path: str | os.PathLike, option: str, suffixes: tuple[str, ...] 
     return p
 
 
+def writable_location(path: str | os.PathLike, option: str) -> Path:
+    """A path that may become a file or a folder: only its nearest existing ancestor is checked."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        _writable_parent(p, option)
+    return p
+
+
 def output_dir(path: str | os.PathLike, option: str = "--out") -> Path:
     """A folder chiscreen may create or write into: not a file, not under a file, writable.
     (Whether a non-empty folder may be used is the owned-folder rule of the writer itself.)"""

@@ -116,6 +116,9 @@ class Oracle:
 
         def on_result(i: int, res: ProfileOutcome) -> None:
             key = keys[i]
+            if res.record is None:
+                res.message = self.describe_failure(res.kind, res.smiles, res.message,
+                                                    res.reason, options.timeout_s)
             if res.record is not None:
                 res.record.canonical = key[1]  # identity as the driver computed it
                 self.store.put(res.record)
@@ -127,6 +130,40 @@ class Oracle:
 
         run_profile_tasks(tasks, self.spec, options, on_result)
         return out
+
+    def describe_failure(self, kind: str, smiles: str, message: str, reason: str | None = None,
+                         timeout_s: float | None = None) -> str:
+        """The failure message in words. An out-of-memory error from C++ code arrives as an
+        empty "MemoryError: " or "vector::reserve" / "bad_alloc"; say which molecule was too
+        large (the polymer's cyclic n-mer and its atom count) instead."""
+        text = message or ""
+        if reason == Reason.TIMEOUT.value and timeout_s is not None:
+            return f"{self._size_words(kind, smiles)}: no result within the time limit of {timeout_s:g} s (run.timeout_s)"
+        low = text.lower()
+        if reason == Reason.WORKER_CRASHED.value and "exit code -9" in low:
+            return (f"{self._size_words(kind, smiles)}: the worker was killed (exit code -9), most likely "
+                    "for running out of memory")
+        if not any(k in low for k in ("memoryerror", "bad_alloc", "vector::reserve", "cannot allocate",
+                                      "out of memory", "length_error")):
+            return text
+        what = text.split(":", 1)[0].strip() or "MemoryError"
+        return (f"{self._size_words(kind, smiles)}: too large for the memory available to build or compute it "
+                f"({what}); a smaller repeat unit or fewer units (profile.n_units) may work")
+
+    def _size_words(self, kind: str, smiles: str) -> str:
+        """"the cyclic 10-mer of this unit has 340 atoms" (polymers) or "this molecule has 12
+        atoms" (hydrogens counted); never raises."""
+        try:
+            from rdkit import Chem
+
+            mol = Chem.MolFromSmiles(smiles)
+            n = sum(1 + a.GetTotalNumHs() for a in mol.GetAtoms() if a.GetAtomicNum() > 0)
+        except Exception:
+            return f"{kind} {smiles}"
+        if kind == "polymer":
+            k = self.spec.n_units
+            return f"the cyclic {k}-mer of the unit {smiles} has {n * k:,} atoms"
+        return f"{kind} {smiles} has {n:,} atoms"
 
     def record(self, kind: str, smiles: str) -> ProfileRecord:
         """The stored profile record of a molecule, computed now (serially) if missing.
@@ -205,13 +242,16 @@ class Oracle:
 
     def chi(self, polymer: str, solvent: str, temperature: float | str,
             polymer_kind: str = "polymer", spread: bool = True,
-            solvent_kind: str = "solvent") -> ChiResult:
+            solvent_kind: str = "solvent", options: RunOptions | None = None) -> ChiResult:
         """chi of one pair. ``temperature``: Kelvin float or a string with unit. Computes missing
-        profiles serially. Raises TemperatureError for a bad temperature; molecule failures come
+        profiles with ``options`` (default: serially, in this process, where no time limit can
+        apply; give ``RunOptions(backend="process", workers=1, timeout_s=...)`` for one that
+        does). Raises TemperatureError for a bad temperature; molecule failures come
         back as a ChiResult with ``reason``. ``polymer_kind="molecule"`` takes the polymer SMILES
         as a ready-made oligomer (likewise ``solvent_kind="molecule"``: SMILES atom order kept)."""
         t = parse_temperature(temperature)
-        outcomes = self.ensure_profiles([(polymer_kind, polymer), (solvent_kind, solvent)])
+        outcomes = self.ensure_profiles([(polymer_kind, polymer), (solvent_kind, solvent)],
+                                        options if options is not None else RunOptions())
         return self._result(polymer, solvent, t, outcomes, polymer_kind, spread, solvent_kind)
 
     def chi_rows(self, rows: Sequence[tuple[str, str, float | str]],

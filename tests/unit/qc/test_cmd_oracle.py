@@ -22,6 +22,8 @@ def test_bad_input_raises_chiscreen_error(tmp_path):
     with pytest.raises(ChiscreenError, match="attachment"):
         _run(["oracle", "--polymer", "CC", "--solvent", "O", "--temp", "25C", "--store", str(tmp_path)])
     with pytest.raises(ChiscreenError, match="outside"):
+        _run(["oracle", "--polymer", "*CC*", "--solvent", "O", "--temp", "25K", "--store", str(tmp_path)])
+    with pytest.raises(ChiscreenError, match="a unit is required"):
         _run(["oracle", "--polymer", "*CC*", "--solvent", "O", "--temp", "25", "--store", str(tmp_path)])
     with pytest.raises(ChiscreenError, match="needs"):
         _run(["oracle", "--polymer", "*CC*", "--store", str(tmp_path)])
