@@ -4,6 +4,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
+
+from chiscreen.cli.validate import positive_int
 
 
 def register(subparsers) -> None:
@@ -22,7 +25,7 @@ def register(subparsers) -> None:
     b.add_argument("--name-column", default="name")
     b.add_argument("--greenness", action="store_true",
                    help="solvents: join the GSK solvent-guide G-score from the reference data where present")
-    b.add_argument("--jobs", type=int, default=1, help="worker processes for canonicalization")
+    b.add_argument("--jobs", type=positive_int, default=1, help="worker processes for canonicalization")
     b.add_argument("--out", required=True, help="output Parquet file")
     b.set_defaults(func=run_build)
 
@@ -32,8 +35,8 @@ def register(subparsers) -> None:
                                    "deduplicated by canonical repeat-unit identity.")
     e.add_argument("--blocks", help="building-block folder (default: catalogs/building_blocks)")
     e.add_argument("--rules", default="all", help="comma-separated rules or 'all'")
-    e.add_argument("--limit", type=int, help="stop after this many generated units")
-    e.add_argument("--jobs", type=int, default=2, help="worker processes for canonicalization")
+    e.add_argument("--limit", type=positive_int, help="stop after this many generated units")
+    e.add_argument("--jobs", type=positive_int, default=2, help="worker processes for canonicalization")
     e.add_argument("--out", required=True, help="output Parquet file")
     e.add_argument("--no-progress", action="store_true")
     e.set_defaults(func=run_enumerate)
@@ -43,7 +46,20 @@ def register(subparsers) -> None:
 def run_build(args: argparse.Namespace) -> int:
     from chiscreen.screen.catalogs import build_catalog, join_greenness, read_source, write_catalog
 
+    from chiscreen.cli.validate import input_file, output_file
+
+    input_file(args.input, "INPUT")
+    output_file(args.out, "--out", (".parquet", ".pq"))
     df = read_source(args.input)
+    if len(df) == 0:
+        from chiscreen.errors import InvalidInputError
+
+        raise InvalidInputError(f"{args.input}: no rows")
+    if args.smiles_column not in df.columns:
+        from chiscreen.errors import MissingColumnError
+
+        raise MissingColumnError(f"{args.input}: no column {args.smiles_column!r} (--smiles-column); "
+                                 f"columns are {list(df.columns)}")
     cat, rep = build_catalog(df, args.kind, smiles_column=args.smiles_column, name_column=args.name_column,
                              n_jobs=args.jobs, progress=sys.stderr.isatty(), source=str(args.input))
     if args.greenness and args.kind == "solvent":
@@ -63,7 +79,17 @@ def run_enumerate(args: argparse.Namespace) -> int:
     from chiscreen.screen.catalogs import write_catalog
     from chiscreen.screen.enumerate import RULES, enumerate_polymers
 
+    from chiscreen.cli.validate import output_file
+    from chiscreen.errors import InvalidInputError
+
+    output_file(args.out, "--out", (".parquet", ".pq"))
     rules = RULES if args.rules == "all" else tuple(r.strip() for r in args.rules.split(",") if r.strip())
+    unknown = [r for r in rules if r not in RULES]
+    if unknown or not rules:
+        raise InvalidInputError(f"--rules {args.rules!r}: unknown rule(s) {unknown}; expected 'all' or a "
+                                f"comma-separated list of {', '.join(RULES)}")
+    if args.blocks is not None and not Path(args.blocks).is_dir():
+        raise InvalidInputError(f"--blocks {args.blocks}: no such folder")
     df, rep = enumerate_polymers(args.blocks, rules=rules, n_jobs=args.jobs, limit=args.limit,
                                  progress=not args.no_progress)
     path = write_catalog(df, args.out)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from chiscreen.cli.validate import positive_int
+
 
 def register(sub) -> None:
     p = sub.add_parser("evaluate", help="evaluate a training config on the official splits or leave-polymer-out CV")
@@ -23,7 +25,7 @@ def register(sub) -> None:
     p.add_argument("--json", required=True, help="write the metrics summary here")
     p.add_argument("--out", default=None, help="directory for per-row predictions and parity plots")
     p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--members", type=int, default=None, help="override n_members (fewer = faster)")
+    p.add_argument("--members", type=positive_int, default=None, help="override n_members (fewer = faster)")
     p.add_argument("--folds", type=int, default=5, help="folds for --splits polymer (default 5)")
     p.add_argument("--lenient", action="store_true",
                    help="keep auxiliary (computed chi, solubility) rows of held-out pairs/polymers in training")
@@ -51,7 +53,18 @@ def run(args) -> int:
     from chiscreen.model.evaluate import (evaluate_grouped, evaluate_official, parity_plot, solubility_holdout,
                                           summarize, write_json)
 
-    cfg = _config(args.config)
+    from chiscreen.cli.validate import input_file, output_dir, output_file
+
+    if args.config:
+        input_file(args.config, "--config")
+    cfg = _config(args.config)   # unknown keys and wrong types raise here
+    output_file(args.json, "--json", (".json",))
+    if args.out:
+        output_dir(args.out, "--out")
+    if args.splits == "polymer" and args.folds < 2:
+        from chiscreen.errors import InvalidInputError
+
+        raise InvalidInputError(f"--folds {args.folds}: expected at least 2 folds")
     if args.seed is not None:
         cfg.seed = args.seed
     if args.members is not None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from chiscreen.cli.validate import positive_float, positive_int
 from chiscreen.errors import InvalidInputError
 from chiscreen.features import FEATURIZERS, DEFAULT_POLYMER_REPRESENTATION, featurize
 from chiscreen.features.cache import DescriptorCache
@@ -21,11 +22,21 @@ def register(sub) -> None:
     p.add_argument("--featurizer", default="rdkit2d", choices=FEATURIZERS.keys())
     p.add_argument("--representation", default=DEFAULT_POLYMER_REPRESENTATION,
                    help="polymer representation: cyclic:N, linear:N:H, linear:N:CH3 or unit (default %(default)s)")
-    p.add_argument("--n-jobs", type=int, default=2, help="worker processes (default %(default)s)")
-    p.add_argument("--timeout", type=float, default=30.0, help="seconds per molecule before it is recorded as failed")
+    p.add_argument("--n-jobs", type=positive_int, default=2, help="worker processes (default %(default)s)")
+    p.add_argument("--timeout", type=positive_float, default=30.0, help="seconds per molecule before it is recorded as failed")
     p.add_argument("--cache", default=None, help="descriptor cache folder (default $CHISCREEN_CACHE/descriptors)")
     p.add_argument("--out", default=None, help="write features and per-molecule status as Parquet into this folder")
     p.set_defaults(func=run)
+
+
+def _check_representation(rep: str) -> None:
+    """cyclic:N, linear:N:H, linear:N:CH3 or unit, checked before any molecule is featurized."""
+    from chiscreen.features import parse_representation
+
+    try:
+        parse_representation(rep)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"--representation: {exc}") from None
 
 
 def _inputs(path: str | None) -> tuple[list[str], list[str], str]:
@@ -36,7 +47,12 @@ def _inputs(path: str | None) -> tuple[list[str], list[str], str]:
         return list(pd.unique(df.polymer_smiles)), list(pd.unique(df.solvent_smiles)), "reference data (mtl_chi)"
     from chiscreen.data import read_table
 
+    from chiscreen.cli.validate import TABLE_SUFFIXES, input_file
+
+    input_file(path, "--input", TABLE_SUFFIXES)
     df = read_table(path)
+    if len(df) == 0:
+        raise InvalidInputError(f"--input {path}: the table has no rows")
     if "polymer_smiles" not in df and "solvent_smiles" not in df:
         raise InvalidInputError(f"{path}: expected a column polymer_smiles and/or solvent_smiles, got {list(df.columns)}")
     polys = list(pd.unique(df["polymer_smiles"].astype(str))) if "polymer_smiles" in df else []
@@ -45,6 +61,11 @@ def _inputs(path: str | None) -> tuple[list[str], list[str], str]:
 
 
 def run(args) -> int:
+    from chiscreen.cli.validate import output_dir
+
+    if args.out:
+        output_dir(args.out, "--out")
+    _check_representation(args.representation)
     polys, solvs, source = _inputs(args.input)
     print(f"featurizing {len(polys)} polymers ({args.representation}) and {len(solvs)} solvents from {source} "
           f"with {args.featurizer}, {args.n_jobs} workers")

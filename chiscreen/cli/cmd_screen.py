@@ -35,10 +35,39 @@ def run(args: argparse.Namespace) -> int:
         cfg.model = args.model
     if args.ray_address:
         cfg.ray_address = args.ray_address
+    precheck(cfg, args.out, source=args.config)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     res = run_screen(cfg, out=args.out, overwrite=args.overwrite, progress=not args.no_progress)
     print(format_result(res))
     return 0
+
+
+def precheck(cfg, out: str | None, source: str = "config") -> None:
+    """What a screen needs, checked before the model loads or Ray starts: the output location,
+    the temperatures, and every polymer a selective query names (looked up in the polymer
+    catalog, which costs a second; the screen itself would find a typo only at its very end)."""
+    from chiscreen.cli.validate import output_dir
+    from chiscreen.errors import ConfigError, InvalidInputError
+    from chiscreen.units import parse_temperatures
+
+    output_dir(out or cfg.out, "--out" if out else f"{source}: out")
+    try:
+        parse_temperatures(cfg.temperatures)
+    except InvalidInputError as exc:
+        raise ConfigError(f"{source}: temperatures: {exc}") from None
+    selective = list(getattr(cfg.query, "selective", None) or [])
+    if not selective:
+        return
+    from chiscreen.screen.catalogs import load_catalog, lookup
+
+    pol, _ = load_catalog(cfg.polymers, "polymer")
+    for sq in selective:
+        try:
+            if sq.temperatures:
+                parse_temperatures(sq.temperatures)
+            lookup(pol, list(sq.dissolve) + list(sq.exclude), "polymer")
+        except InvalidInputError as exc:
+            raise ConfigError(f"{source}: query.selective {sq.name!r}: {exc}") from None
 
 
 def format_result(res) -> str:

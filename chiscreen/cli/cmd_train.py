@@ -7,13 +7,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from chiscreen.cli.validate import positive_int
+
 
 def register(sub) -> None:
     p = sub.add_parser("train", help="train the multitask chi ensemble; writes a model artifact directory")
     p.add_argument("--config", required=True, help="training config YAML (see configs/train-default.yaml)")
     p.add_argument("--out", required=True, help="output directory (the artifact plus the resolved config.yaml)")
     p.add_argument("--seed", type=int, default=None, help="override the config's seed")
-    p.add_argument("--members", type=int, default=None, help="override the config's n_members")
+    p.add_argument("--members", type=positive_int, default=None, help="override the config's n_members")
     p.add_argument("--device", default=None, help="override the config's device (auto, cpu, cuda)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run)
@@ -24,7 +26,11 @@ def run(args) -> int:
     from chiscreen.model import TrainConfig
     from chiscreen.model.train import train_and_save
 
-    cfg = load_config(args.config, TrainConfig)
+    from chiscreen.cli.validate import input_file, output_dir
+
+    input_file(args.config, "--config")
+    cfg = load_config(args.config, TrainConfig)   # unknown keys and wrong types raise here
+    output_dir(args.out, "--out")                 # before any data is read or member trained
     if args.seed is not None:
         cfg.seed = args.seed
     if args.members is not None:
