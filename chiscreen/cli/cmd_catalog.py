@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from chiscreen.cli.validate import positive_int
+from chiscreen.cli.validate import positive_int, worker_count
 
 
 def register(subparsers) -> None:
@@ -25,7 +25,7 @@ def register(subparsers) -> None:
     b.add_argument("--name-column", default="name")
     b.add_argument("--greenness", action="store_true",
                    help="solvents: join the GSK solvent-guide G-score from the reference data where present")
-    b.add_argument("--jobs", type=positive_int, default=1, help="worker processes for canonicalization")
+    b.add_argument("--jobs", type=worker_count, default=1, help="worker processes for canonicalization")
     b.add_argument("--out", required=True, help="output Parquet file")
     b.set_defaults(func=run_build)
 
@@ -36,7 +36,7 @@ def register(subparsers) -> None:
     e.add_argument("--blocks", help="building-block folder (default: catalogs/building_blocks)")
     e.add_argument("--rules", default="all", help="comma-separated rules or 'all'")
     e.add_argument("--limit", type=positive_int, help="stop after this many generated units")
-    e.add_argument("--jobs", type=positive_int, default=2, help="worker processes for canonicalization")
+    e.add_argument("--jobs", type=worker_count, default=2, help="worker processes for canonicalization")
     e.add_argument("--out", required=True, help="output Parquet file")
     e.add_argument("--no-progress", action="store_true")
     e.set_defaults(func=run_enumerate)

@@ -5,7 +5,6 @@ import json
 from pathlib import Path
 
 from chiscreen.data.locator import candidate_dirs
-from chiscreen.errors import ChiscreenError
 
 _FILES = {
     "mtl_chi/data_Chi.csv": "experimental chi",
@@ -66,10 +65,11 @@ def info(args) -> int:
 def fetch(args) -> int:
     from chiscreen.data.fetch import fetch as do_fetch
 
-    try:
-        paths = do_fetch(args.out)
-    except ChiscreenError:
-        raise
+    if args.out:
+        from chiscreen.cli.validate import output_dir
+
+        output_dir(args.out, "--out")
+    paths = do_fetch(args.out)
     for p in paths:
         print(f"fetched {p}")
     print(f"reference data in {Path(paths[0]).parents[1]}")

@@ -53,11 +53,12 @@ def run(args) -> int:
     from chiscreen.model.evaluate import (evaluate_grouped, evaluate_official, parity_plot, solubility_holdout,
                                           summarize, write_json)
 
-    from chiscreen.cli.validate import input_file, output_dir, output_file
+    from chiscreen.cli.validate import config_file, output_dir, output_file, training_tables
 
     if args.config:
-        input_file(args.config, "--config")
+        config_file(args.config, "--config")
     cfg = _config(args.config)   # unknown keys and wrong types raise here
+    training_tables(cfg.data, args.config or "training config")
     output_file(args.json, "--json", (".json",))
     if args.out:
         output_dir(args.out, "--out")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from chiscreen.cli.validate import positive_float, positive_int
+from chiscreen.cli.validate import positive_float, positive_int, worker_count
 from chiscreen.errors import InvalidInputError
 from chiscreen.features import FEATURIZERS, DEFAULT_POLYMER_REPRESENTATION, featurize
 from chiscreen.features.cache import DescriptorCache
@@ -22,7 +22,7 @@ def register(sub) -> None:
     p.add_argument("--featurizer", default="rdkit2d", choices=FEATURIZERS.keys())
     p.add_argument("--representation", default=DEFAULT_POLYMER_REPRESENTATION,
                    help="polymer representation: cyclic:N, linear:N:H, linear:N:CH3 or unit (default %(default)s)")
-    p.add_argument("--n-jobs", type=positive_int, default=2, help="worker processes (default %(default)s)")
+    p.add_argument("--n-jobs", type=worker_count, default=2, help="worker processes (default %(default)s)")
     p.add_argument("--timeout", type=positive_float, default=30.0, help="seconds per molecule before it is recorded as failed")
     p.add_argument("--cache", default=None, help="descriptor cache folder (default $CHISCREEN_CACHE/descriptors)")
     p.add_argument("--out", default=None, help="write features and per-molecule status as Parquet into this folder")

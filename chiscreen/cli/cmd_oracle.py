@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from chiscreen.cli.validate import positive_float, positive_int
+from chiscreen.cli.validate import positive_float, positive_int, worker_count
 from chiscreen.errors import InvalidInputError, MissingColumnError
 
 _SPEC_FLAGS = {"engine": "engine", "conformers": "n_conformers", "combine": "combine",
@@ -45,7 +45,7 @@ def register(sub) -> None:
     b.add_argument("--temps", help="comma-separated temperatures with units for every pair, e.g. 25C,-10C,333.15K")
     b.add_argument("--backend", choices=("ray", "process", "serial"),
                    help="where profiles run (default ray: a local Ray runtime is started)")
-    b.add_argument("--workers", type=positive_int, help="parallel workers (Ray tasks in flight / processes)")
+    b.add_argument("--workers", type=worker_count, help="parallel workers (Ray tasks in flight / processes)")
     b.add_argument("--timeout", type=positive_float, help="seconds per molecule and attempt")
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
     b.set_defaults(func=run_batch)
@@ -71,6 +71,10 @@ def _oracle(args, batch: bool):
     from chiscreen.qc import Calibration, Oracle, ProfileSpec, ProfileStore
     from chiscreen.qc.config import load_oracle_config
 
+    if args.config:
+        from chiscreen.cli.validate import config_file
+
+        config_file(args.config, "--config")
     cfg = load_oracle_config(args.config)
     over = {field: getattr(args, flag) for flag, field in _SPEC_FLAGS.items()
             if getattr(args, flag, None) is not None}

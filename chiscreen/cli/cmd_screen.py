@@ -28,6 +28,9 @@ def run(args: argparse.Namespace) -> int:
     from chiscreen.config import load_config
     from chiscreen.screen.job import ScreenConfig, run_screen
 
+    from chiscreen.cli.validate import config_file
+
+    config_file(args.config, "--config")
     cfg = load_config(args.config, ScreenConfig)
     if args.engine:
         cfg.engine.kind = args.engine
@@ -36,8 +39,11 @@ def run(args: argparse.Namespace) -> int:
     if args.ray_address:
         cfg.ray_address = args.ray_address
     precheck(cfg, args.out, source=args.config)
+    from chiscreen.model import load_ensemble
+
+    ens = load_ensemble(cfg.model)   # a corrupt artifact fails here, before Ray or featurization
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    res = run_screen(cfg, out=args.out, overwrite=args.overwrite, progress=not args.no_progress)
+    res = run_screen(cfg, out=args.out, overwrite=args.overwrite, progress=not args.no_progress, ensemble=ens)
     print(format_result(res))
     return 0
 
@@ -55,11 +61,25 @@ def precheck(cfg, out: str | None, source: str = "config") -> None:
         parse_temperatures(cfg.temperatures)
     except InvalidInputError as exc:
         raise ConfigError(f"{source}: temperatures: {exc}") from None
+    from chiscreen.errors import MissingColumnError
+    from chiscreen.screen.catalogs import is_catalog, load_catalog, lookup, read_source, resolve_path
+
+    for kind, loc in (("polymers", cfg.polymers), ("solvents", cfg.solvents)):
+        if "://" in str(loc):
+            continue
+        path = resolve_path(loc)
+        if not path.is_file():
+            raise ConfigError(f"{source}: {kind}: {loc} does not exist")
+        if path.stat().st_size == 0:
+            raise ConfigError(f"{source}: {kind}: {path} is empty")
+        df = read_source(path)   # encoding, separator, empty table: named errors
+        if len(df) == 0:
+            raise ConfigError(f"{source}: {kind}: {path} has no rows")
+        if not is_catalog(df) and "smiles" not in df.columns:
+            raise MissingColumnError(f"{source}: {kind}: {path} has no 'smiles' column (got {list(df.columns)})")
     selective = list(getattr(cfg.query, "selective", None) or [])
     if not selective:
         return
-    from chiscreen.screen.catalogs import load_catalog, lookup
-
     pol, _ = load_catalog(cfg.polymers, "polymer")
     for sq in selective:
         try:

@@ -26,11 +26,12 @@ def run(args) -> int:
     from chiscreen.model import TrainConfig
     from chiscreen.model.train import train_and_save
 
-    from chiscreen.cli.validate import input_file, output_dir
+    from chiscreen.cli.validate import config_file, output_dir, training_tables
 
-    input_file(args.config, "--config")
+    config_file(args.config, "--config")
     cfg = load_config(args.config, TrainConfig)   # unknown keys and wrong types raise here
     output_dir(args.out, "--out")                 # before any data is read or member trained
+    training_tables(cfg.data, args.config)
     if args.seed is not None:
         cfg.seed = args.seed
     if args.members is not None:

@@ -110,14 +110,62 @@ def positive_float(text: str) -> float:
     return v
 
 
-def positive_int(text: str) -> int:
-    """argparse ``type=`` for an integer >= 1 (workers, members, conformers, folds)."""
+def positive_int(text: str, most: int = 10**9) -> int:
+    """argparse ``type=`` for an integer in 1..``most`` (members, conformers, folds, limits)."""
     import argparse
 
     try:
         v = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number >= 1")
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number") from None
+    if v < 1 or v > most:
+        from chiscreen.units import format_number
+
+        raise argparse.ArgumentTypeError(f"{format_number(v)}: expected a whole number from 1 to {format_number(most)}")
     return v
+
+
+def worker_count(text: str) -> int:
+    """argparse ``type=`` for a number of worker processes (1..1024)."""
+    return positive_int(text, most=1024)
+
+
+def config_file(path: str | os.PathLike, option: str = "--config") -> Path:
+    """An existing YAML config that says something: an empty file would silently mean "all
+    defaults" (for a screen: the whole default catalogs), so it is refused."""
+    p = input_file(path, option)
+    import yaml
+
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InvalidInputError(f"{option} {p}: not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" line {where.line + 1}" if where is not None else ""
+        raise InvalidInputError(f"{option} {p}:{line}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    if data is None:
+        raise InvalidInputError(f"{option} {p} is empty: give at least one key (see configs/ for examples)")
+    if not isinstance(data, dict):
+        raise InvalidInputError(f"{option} {p}: expected a mapping of keys, got {type(data).__name__}")
+    return p
+
+
+def training_tables(data_cfg, source: str) -> None:
+    """The user's ``data.extra_tables`` of a training config, read and checked strictly (the
+    first bad row raises, named) before any reference data is loaded or molecule featurized."""
+    from chiscreen.data import read_table
+    from chiscreen.data.tables import normalize_pairs
+
+    for path in getattr(data_cfg, "extra_tables", None) or []:
+        where = f"{source}: data.extra_tables"
+        input_file(path, where, TABLE_SUFFIXES)
+        raw = read_table(path)
+        if len(raw) == 0:
+            raise InvalidInputError(f"{where}: {path}: the table has no rows")
+        labels = [c for c in ("chi", "chi_computed", "soluble") if c in raw.columns]
+        if not labels:
+            raise InvalidInputError(f"{where}: {path}: no label column; expected at least one of chi, "
+                                    f"chi_computed, soluble (got {list(raw.columns)})")
+        need_t = bool({"chi", "chi_computed"} & set(raw.columns))
+        normalize_pairs(raw, strict=True, need_temperature=need_t, source=str(path))
