@@ -5,7 +5,9 @@
 
 PAIRS_FILE (CSV or Parquet) has columns ``polymer`` (repeat unit with two '*') and ``solvent``,
 and a temperature column ``temp`` (strings with unit like "25C" / "298.15K", or numbers in
-Kelvin) unless ``--temps`` gives a list applied to every pair. OUT (.csv or .parquet) gets one
+Kelvin), ``temperature_K`` or ``temperature_C`` (plain numbers) unless ``--temps`` gives a list
+(units required) applied to every pair. ``run.timeout_s`` (or ``--timeout``) limits every
+molecule in single and batch mode alike. OUT (.csv or .parquet) gets one
 row per (pair, T) with chi, its conformer spread, status and reason.
 """
 from __future__ import annotations
