@@ -5,6 +5,8 @@ import argparse
 import logging
 import sys
 
+from chiscreen.cli.validate import positive_int
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -15,13 +17,16 @@ def register(subparsers) -> None:
     p.add_argument("--out", default="runs/screen-demo", help="results folder (default runs/screen-demo)")
     p.add_argument("--engine", choices=["ray", "plain"], help="override the config's engine (default ray)")
     p.add_argument("--model", help="model artifact directory (default: the shipped model)")
-    p.add_argument("--top", type=int, default=5, help="solvents shown per polymer")
+    p.add_argument("--top", type=positive_int, default=5, help="solvents shown per polymer")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from chiscreen.cli.validate import output_dir
     from chiscreen.screen.demo import run_demo
+
+    output_dir(args.out, "--out")  # before the model loads or Ray starts
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     res = run_demo(out=args.out, engine=args.engine, top=args.top, progress=not args.no_progress, model=args.model)

@@ -38,6 +38,9 @@ def run(args) -> int:
         cfg.n_members = args.members
     if args.device is not None:
         cfg.device = args.device
+    from chiscreen.cli.validate import torch_device
+
+    torch_device(cfg.device, "--device" if args.device is not None else f"{args.config}: device")
     out = Path(args.out)
     t0 = time.perf_counter()
     res = train_and_save(cfg, out, progress=not args.no_progress, log=print)

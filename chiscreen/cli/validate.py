@@ -169,3 +169,18 @@ def training_tables(data_cfg, source: str) -> None:
                                     f"chi_computed, soluble (got {list(raw.columns)})")
         need_t = bool({"chi", "chi_computed"} & set(raw.columns))
         normalize_pairs(raw, strict=True, need_temperature=need_t, source=str(path))
+
+
+def torch_device(name: str, where: str) -> None:
+    """``auto``, ``cpu``, ``cuda`` or ``cuda:N``, and a CUDA device only where one is present."""
+    import re
+
+    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", str(name)):
+        raise InvalidInputError(f"{where} {name!r}: expected auto, cpu, cuda or cuda:N")
+    if str(name).startswith("cuda"):
+        import torch
+
+        n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        k = int(str(name).partition(":")[2] or 0)
+        if k >= n:
+            raise InvalidInputError(f"{where} {name!r}: this machine has {n} CUDA device(s); use auto or cpu")
