@@ -571,3 +571,15 @@ def test_matrix_size(capsys):
               f"{len(COMMANDS) * len(CATEGORIES)}; {len(CELLS) - len(extra)} cells run "
               f"(+{len(extra)} extra: empty config, device, demo), {len(NOT_APPLICABLE)} not applicable (reason given), "
               f"{n_xfail} xfail(strict) awaiting other branches")
+
+
+def test_negative_temperatures_parse_on_the_command_line():
+    """``--temp -10C`` (argparse alone would take -10C for an option) and ``--temps -10C,25C``."""
+    from chiscreen.cli.main import join_negative_values
+
+    parser = build_parser()
+    args = parser.parse_args(join_negative_values(["predict", "--polymer", PS, "--solvent", TOL, "--temp", "-10C"]))
+    assert args.temp == "-10C"
+    args = parser.parse_args(join_negative_values(["oracle", "batch", "p.csv", "--out", "o.csv", "--temps", "-10C,25C"]))
+    assert args.temps == "-10C,25C"
+    assert join_negative_values(["canon", "-x"]) == ["canon", "-x"]
