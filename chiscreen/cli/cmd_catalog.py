@@ -50,7 +50,12 @@ def run_build(args: argparse.Namespace) -> int:
 
     input_file(args.input, "INPUT")
     output_file(args.out, "--out", (".parquet", ".pq"))
-    df = read_source(args.input)
+    try:
+        df = read_source(args.input)
+    except UnicodeDecodeError:  # a .smi / .txt SMILES list (tables say it themselves)
+        from chiscreen.data.tables import not_utf8_error
+
+        raise not_utf8_error(args.input, header=False) from None
     if len(df) == 0:
         from chiscreen.errors import InvalidInputError
 

@@ -72,7 +72,12 @@ def precheck(cfg, out: str | None, source: str = "config") -> None:
             raise ConfigError(f"{source}: {kind}: {loc} does not exist")
         if path.stat().st_size == 0:
             raise ConfigError(f"{source}: {kind}: {path} is empty")
-        df = read_source(path)   # encoding, separator, empty table: named errors
+        try:
+            df = read_source(path)   # encoding, separator, empty table: named errors
+        except UnicodeDecodeError:  # a .smi / .txt SMILES list
+            from chiscreen.data.tables import not_utf8_error
+
+            raise not_utf8_error(path, header=False) from None
         if len(df) == 0:
             raise ConfigError(f"{source}: {kind}: {path} has no rows")
         if not is_catalog(df) and "smiles" not in df.columns:

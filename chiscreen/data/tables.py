@@ -23,8 +23,10 @@ from chiscreen.units import T_MAX_K, T_MIN_K, ZERO_C, format_number
 LABEL_COLUMNS = ("chi", "chi_computed", "soluble")
 
 
-def _decode_error(p: Path) -> InvalidInputError:
-    """Name the line (1 = header) and data row (from 0) of the first byte that is not UTF-8."""
+def not_utf8_error(path: str | Path, header: bool = True) -> InvalidInputError:
+    """The error for a file that is not UTF-8, naming the line (from 1) of the first bad byte and,
+    for a table with a ``header`` line, its data row (from 0, as every row message counts)."""
+    p = Path(path)
     data = p.read_bytes()
     try:
         data.decode("utf-8")
@@ -32,7 +34,10 @@ def _decode_error(p: Path) -> InvalidInputError:
     except UnicodeDecodeError as exc:
         pos = exc.start
     line = data.count(b"\n", 0, pos) + 1
-    where = f"line {line} (row {line - 2})" if line >= 2 else "line 1 (the header)"
+    if not header:
+        where = f"line {line}"
+    else:
+        where = f"line {line} (row {line - 2})" if line >= 2 else "line 1 (the header)"
     return InvalidInputError(f"table {p}: {where}: byte {data[pos:pos + 1]!r} is not UTF-8 text; "
                              "save the file as UTF-8")
 
@@ -75,7 +80,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
         else:
             df = pd.read_csv(p, sep="\t" if suffix == ".tsv" else ",", encoding="utf-8")
     except UnicodeDecodeError:
-        raise _decode_error(p) from None
+        raise not_utf8_error(p) from None
     except pd.errors.EmptyDataError:
         raise InvalidInputError(f"table {p} is empty (no header, no rows)") from None
     except Exception as exc:

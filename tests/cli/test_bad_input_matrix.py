@@ -116,6 +116,7 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
     put("c_ok_solvents.csv", f"name,smiles\ntoluene,{TOL}\nwater,O\n")
     put("c_nosmiles.csv", f"name,structure\nPS,{PS}\n")
     put("c_semicolon.csv", f"name;smiles\nPS;{PS}\n")
+    put("latin1.smi", b"*CC* PE\n*CC(*)C polypropyl\xe8ne\n")
     put("c_latin1.csv", f"name,smiles\nPS,{PS}\n".encode() + b"poly\xe9thyl\xe8ne,*CC*\n")
     # configs
     put("oracle_key.yaml", "run:\n  timeot_s: 20\n")
@@ -391,6 +392,9 @@ CELLS: list[Cell] = [
     _c("catalog build", "bad_encoding",
        lambda t, f: ["catalog", "build", str(f["c_latin1.csv"]), "--kind", "polymer", "--out", str(t / "c.parquet")],
        "line 3 (row 1)"),
+    _c("catalog build", "bad_encoding_smiles_list",
+       lambda t, f: ["catalog", "build", str(f["latin1.smi"]), "--kind", "polymer", "--out", str(t / "c.parquet")],
+       "latin1.smi: line 2"),
     _c("catalog build", "wrong_type",
        lambda t, f: ["catalog", "build", str(f["c_ok_polymers.csv"]), "--kind", "polymers", "--out",
                      str(t / "c.parquet")], "--kind"),
