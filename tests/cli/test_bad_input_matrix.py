@@ -480,7 +480,9 @@ _TRAIN = [("chiscreen.model.train", None, "train_and_save"), ("chiscreen.model.d
 #: command -> its expensive part: (module, class or None, function); a cell that calls one fails
 TRIPWIRES = {
     "predict": _PREDICT,
-    "screen": [("chiscreen.screen.job", None, "run_screen")],
+    # screen: past the output folder's lock and the model, before catalogs are featurized or Ray starts
+    "screen": [("chiscreen.screen.job", None, "_run_screen"), ("chiscreen.screen.job", None, "prepare_inputs"),
+               ("chiscreen.screen.job", None, "run_shards"), ("chiscreen.screen.engine", None, "RayPool")],
     "train": _TRAIN, "evaluate": _TRAIN,
     "featurize": [("chiscreen.cli.cmd_featurize", None, "featurize"), ("chiscreen.features", None, "featurize")],
     "oracle": _ORACLE, "oracle batch": _ORACLE,
