@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from chiscreen.data.locator import candidate_dirs
 
 _FILES = {
     "mtl_chi/data_Chi.csv": "experimental chi",
@@ -38,6 +37,8 @@ def _rows(path: Path) -> int | None:
 
 
 def info(args) -> int:
+    from chiscreen.data.locator import candidate_dirs
+
     found = []
     for label, d in candidate_dirs():
         exists = d.is_dir()

@@ -35,8 +35,7 @@ def _fmt(x: float, nd: int = 3) -> str:
 
 
 def run(args) -> int:
-    from chiscreen.model import load_ensemble
-    from chiscreen.model.predict import predict_pairs, predict_table
+    # the model layer (torch) is imported only once the input is known to be good
     from chiscreen.units import parse_cli_temperature
 
     if args.input or args.output:
@@ -56,6 +55,9 @@ def run(args) -> int:
         if len(table) == 0:
             raise InvalidInputError(f"--input {args.input}: the table has no rows")
         normalize_pairs(table.head(0), strict=False, source=str(args.input))  # columns, before the model loads
+        from chiscreen.model import load_ensemble
+        from chiscreen.model.predict import predict_table
+
         ens = load_ensemble(args.model)
         out = predict_table(ens, table, progress=True, source=str(args.input))
         write_table(out, args.output)
@@ -70,6 +72,9 @@ def run(args) -> int:
     RepeatUnit.from_smiles(args.polymer)     # raise a clear error for a bad SMILES
     Solvent.from_smiles(args.solvent)
     t_k = parse_cli_temperature(args.temp, "--temp")
+    from chiscreen.model import load_ensemble
+    from chiscreen.model.predict import predict_pairs
+
     ens = load_ensemble(args.model)
     df = predict_pairs(ens, [args.polymer], [args.solvent], t_k, mw=args.mw, dp=args.dp)
     r = df.iloc[0]
