@@ -234,7 +234,7 @@ CELLS: list[Cell] = [
     _c("screen", "output_unusable",
        lambda t, f: ["screen", "--config", str(_screen_yaml(t, f)), "--out", str(f["afile"])], "is a file"),
     _c("screen", "concurrent_writer",
-       lambda t, f: ["screen", "--config", str(_screen_yaml(t, f)), "--out", str(t / "held")], "held",
+       lambda t, f: ["screen", "--config", str(_screen_yaml(t, f)), "--out", str(t / "held")], "held is being written",
        xfail=_lock_xfail("screen", "chiscreen.screen.job"), hold="held"),
     # ---------------------------------------------------------------- train
     _c("train", "unparsable_smiles",
@@ -268,7 +268,7 @@ CELLS: list[Cell] = [
     _c("train", "output_unusable",
        lambda t, f: ["train", "--config", str(_train_yaml(t)), "--out", str(f["afile"])], "is a file"),
     _c("train", "concurrent_writer",
-       lambda t, f: ["train", "--config", str(_train_yaml(t)), "--out", str(t / "held")], "held",
+       lambda t, f: ["train", "--config", str(_train_yaml(t)), "--out", str(t / "held")], "held is being written",
        xfail=_lock_xfail("train", "chiscreen.cli.cmd_train"), hold="held"),
     # ---------------------------------------------------------------- evaluate
     _c("evaluate", "unparsable_smiles",
@@ -306,7 +306,7 @@ CELLS: list[Cell] = [
                      "--json", str(f["afile"] / "e.json")], "is a file"),
     _c("evaluate", "concurrent_writer",
        lambda t, f: ["evaluate", "--splits", "polymer", "--config", str(_train_yaml(t)), "--json", str(t / "e.json"),
-                     "--out", str(t / "held")], "held",
+                     "--out", str(t / "held")], "held is being written",
        xfail=_lock_xfail("evaluate", "chiscreen.cli.cmd_evaluate"), hold="held"),
     # ---------------------------------------------------------------- featurize
     _c("featurize", "empty", lambda t, f: ["featurize", "--input", str(f["empty.csv"])], "empty.csv"),
@@ -323,7 +323,7 @@ CELLS: list[Cell] = [
     _c("featurize", "output_unusable",
        lambda t, f: ["featurize", "--input", str(f["no_temp.csv"]), "--out", str(f["afile"])], "is a file"),
     _c("featurize", "concurrent_writer",
-       lambda t, f: ["featurize", "--input", str(f["no_temp.csv"]), "--out", str(t / "held")], "held",
+       lambda t, f: ["featurize", "--input", str(f["no_temp.csv"]), "--out", str(t / "held")], "held is being written",
        xfail=_lock_xfail("featurize", "chiscreen.cli.cmd_featurize"), hold="held"),
     # ---------------------------------------------------------------- oracle (one pair)
     _c("oracle", "unparsable_smiles",
@@ -377,7 +377,8 @@ CELLS: list[Cell] = [
     _c("oracle batch", "output_unusable",
        lambda t, f: ["oracle", "batch", str(f["o_ok.csv"]), "--out", str(f["afile"] / "chi.csv")], "is a file"),
     _c("oracle batch", "concurrent_writer",
-       lambda t, f: ["oracle", "batch", str(f["o_ok.csv"]), "--out", str(t / "held"), "--backend", "serial"], "held",
+       lambda t, f: ["oracle", "batch", str(f["o_ok.csv"]), "--out", str(t / "held"), "--backend", "serial"],
+       "held is being written",
        xfail=_lock_xfail("oracle batch", "chiscreen.cli.cmd_oracle"), hold="held"),
     # ---------------------------------------------------------------- catalog build / enumerate
     _c("catalog build", "empty",
