@@ -14,6 +14,7 @@ matrix size printed by ``test_matrix_size`` counts both.
 """
 from __future__ import annotations
 
+import argparse
 import inspect
 import json
 import shutil
@@ -46,9 +47,14 @@ class ExpensivePartStarted(BaseException):
 
 # --------------------------------------------------------------------------- features on main?
 def _has_option(command: str, option: str) -> bool:
+    return any(option in a.option_strings for a in _subparser(command)._actions)
+
+
+def _subparser(command: str):
     parser = build_parser()
-    sub = next(a for a in parser._actions if a.dest == "command").choices[command]
-    return any(option in a.option_strings for a in sub._actions)
+    for word in command.split():
+        parser = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[word]
+    return parser
 
 
 def _uses_owned_dir(module: str) -> bool:
@@ -69,6 +75,8 @@ def _owned_dir_available() -> bool:
     return True
 
 
+#: oracle batch writes one table with --output FILE (issue 14 item 6), before that with --out FILE
+ORACLE_TABLE = "--output" if _has_option("oracle batch", "--output") else "--out"
 INTEGRITY_ON_MAIN = _has_option("predict", "--trust-unsigned")
 INTEGRITY_REASON = ("issue 14 item 3 (model engineer): an edited config.json without artifact_hash must be "
                     "refused unless --trust-unsigned; not on main yet")
@@ -351,31 +359,32 @@ CELLS: list[Cell] = [
                      "--temp", "25C", "--store", str(t / "store")], "bad_calibration.json"),
     # ---------------------------------------------------------------- oracle batch
     _c("oracle batch", "empty",
-       lambda t, f: ["oracle", "batch", str(f["o_empty.csv"]), "--out", str(t / "chi.csv")], "o_empty.csv"),
+       lambda t, f: ["oracle", "batch", str(f["o_empty.csv"]), ORACLE_TABLE, str(t / "chi.csv")], "o_empty.csv"),
     _c("oracle batch", "missing_column",
-       lambda t, f: ["oracle", "batch", str(f["o_nocol.csv"]), "--out", str(t / "chi.csv")], "'solvent'"),
+       lambda t, f: ["oracle", "batch", str(f["o_nocol.csv"]), ORACLE_TABLE, str(t / "chi.csv")], "'solvent'"),
     _c("oracle batch", "wrong_delimiter",
-       lambda t, f: ["oracle", "batch", str(f["o_semicolon.csv"]), "--out", str(t / "chi.csv")], "';'"),
+       lambda t, f: ["oracle", "batch", str(f["o_semicolon.csv"]), ORACLE_TABLE, str(t / "chi.csv")], "';'"),
     _c("oracle batch", "bad_encoding",
-       lambda t, f: ["oracle", "batch", str(f["o_latin1.csv"]), "--out", str(t / "chi.csv")], "line 3 (row 1)"),
+       lambda t, f: ["oracle", "batch", str(f["o_latin1.csv"]), ORACLE_TABLE, str(t / "chi.csv")], "line 3 (row 1)"),
     _c("oracle batch", "temperature_range",
-       lambda t, f: ["oracle", "batch", str(f["o_range.csv"]), "--out", str(t / "chi.csv")], "row 1"),
+       lambda t, f: ["oracle", "batch", str(f["o_range.csv"]), ORACLE_TABLE, str(t / "chi.csv")], "row 1"),
     _c("oracle batch", "temperature_unitless",
-       lambda t, f: ["oracle", "batch", str(f["o_ok.csv"]), "--out", str(t / "chi.csv"), "--temps", "25C,300"],
+       lambda t, f: ["oracle", "batch", str(f["o_ok.csv"]), ORACLE_TABLE, str(t / "chi.csv"), "--temps", "25C,300"],
        "--temps 300"),
     _c("oracle batch", "huge_number",
-       lambda t, f: ["oracle", "batch", str(f["o_huge.csv"]), "--out", str(t / "chi.csv")], "row 0"),
+       lambda t, f: ["oracle", "batch", str(f["o_huge.csv"]), ORACLE_TABLE, str(t / "chi.csv")], "row 0"),
     _c("oracle batch", "unknown_config_key",
        lambda t, f: ["oracle", "batch", str(f["o_ok.csv"]), "--config", str(f["oracle_key.yaml"]),
-                     "--out", str(t / "chi.csv")], "timeot_s"),
+                     ORACLE_TABLE, str(t / "chi.csv")], "timeot_s"),
     _c("oracle batch", "wrong_type",
-       lambda t, f: ["oracle", "batch", str(f["o_ok.csv"]), "--workers", "two", "--out", str(t / "chi.csv")],
+       lambda t, f: ["oracle", "batch", str(f["o_ok.csv"]), "--workers", "two", ORACLE_TABLE, str(t / "chi.csv")],
        "--workers"),
     _c("oracle batch", "corrupt_artifact",
        lambda t, f: ["oracle", "batch", str(f["o_ok.csv"]), "--calibration", str(f["bad_calibration.json"]),
-                     "--store", str(t / "store"), "--out", str(t / "chi.csv")], "bad_calibration.json"),
+                     "--store", str(t / "store"), ORACLE_TABLE, str(t / "chi.csv")], "bad_calibration.json"),
     _c("oracle batch", "output_unusable",
-       lambda t, f: ["oracle", "batch", str(f["o_ok.csv"]), "--out", str(f["afile"] / "chi.csv")], "is a file"),
+       lambda t, f: ["oracle", "batch", str(f["o_ok.csv"]), ORACLE_TABLE, str(f["afile"] / "chi.csv")],
+       "afile/chi.csv"),
     _c("oracle batch", "concurrent_writer",
        lambda t, f: ["oracle", "batch", str(f["o_ok.csv"]), "--out", str(t / "held"), "--backend", "serial"],
        "held is being written",
