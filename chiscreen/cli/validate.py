@@ -88,7 +88,7 @@ def output_dir(path: str | os.PathLike, option: str = "--out") -> Path:
         return Path(s)
     p = Path(path).expanduser()
     if p.exists() and not p.is_dir():
-        raise InvalidInputError(f"{option} {p}: is a file, expected a folder")
+        raise InvalidInputError(f"{option} {p}: is a file, not a folder")
     if p.is_dir():
         _probe(p, p, option)
         return p
