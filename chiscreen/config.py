@@ -23,6 +23,16 @@ from chiscreen.errors import ConfigError
 C = TypeVar("C")
 
 
+def _short(value: Any) -> str:
+    """A value for an error message: numbers short (1e+300, not 300 digits), text cut at 60."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        from chiscreen.units import format_number
+
+        return format_number(value)
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _convert(value: Any, tp: Any, where: str) -> Any:
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
@@ -61,11 +71,16 @@ def _convert(value: Any, tp: Any, where: str) -> Any:
         return value
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where}: expected a number, got {value!r}")
-        return float(value)
+            raise ConfigError(f"{where}: expected a number, got {_short(value)}")
+        try:
+            return float(value)
+        except OverflowError:
+            raise ConfigError(f"{where}: {_short(value)} is too large for a number") from None
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where}: expected an integer, got {value!r}")
+            raise ConfigError(f"{where}: expected an integer, got {_short(value)}")
+        if abs(value) >= 2**63:
+            raise ConfigError(f"{where}: {_short(value)} is too large (at most 2**63 - 1)")
         return value
     if tp is bool:
         if not isinstance(value, bool):

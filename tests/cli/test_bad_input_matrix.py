@@ -271,6 +271,9 @@ CELLS: list[Cell] = [
        lambda t, f: ["train", "--config", str(_train_yaml(t, extra="seed: many\n")), "--out", str(t / "m")], "seed"),
     _c("train", "empty_config", lambda t, f: ["train", "--config", str(f["empty.yaml"]), "--out", str(t / "m")],
        "empty.yaml"),
+    _c("train", "huge_number_config",
+       lambda t, f: ["train", "--config", str(_train_yaml(t, extra=f"seed: {10 ** 300}\n")), "--out", str(t / "m")],
+       "seed: 1e+300 is too large"),
     _c("train", "wrong_device",
        lambda t, f: ["train", "--config", str(_train_yaml(t)), "--out", str(t / "m"), "--device", "gpu"], "--device"),
     _c("train", "output_unusable",
@@ -585,7 +588,7 @@ def test_matrix_size(capsys):
     with capsys.disabled():
         print(f"\nbad-input matrix: {len(COMMANDS)} commands x {len(CATEGORIES)} categories = "
               f"{len(COMMANDS) * len(CATEGORIES)}; {len(CELLS) - len(extra)} cells run "
-              f"(+{len(extra)} extra: empty config, device, demo), {len(NOT_APPLICABLE)} not applicable (reason given), "
+              f"(+{len(extra)} extra: empty config, device, demo, ...), {len(NOT_APPLICABLE)} not applicable (reason given), "
               f"{n_xfail} xfail(strict) awaiting other branches")
 
 
