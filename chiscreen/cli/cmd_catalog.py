@@ -65,6 +65,11 @@ def run_build(args: argparse.Namespace) -> int:
 
         raise MissingColumnError(f"{args.input}: no column {args.smiles_column!r} (--smiles-column); "
                                  f"columns are {list(df.columns)}")
+    if args.name_column != "name" and args.name_column not in df.columns:  # asked for by name: must exist
+        from chiscreen.errors import MissingColumnError
+
+        raise MissingColumnError(f"{args.input}: no column {args.name_column!r} (--name-column); "
+                                 f"columns are {list(df.columns)}")
     cat, rep = build_catalog(df, args.kind, smiles_column=args.smiles_column, name_column=args.name_column,
                              n_jobs=args.jobs, progress=sys.stderr.isatty(), source=str(args.input))
     if args.greenness and args.kind == "solvent":
