@@ -9,8 +9,8 @@ Polymer facts are columns of catalogs/polymers.csv (sources in catalogs/README.m
 Solvent boiling points are joined at run time from ``solvents/solvent_properties.csv`` of the
 reference data by CAS number (never copied into the project); isomer and mixture rows are mapped
 explicitly (:data:`CAS_ALIASES`); a solvent that does not match keeps bp unknown and is listed by
-:func:`unmatched_solvents`. Solvent molar volumes are an estimate (no density data is available):
-1.85 x the van der Waals volume of Zhao, Abraham & Zissimos (J. Org. Chem. 68, 7368, 2003),
+:func:`unmatched_solvents`. Solvent molar volumes come from hansen/hsp_schrier.csv of the reference data (by InChIKey) where
+it has them, else an estimate: 1.85 x the van der Waals volume of Zhao, Abraham & Zissimos (J. Org. Chem. 68, 7368, 2003),
 within 12 % of handbook molar volumes for 15 common solvents (DMF, DMSO +10-12 %).
 """
 from __future__ import annotations
@@ -216,6 +216,101 @@ def boiling_point(cas) -> tuple[float, str]:
     return math.nan, f"CAS {c} not in solvent_properties.csv (or no boiling point there)"
 
 
+def _quantity(x) -> float:
+    """The number of a Mathematica ``Quantity[100.4, ...]`` string (NaN otherwise)."""
+    import re
+
+    m = re.match(r"\s*Quantity\[\s*([-+0-9.eE]+)", str(x))
+    return _num(m.group(1)) if m else math.nan
+
+
+def _inchikey(smiles: str) -> str | None:
+    from rdkit import Chem, RDLogger
+
+    RDLogger.DisableLog("rdApp.*")
+    mol = Chem.MolFromSmiles(smiles)
+    try:
+        return Chem.MolToInchiKey(mol) if mol is not None else None
+    except Exception:
+        return None
+
+
+@lru_cache(maxsize=2)
+def _schrier() -> dict[str, tuple[float, float, float, float]]:
+    """InChIKey -> (molar volume cm3/mol, dD, dP, dH) from hansen/hsp_schrier.csv ({} when absent)."""
+    try:
+        from chiscreen.data import data_file
+
+        t = pd.read_csv(data_file("hansen/hsp_schrier.csv"))
+    except (ChiscreenError, OSError, ValueError):
+        return {}
+    out = {}
+    for _, r in t.iterrows():
+        k = r.get("InChIKey")
+        if isinstance(k, str):
+            out.setdefault(k, (_quantity(r.get("Volume")), _quantity(r.get("δd")), _quantity(r.get("δp")),
+                               _quantity(r.get("δh"))))
+    return out
+
+
+@lru_cache(maxsize=2)
+def _cvetkovic() -> tuple[dict, dict]:
+    """(CAS -> (dD, dP, dH), canonical SMILES -> (dD, dP, dH)) from hansen/hsp_cvetkovic.csv."""
+    try:
+        from chiscreen.data import data_file
+
+        t = pd.read_csv(data_file("hansen/hsp_cvetkovic.csv"))
+    except (ChiscreenError, OSError, ValueError):
+        return {}, {}
+    by_cas, by_smi = {}, {}
+    for _, r in t.iterrows():
+        v = (_num(r.get("δD")), _num(r.get("δP")), _num(r.get("δH")))
+        if not all(math.isfinite(x) for x in v):
+            continue
+        c = _norm_cas(r.get("CAS"))
+        if c:
+            by_cas.setdefault(c, v)
+        if isinstance(r.get("smiles"), str):
+            can = _canon_solvent(r["smiles"])
+            if can:
+                by_smi.setdefault(can, v)
+    return by_cas, by_smi
+
+
+def molar_volume(smiles: str) -> tuple[float, str]:
+    """(molar volume cm3/mol, source): the reference value of hansen/hsp_schrier.csv (matched by
+    InChIKey) where there is one, else :func:`molar_volume_estimate`."""
+    k = _inchikey(smiles) if isinstance(smiles, str) else None
+    v = _schrier().get(k) if k else None
+    if v is not None and math.isfinite(v[0]) and v[0] > 0:
+        return v[0], "hsp_schrier.csv (reference data)"
+    return molar_volume_estimate(smiles) if isinstance(smiles, str) else math.nan, V1_SOURCE
+
+
+def hansen_parameters(smiles: str, cas=None) -> tuple[float, float, float] | None:
+    """(dD, dP, dH) in MPa^0.5 from the reference data (CAS, else canonical SMILES, else InChIKey), or None."""
+    by_cas, by_smi = _cvetkovic()
+    c = _norm_cas(cas)
+    if c and c in by_cas:
+        return by_cas[c]
+    can = _canon_solvent(smiles) if isinstance(smiles, str) else None
+    if can and can in by_smi:
+        return by_smi[can]
+    k = _inchikey(smiles) if isinstance(smiles, str) else None
+    v = _schrier().get(k) if k else None
+    if v is not None and all(math.isfinite(x) for x in v[1:]):
+        return v[1], v[2], v[3]
+    return None
+
+
+def solvent_solvent_chi(h1, h2, V1: float, V2: float, T_K: float = 298.15) -> float:
+    """Estimated chi between two small molecules from Hansen parameters (MPa^0.5):
+    chi = V_ref [(dD1-dD2)^2 + (dP1-dP2)^2/4 + (dH1-dH2)^2/4] / (R T), V_ref = min(V1, V2) (cm3/mol);
+    they mix in all proportions when chi < chi_c(N1=1, N2=V_big/V_small) (2.0 for equal sizes)."""
+    d2 = (h1[0] - h2[0]) ** 2 + 0.25 * (h1[1] - h2[1]) ** 2 + 0.25 * (h1[2] - h2[2]) ** 2
+    return min(V1, V2) * d2 / (8.314462618 * T_K)
+
+
 def solvent_facts_table(solvents: pd.DataFrame) -> pd.DataFrame:
     """Add bp_K, bp_source, V1_cm3_mol, V1_source to a solvent table (columns smiles, optional cas)."""
     out = solvents.copy()
@@ -223,8 +318,9 @@ def solvent_facts_table(solvents: pd.DataFrame) -> pd.DataFrame:
            (out["cas"] if "cas" in out.columns else [None] * len(out))]
     out["bp_K"] = [b for b, _ in bps]
     out["bp_source"] = [s for _, s in bps]
-    out["V1_cm3_mol"] = [molar_volume_estimate(s) if isinstance(s, str) else math.nan for s in out["smiles"]]
-    out["V1_source"] = V1_SOURCE
+    vs = [molar_volume(s) for s in out["smiles"]]
+    out["V1_cm3_mol"] = [v for v, _ in vs]
+    out["V1_source"] = [src for _, src in vs]
     return out
 
 
@@ -255,7 +351,8 @@ def solvent_facts_for_smiles(smiles: str) -> SolventFacts:
         if len(hit):
             name = str(hit["name"].iat[0])
             bp, _ = boiling_point(hit["cas"].iat[0])
-    return SolventFacts(name=name, bp_K=bp, V1_cm3_mol=molar_volume_estimate(smiles), V1_source=V1_SOURCE)
+    V1, src = molar_volume(smiles)
+    return SolventFacts(name=name, bp_K=bp, V1_cm3_mol=V1, V1_source=src)
 
 
 def solvent_facts(row: dict) -> SolventFacts:

@@ -150,7 +150,8 @@ def _first_dissolving_T(chi: ChiT, chi_c: float, Td: float) -> float:
 
 def dissolution_verdict(chi_mean: float, chi_std: float, T_K: float, chi_c: float = CHI_C_LONG_CHAIN,
                         chi_T: ChiT | None = None, polymer: PolymerFacts | None = None,
-                        solvent: SolventFacts | None = None, phi1: float = DEFAULT_PHI1) -> DissolutionVerdict:
+                        solvent: SolventFacts | None = None, phi1: float = DEFAULT_PHI1,
+                        temperatures: bool = True) -> DissolutionVerdict:
     """Does the polymer dissolve in the solvent at T_K (see the module doc for the rules)?
 
     Args:
@@ -160,6 +161,7 @@ def dissolution_verdict(chi_mean: float, chi_std: float, T_K: float, chi_c: floa
             The std at other temperatures is taken equal to ``chi_std``.
         polymer, solvent: facts (None = nothing known).
         phi1: solvent volume fraction for the melting-point depression (0.95: a 5 % solution).
+        temperatures: False skips the T_dissolve_* search (NaN; faster on large grids).
     """
     mis = miscibility_verdict(chi_mean, chi_std, chi_c)
     s = float(chi_std) if _finite(chi_std) else 0.0
@@ -214,7 +216,7 @@ def dissolution_verdict(chi_mean: float, chi_std: float, T_K: float, chi_c: floa
     else:
         dissolves = "borderline"
     # dissolution temperatures (NaN when a needed fact is missing)
-    if crystals == "unknown":
+    if crystals == "unknown" or not temperatures:
         T_d = T_dlo = T_dhi = NAN
     else:
         T_d = _first_dissolving_T(curve, chi_c, Td)

@@ -1,0 +1,1 @@
+"""Compatibilizer campaign (placeholder registration; filled in below)."""
