@@ -77,13 +77,16 @@ def phase_diagram(polymer: str, solvent: str, mw: float = 1e5, t_min_K: float = 
     mb = []  # member binodals
     for e in range(len(members)):
         lo, hi = [], []
+        prev = None
         for j in range(n_T):
-            b = binodal(float(members[e, j]), N, 1.0)
+            b = binodal(float(members[e, j]), N, 1.0, guess=prev)
+            prev = b
             lo.append(b[0] if b else np.nan)
             hi.append(b[1] if b else np.nan)
         mb.append((np.array(lo), np.array(hi)))
+    prev = None
     for j, t in enumerate(T):
-        b = binodal(float(mean[j]), N, 1.0)
+        b = prev = binodal(float(mean[j]), N, 1.0, guess=prev)
         s = spinodal(float(mean[j]), N, 1.0)
         los = np.array([m[0][j] for m in mb])
         his = np.array([m[1][j] for m in mb])

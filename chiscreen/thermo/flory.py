@@ -181,7 +181,7 @@ def _binodal_solve(chi: float, n1: float, n2: float, guess: tuple[float, float])
 def _hull_guess(chi: float, n1: float, n2: float, phi_c: float) -> tuple[float, float] | None:
     """Coexistence estimate from the lower convex hull of f on a logit-spaced grid: the hull edge
     that bridges the concave region around phi_c."""
-    x = np.linspace(-60.0, 37.0, 6001)
+    x = np.linspace(-60.0, 37.0, 1501)
     phi = 1 / (1 + np.exp(-x))
     phi = phi[(phi > 0) & (phi < 1)]
     f = free_energy_mixing(phi, chi, n1, n2)
@@ -207,7 +207,7 @@ def _hull_guess(chi: float, n1: float, n2: float, phi_c: float) -> tuple[float, 
     return float(phi[best[0]]), float(phi[best[1]])
 
 
-def binodal(chi: float, n1: float, n2: float = 1.0) -> tuple[float, float] | None:
+def binodal(chi: float, n1: float, n2: float = 1.0, guess: tuple[float, float] | None = None) -> tuple[float, float] | None:
     """The coexisting compositions (phi_a < phi_b) at chi by a common-tangent solve, or None when
     chi <= chi_c (one phase at every composition).
 
@@ -216,7 +216,8 @@ def binodal(chi: float, n1: float, n2: float = 1.0) -> tuple[float, float] | Non
     potentials of both components with logit(phi) as unknowns (so a dilute phase of phi ~ 1e-30 is
     as easy as phi ~ 0.1). Very close to chi_c (chi - chi_c < 1e-6 chi_c) the Landau estimate
     phi_c -+ sqrt(3) x the spinodal half-width is returned. Raises InvalidInputError when no
-    solution is found.
+    solution is found. ``guess`` (a neighbouring solution, e.g. at the previous temperature) is
+    tried first.
     """
     n1, n2 = _check_n(n1, n2)
     phi_c, chi_c = critical_point(n1, n2)
@@ -227,9 +228,17 @@ def binodal(chi: float, n1: float, n2: float = 1.0) -> tuple[float, float] | Non
     landau = (max(phi_c - w * (phi_c - sp[0]), 1e-300), min(phi_c + w * (sp[1] - phi_c), 1 - 1e-16))
     if chi - chi_c < 1e-6 * chi_c:
         return landau
-    guesses = [g for g in (_hull_guess(chi, n1, n2, phi_c), landau) if g is not None]
-    for g in guesses:
+    def ok(cur):
+        return cur is not None and cur[0] < sp[0] * (1 + 1e-9) and cur[1] > sp[1] * (1 - 1e-9)
+
+    if guess is not None and all(math.isfinite(g) for g in guess):
+        cur = _binodal_solve(chi, n1, n2, guess)
+        if ok(cur):
+            return cur
+    for g in (_hull_guess(chi, n1, n2, phi_c), landau):
+        if g is None:
+            continue
         cur = _binodal_solve(chi, n1, n2, g)
-        if cur is not None and cur[0] < sp[0] * (1 + 1e-9) and cur[1] > sp[1] * (1 - 1e-9):
+        if ok(cur):
             return cur
     raise InvalidInputError(f"binodal: common-tangent solve failed at chi = {chi:.6g} (N1={n1:g}, N2={n2:g})")
