@@ -39,3 +39,35 @@ def member_chi_curves(ens, polymer: str, solvent: str, temperatures_K: Sequence[
     n = len(T)
     out = ens.predict_arrays(np.repeat(fp.X[:1], n, 0), np.repeat(fs.X[:1], n, 0), T)
     return np.asarray(out["chi_exp"])
+
+
+def polymer_pair_chi(ens, polymers: Sequence[str], T_K: float) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """UNCALIBRATED polymer-polymer chi estimate: the pair head applied to two polymer-tower latents.
+
+    The head was trained on polymer x solvent latents only; a polymer latent in the solvent slot is
+    outside its training, and chi is per solvent-sized site, not per blend reference volume. Returns
+    (mean (P, P), std (P, P), featurization status per polymer); rows of failed polymers are NaN."""
+    import torch
+
+    from chiscreen.features import featurize
+
+    fp = featurize(list(polymers), kind="polymer", featurizer=ens.featurizer,
+                   representation=ens.polymer_representation, progress=False)
+    P = len(polymers)
+    ok = np.array([s == "ok" for s in fp.status])
+    mean = np.full((P, P), np.nan)
+    std = np.full((P, P), np.nan)
+    if ok.sum() == 0:
+        return mean, std, list(fp.status)
+    idx = np.flatnonzero(ok)
+    U = ens.encode_polymers(fp.X[idx])                            # (E, n, 2d)
+    n = len(idx)
+    ii, jj = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    Y = ens.pair_outputs(U[:, ii.ravel()], U[:, jj.ravel()])      # (E, n*n, K)
+    chi = ens.chi_from_outputs(Y.double().cpu(), float(T_K), "chi_exp")
+    chi = chi.numpy() if isinstance(chi, torch.Tensor) else np.asarray(chi)
+    m = chi.mean(0).reshape(n, n)
+    s = (chi.std(0, ddof=1) if chi.shape[0] > 1 else np.zeros(n * n)).reshape(n, n)
+    mean[np.ix_(idx, idx)] = m
+    std[np.ix_(idx, idx)] = s * ens.std_scale.get("chi_exp", 1.0)
+    return mean, std, list(fp.status)

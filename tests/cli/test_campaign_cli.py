@@ -84,3 +84,29 @@ def test_phase_diagram_ps_cyclohexane(tmp_path, capsys):
     assert (out / "phase.png").read_bytes()[:4] == b"\x89PNG"
     s = json.loads((out / "campaign.json").read_text())
     assert s["chi_c"] == pytest.approx(0.5 * (1 + s["N"] ** -0.5) ** 2)
+
+
+def test_compatibilizer_bad_input(tmp_path, capsys):
+    rc = main(["campaign", "compatibilizer", "--config", _cfg(tmp_path, "polymer_a: PE\npolymer_b: '*CC*'"),
+               "--out", str(tmp_path / "o")])
+    assert rc == 2 and "same repeat unit" in capsys.readouterr().err
+    rc = main(["campaign", "compatibilizer", "--config", _cfg(tmp_path, "polymer_a: PE\npolymer_b: nope"),
+               "--out", str(tmp_path / "o")])
+    assert rc == 2 and "unknown polymer 'nope'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_small_compatibilizer_campaign(tmp_path, capsys):
+    SOLVENTS.to_csv(tmp_path / "solvents.csv", index=False)
+    pd.DataFrame({"name": ["polyethylene", "polystyrene", "poly(methyl methacrylate)"], "abbreviation": ["PE", "PS", "PMMA"],
+                  "smiles": ["*CC*", "*CC(*)c1ccccc1", "*CC(*)(C)C(=O)OC"]}).to_csv(tmp_path / "polymers.csv", index=False)
+    cfg = _cfg(tmp_path, f"polymer_a: PE\npolymer_b: PS\ntemperature: 200C\nadditives: {tmp_path / 'solvents.csv'}\n"
+                         f"polymers: {tmp_path / 'polymers.csv'}")
+    out = tmp_path / "c"
+    assert main(["campaign", "compatibilizer", "--config", cfg, "--out", str(out), "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    assert "UNCALIBRATED" in text and "max(chi_PE, chi_PS)" in text
+    add = pd.read_csv(out / "additives.csv")
+    assert len(add) == 5 and (add["max_chi"].diff().dropna() >= -0.0051).all()
+    assert ((add["max_chi"] - add[["chi[PE]", "chi[PS]"]].max(axis=1)).abs() < 1e-9).all()
+    assert (out / "block_pairs.csv").is_file() and (out / "report.html").is_file()
