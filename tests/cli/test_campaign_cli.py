@@ -110,3 +110,16 @@ def test_small_compatibilizer_campaign(tmp_path, capsys):
     assert len(add) == 5 and (add["max_chi"].diff().dropna() >= -0.0051).all()
     assert ((add["max_chi"] - add[["chi[PE]", "chi[PS]"]].max(axis=1)).abs() < 1e-9).all()
     assert (out / "block_pairs.csv").is_file() and (out / "report.html").is_file()
+
+
+def test_job_entrypoint_takes_the_cli_options(tmp_path, capsys):
+    import importlib.util
+
+    from chiscreen.paths import project_root
+
+    spec = importlib.util.spec_from_file_location("job_campaign", project_root() / "jobs" / "campaign.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    rc = mod.main(["recycle", "--config", _cfg(tmp_path, "mixture: [PE, PS]\ntarget: PET"), "--out",
+                   str(tmp_path / "o"), "--no-progress", "--overwrite"])
+    assert rc == 2 and "target 'PET' is not in the mixture" in capsys.readouterr().err
