@@ -146,12 +146,6 @@ def run_compatibilizer(cfg: CompatConfig, out: str | None = None, overwrite: boo
         lines.append("  block pairs: not requested")
     text = "\n".join(lines)
     res = CampaignResult("compatibilizer", odir, add, text, summary, files, tables)
-    try:
-        from chiscreen.report.html import write_campaign_report
-
-        files["report"] = write_campaign_report(res, odir / "report.html")
-    except ImportError:
-        pass
     summary["files"] = dict(files)
     files["campaign"] = write_json(summary, odir / "campaign.json")
     res.text = text + f"\nwrote {odir}: " + ", ".join(sorted(__import__("os").path.basename(v) for v in files.values()))

@@ -314,7 +314,7 @@ def antisolvents(cfg: RecycleConfig, g_prec: pd.DataFrame, solvents: pd.DataFram
 def run_recycle(cfg: RecycleConfig, out: str | None = None, overwrite: bool = False, progress: bool = True,
                 ensemble=None) -> CampaignResult:
     """Run the campaign; writes solvents.csv (ranked), antisolvents.csv, grid.parquet (every verdict),
-    chi_T.png, campaign.json and report.html into ``out``."""
+    chi_T.png and campaign.json into ``out`` (the CLI adds report.html: chiscreen.report.html)."""
     from chiscreen.units import parse_temperature
 
     t0 = time.perf_counter()
@@ -384,12 +384,6 @@ def run_recycle(cfg: RecycleConfig, out: str | None = None, overwrite: bool = Fa
     text = format_text(summary, table, dtab, anti, target, pols, ti)
     res = CampaignResult("recycle", odir, table, text, summary, files,
                          {"solvents": table, "dissolution_temperatures": dtab, "antisolvents": anti})
-    try:
-        from chiscreen.report.html import write_campaign_report
-
-        files["report"] = write_campaign_report(res, odir / "report.html")
-    except ImportError:
-        pass
     summary["files"] = {k: str(v) for k, v in files.items()}
     files["campaign"] = write_json(summary, odir / "campaign.json")
     res.text = text + f"\nwrote {odir}: " + ", ".join(sorted(__import__("os").path.basename(v) for v in files.values()))

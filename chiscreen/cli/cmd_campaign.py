@@ -40,4 +40,14 @@ def run(args: argparse.Namespace) -> int:
         cfg.model = args.model
     res = fn(cfg, out=args.out, overwrite=args.overwrite, progress=not args.no_progress)
     print(res.text)
+    print(f"report: {write_report(res)}")
     return 0
+
+
+def write_report(res) -> str:
+    """report.html beside the campaign's files (self-contained HTML)."""
+    from chiscreen.report.html import write_campaign_report
+
+    path = write_campaign_report(res, res.out / "report.html")
+    res.files["report"] = path
+    return path

@@ -51,6 +51,9 @@ def recycling_answer(args: argparse.Namespace) -> str:
     out = Path(str(args.out).rstrip("/") + "-recycle")
     rerun = (out / "campaign.json").is_file()
     r = run_recycle(cfg, out=str(out), overwrite=rerun, progress=not args.no_progress)
+    from chiscreen.cli.cmd_campaign import write_report
+
+    write_report(r)
     head = r.text.splitlines()
     keep = [head[0]] + [l for l in head[1:] if l.lstrip()[:1].isdigit()][:3]
     return "\n".join(keep + [f"  full answer (table, chi(T) plots, unknowns): {out / 'report.html'}"])
