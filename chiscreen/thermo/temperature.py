@@ -37,6 +37,8 @@ class ChiT:
     C: float = 0.0
 
     def __call__(self, T_K):
+        if isinstance(T_K, (float, int)):
+            return self.A + self.B / T_K + self.C / (T_K * T_K)
         T = np.asarray(T_K, dtype=float)
         out = self.A + self.B / T + self.C / T ** 2
         return float(out) if out.ndim == 0 else out

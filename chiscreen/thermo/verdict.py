@@ -127,9 +127,12 @@ class DissolutionVerdict:
         return asdict(self)
 
 
+_T_GRID = np.linspace(T_SCAN_K[0], T_SCAN_K[1], int(T_SCAN_K[1] - T_SCAN_K[0]) + 1)
+
+
 def _first_dissolving_T(chi: ChiT, chi_c: float, Td: float) -> float:
     lo, hi = T_SCAN_K
-    T = np.linspace(lo, hi, int(hi - lo) + 1)
+    T = _T_GRID
     ok = (np.asarray(chi(T)) < chi_c) & (T >= Td)
     if not ok.any():
         return math.inf
