@@ -138,7 +138,7 @@ def plot_chi_curves(path: Path, panels: list[dict], title: str) -> str:
     """One panel per solvent: chi(T) +- std of each polymer, chi_c line, marked temperatures.
 
     panels: [{"title": str, "T_K": (n,), "curves": [(label, mean (n,), std (n,), style)],
-              "chi_c": float, "mark_K": float | None}]"""
+              "chi_c": float, "mark_K": float | None, "melts": [(label, T_K)] (optional)}]"""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -152,9 +152,15 @@ def plot_chi_curves(path: Path, panels: list[dict], title: str) -> str:
         ax.axis("off")
     for ax, pn in zip(axes.ravel(), panels):
         Tc = np.asarray(pn["T_K"]) - 273.15
+        colors = {}
         for label, m, s, style in pn["curves"]:
             line, = ax.plot(Tc, m, style, label=label, lw=2 if style == "-" else 1.2)
             ax.fill_between(Tc, np.asarray(m) - s, np.asarray(m) + s, color=line.get_color(), alpha=0.15)
+            colors[label.split(" ")[0]] = line.get_color()
+        for label, tk in pn.get("melts", []):   # depressed melting points: crystals dissolve only above
+            if tk is not None and math.isfinite(tk) and Tc[0] <= tk - 273.15 <= Tc[-1]:
+                ax.axvline(tk - 273.15, color=colors.get(label, "0.5"), lw=1, ls=":",
+                           label=f"{label} crystals melt")
         ax.axhline(pn["chi_c"], color="k", lw=0.8, ls=":", label="chi_c")
         if pn.get("mark_K") is not None and math.isfinite(pn["mark_K"]):
             ax.axvline(pn["mark_K"] - 273.15, color="tab:green", lw=1, ls="--", label="lowest working T")

@@ -360,8 +360,10 @@ def run_recycle(cfg: RecycleConfig, out: str | None = None, overwrite: bool = Fa
             curves.append((p.label + (" (target)" if p.label == target else ""), d["chi_mean"].to_numpy(),
                            d["chi_std"].to_numpy(), "-" if p.label == target else "--"))
         tw = table.loc[table["solvent"] == s, "T_work_C"].iat[0]
+        melts = [(p.label, r.T_dissolve_C + 273.15) for p in pols if p.facts.semicrystalline
+                 for r in dtab[(dtab["solvent"] == s) & (dtab["polymer"] == p.label)].itertuples()]
         panels.append({"title": s, "T_K": temps, "curves": curves, "chi_c": float(g["chi_c"].iat[0]),
-                       "mark_K": tw + 273.15 if math.isfinite(tw) else None})
+                       "mark_K": tw + 273.15 if math.isfinite(tw) else None, "melts": melts})
     files["chi_T"] = plot_chi_curves(odir / "chi_T.png", panels, f"chi(T) +- std: dissolve {target}, keep "
                                      + ", ".join(p.label for k, p in enumerate(pols) if k != ti))
     unknown_bp = solvents[~np.isfinite(solvents["bp_K"].astype(float))]["name"].tolist()
