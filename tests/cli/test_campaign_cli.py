@@ -123,3 +123,16 @@ def test_job_entrypoint_takes_the_cli_options(tmp_path, capsys):
     rc = mod.main(["recycle", "--config", _cfg(tmp_path, "mixture: [PE, PS]\ntarget: PET"), "--out",
                    str(tmp_path / "o"), "--no-progress", "--overwrite"])
     assert rc == 2 and "target 'PET' is not in the mixture" in capsys.readouterr().err
+
+
+def test_report_command_on_a_folder(tmp_path, capsys):
+    d = tmp_path / "screen"
+    d.mkdir()
+    pd.DataFrame({"solvent_id": [1], "chi": [0.3]}).to_parquet(d / "top_per_solvent.parquet")
+    (d / "summary.json").write_text('{"pairs_total": 30}')
+    assert main(["report", "--from", str(d), "--output", str(tmp_path / "r.html")]) == 0
+    assert str(tmp_path / "r.html") in capsys.readouterr().out
+    page = (tmp_path / "r.html").read_text()
+    assert "top_per_solvent.parquet" in page and "pairs_total" in page
+    assert main(["report", "--from", str(tmp_path / "missing")]) == 2
+    assert "not a results folder" in capsys.readouterr().err
