@@ -57,7 +57,6 @@ def validate(cfg: CompatConfig):
 def run_compatibilizer(cfg: CompatConfig, out: str | None = None, overwrite: bool = False, progress: bool = True,
                        ensemble=None) -> CampaignResult:
     from chiscreen.campaigns.adapter import polymer_pair_chi, predict_grid
-    from chiscreen.campaigns.common import plot_chi_curves, resolve_catalog  # noqa: F401
     from chiscreen.catalogs.facts import polymer_table
 
     t0 = time.perf_counter()

@@ -32,9 +32,9 @@ import pandas as pd
 
 from chiscreen.campaigns import CAMPAIGNS
 from chiscreen.campaigns.common import (
-    CampaignResult, fmt_c, load_solvents, plot_chi_curves, prepare_out, provenance, write_json, write_table,
+    CampaignResult, load_solvents, plot_chi_curves, prepare_out, provenance, write_json, write_table,
 )
-from chiscreen.errors import ConfigError, InvalidInputError
+from chiscreen.errors import ConfigError
 
 
 @dataclass
