@@ -34,11 +34,22 @@ def run(args: argparse.Namespace) -> int:
     from chiscreen.campaigns import CAMPAIGNS
     from chiscreen.config import load_config
 
+    from chiscreen.cli.validate import config_file, output_dir
+    from chiscreen.errors import ConfigError, InvalidInputError
+
     cls, fn = CAMPAIGNS[args.kind]
+    config_file(args.config, "--config")
     cfg = load_config(args.config, cls)
     if args.model:
         cfg.model = args.model
-    res = fn(cfg, out=args.out, overwrite=args.overwrite, progress=not args.no_progress)
+    output_dir(args.out or cfg.out, "--out" if args.out else f"{args.config}: out")
+    try:
+        res = fn(cfg, out=args.out, overwrite=args.overwrite, progress=not args.no_progress)
+    except InvalidInputError as exc:  # name the config the bad value came from
+        if str(args.config) in str(exc):
+            raise
+        raise type(exc)(f"{args.config}: {exc}") if isinstance(exc, ConfigError) else \
+            InvalidInputError(f"{args.config}: {exc}") from None
     print(res.text)
     print(f"report: {write_report(res)}")
     return 0

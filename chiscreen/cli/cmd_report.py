@@ -12,7 +12,17 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from chiscreen.cli.validate import output_file
     from chiscreen.report.html import write_folder_report
+
+    from pathlib import Path
+
+    from chiscreen.errors import InvalidInputError
+
+    if not Path(args.folder).is_dir():
+        raise InvalidInputError(f"--from {args.folder}: not a results folder (no such folder)")
+    if args.output:
+        output_file(args.output, "--output", (".html", ".htm"))
 
     print(f"wrote {write_folder_report(args.folder, args.output)}")
     return 0

@@ -23,7 +23,7 @@ import chiscreen
 from chiscreen.errors import ChiscreenError
 
 #: options whose value may start with '-' (negative Celsius): ``--temp -10C`` works like ``--temp=-10C``
-VALUE_OPTIONS_ALLOWING_DASH = ("--temp", "--temps", "--temperature", "--temperatures")
+VALUE_OPTIONS_ALLOWING_DASH = ("--temp", "--temps", "--temperature", "--temperatures", "--tmin", "--tmax")
 _NEGATIVE_VALUE = re.compile(r"^-(\d|\.\d)")
 
 

@@ -31,7 +31,8 @@ ROOT = project_root()
 SHIPPED_MODEL = Path(__file__).resolve().parents[2] / "chiscreen" / "assets" / "default_model"
 
 COMMANDS = ("predict", "screen", "train", "evaluate", "featurize", "oracle", "oracle batch", "catalog build",
-            "catalog enumerate", "canon", "data fetch")
+            "catalog enumerate", "canon", "data fetch", "campaign recycle", "campaign compatibilizer", "phase",
+            "report")
 CATEGORIES = ("unparsable_smiles", "attachment_points", "empty", "missing_column", "wrong_delimiter",
               "bad_encoding", "temperature_range", "temperature_unitless", "huge_number", "unknown_config_key",
               "wrong_type", "corrupt_artifact", "edited_artifact", "output_unusable", "concurrent_writer")
@@ -156,6 +157,16 @@ def _screen_yaml(tmp: Path, inputs: dict, **over) -> Path:
     return p
 
 
+RECYCLE = "mixture: [PE, PS]\ntarget: PS\n"
+COMPAT = "polymer_a: PE\npolymer_b: PS\n"
+
+
+def _yaml(tmp: Path, text: str) -> Path:
+    p = tmp / "campaign.yaml"
+    p.write_text(text)
+    return p
+
+
 def _train_yaml(tmp: Path, table: Path | None = None, extra: str = "") -> Path:
     p = tmp / "train.yaml"
     data = f"data:\n  extra_tables: [{table}]\n" if table is not None else ""
@@ -186,7 +197,7 @@ CELLS: list[Cell] = [
     # ---------------------------------------------------------------- predict
     _c("predict", "unparsable_smiles", lambda t, f: ["predict", "--polymer", "*CC(*)c1ccc", "--solvent", TOL],
        "*CC(*)c1ccc"),
-    _c("predict", "attachment_points", lambda t, f: ["predict", "--polymer", "CCC", "--solvent", TOL], "attachment"),
+    _c("predict", "attachment_points", lambda t, f: ["predict", "--polymer", "CCC", "--solvent", TOL], "'CCC'"),
     _c("predict", "empty", lambda t, f: ["predict", "--input", str(f["empty.csv"]), "--output", str(t / "o.csv")],
        "empty.csv"),
     _c("predict", "missing_column",
@@ -434,6 +445,84 @@ CELLS: list[Cell] = [
        lambda t, f: ["catalog", "enumerate", "--out", str(f["afile"] / "e.parquet")], "is a file"),
     _c("demo", "output_unusable", lambda t, f: ["demo", "--out", str(f["afile"])], "is a file"),
     _c("demo", "wrong_type", lambda t, f: ["demo", "--top", "0"], "--top"),
+    # ---------------------------------------------------------------- campaigns, phase, report
+    _c("campaign recycle", "unparsable_smiles",
+       lambda t, f: ["campaign", "recycle", "--config", str(_yaml(t, 'mixture: [PE, "*CC(*)c1ccc"]\ntarget: PE\n')),
+                     "--out", str(t / "r")], "*CC(*)c1ccc"),
+    _c("campaign recycle", "attachment_points",
+       lambda t, f: ["campaign", "recycle", "--config", str(_yaml(t, "mixture: [PE, CCC]\ntarget: PE\n")),
+                     "--out", str(t / "r")], "'CCC'"),
+    _c("campaign recycle", "empty", lambda t, f: ["campaign", "recycle", "--config", str(f["empty.yaml"]),
+                                                   "--out", str(t / "r")], "empty.yaml"),
+    _c("campaign recycle", "missing_column",
+       lambda t, f: ["campaign", "recycle", "--config", str(_yaml(t, RECYCLE + f"solvents: {f['c_nosmiles.csv']}\n")),
+                     "--out", str(t / "r")], "c_nosmiles.csv"),
+    _c("campaign recycle", "wrong_delimiter",
+       lambda t, f: ["campaign", "recycle", "--config", str(_yaml(t, RECYCLE + f"solvents: {f['c_semicolon.csv']}\n")),
+                     "--out", str(t / "r")], "';'"),
+    _c("campaign recycle", "bad_encoding",
+       lambda t, f: ["campaign", "recycle", "--config", str(_yaml(t, RECYCLE + f"solvents: {f['c_latin1.csv']}\n")),
+                     "--out", str(t / "r")], "line 3 (row 1)"),
+    _c("campaign recycle", "temperature_range",
+       lambda t, f: ["campaign", "recycle", "--config", str(_yaml(t, RECYCLE + "temperatures: {min: 149K, max: 200C}\n")),
+                     "--out", str(t / "r")], "149 K is outside"),
+    _c("campaign recycle", "temperature_unitless",
+       lambda t, f: ["campaign", "recycle", "--config", str(_yaml(t, RECYCLE + "temperatures: {min: 300, max: 200C}\n")),
+                     "--out", str(t / "r")], "temperatures.min"),
+    _c("campaign recycle", "huge_number",
+       lambda t, f: ["campaign", "recycle", "--config", str(_yaml(t, RECYCLE + f"top_k: {10 ** 300}\n")),
+                     "--out", str(t / "r")], "1e+300"),
+    _c("campaign recycle", "unknown_config_key",
+       lambda t, f: ["campaign", "recycle", "--config", str(_yaml(t, RECYCLE + "temprature: 3\n")),
+                     "--out", str(t / "r")], "temprature"),
+    _c("campaign recycle", "wrong_type",
+       lambda t, f: ["campaign", "recycle", "--config", str(_yaml(t, RECYCLE + "top_k: many\n")),
+                     "--out", str(t / "r")], "top_k"),
+    _c("campaign recycle", "corrupt_artifact",
+       lambda t, f: ["campaign", "recycle", "--config", str(_yaml(t, RECYCLE)), "--model", str(f["corrupt_model"]),
+                     "--out", str(t / "r")], "weights.pt"),
+    _c("campaign recycle", "output_unusable",
+       lambda t, f: ["campaign", "recycle", "--config", str(_yaml(t, RECYCLE)), "--out", str(f["afile"])], "is a file"),
+    _c("campaign compatibilizer", "attachment_points",
+       lambda t, f: ["campaign", "compatibilizer", "--config", str(_yaml(t, "polymer_a: PE\npolymer_b: CCC\n")),
+                     "--out", str(t / "c")], "'CCC'"),
+    _c("campaign compatibilizer", "empty", lambda t, f: ["campaign", "compatibilizer", "--config", str(f["empty.yaml"]),
+                                                          "--out", str(t / "c")], "empty.yaml"),
+    _c("campaign compatibilizer", "temperature_range",
+       lambda t, f: ["campaign", "compatibilizer", "--config", str(_yaml(t, COMPAT + "temperature: 800C\n")),
+                     "--out", str(t / "c")], "outside"),
+    _c("campaign compatibilizer", "huge_number",
+       lambda t, f: ["campaign", "compatibilizer", "--config", str(_yaml(t, COMPAT + "temperature: 1e400C\n")),
+                     "--out", str(t / "c")], "inf K is outside"),
+    _c("campaign compatibilizer", "unknown_config_key",
+       lambda t, f: ["campaign", "compatibilizer", "--config", str(_yaml(t, COMPAT + "polymer_c: PP\n")),
+                     "--out", str(t / "c")], "polymer_c"),
+    _c("campaign compatibilizer", "wrong_type",
+       lambda t, f: ["campaign", "compatibilizer", "--config", str(_yaml(t, COMPAT + "block_pairs: maybe\n")),
+                     "--out", str(t / "c")], "block_pairs"),
+    _c("campaign compatibilizer", "bad_encoding",
+       lambda t, f: ["campaign", "compatibilizer", "--config", str(_yaml(t, COMPAT + f"additives: {f['c_latin1.csv']}\n")),
+                     "--out", str(t / "c")], "line 3 (row 1)"),
+    _c("campaign compatibilizer", "output_unusable",
+       lambda t, f: ["campaign", "compatibilizer", "--config", str(_yaml(t, COMPAT)), "--out", str(f["afile"])],
+       "is a file"),
+    _c("phase", "unparsable_smiles",
+       lambda t, f: ["phase", "--polymer", PS, "--solvent", "C1CC(", "--out", str(t / "p")], "C1CC("),
+    _c("phase", "attachment_points",
+       lambda t, f: ["phase", "--polymer", "CCC", "--solvent", TOL, "--out", str(t / "p")], "'CCC'"),
+    _c("phase", "temperature_unitless",
+       lambda t, f: ["phase", "--polymer", PS, "--solvent", TOL, "--tmin", "300", "--out", str(t / "p")],
+       "--tmin 300: a unit is required"),
+    _c("phase", "temperature_range",
+       lambda t, f: ["phase", "--polymer", PS, "--solvent", TOL, "--tmax", "149K", "--out", str(t / "p")],
+       "149 K is outside"),
+    _c("phase", "huge_number",
+       lambda t, f: ["phase", "--polymer", PS, "--solvent", TOL, "--mw", "1e999", "--out", str(t / "p")], "--mw"),
+    _c("phase", "output_unusable",
+       lambda t, f: ["phase", "--polymer", PS, "--solvent", TOL, "--out", str(f["afile"])], "is a file"),
+    _c("report", "missing_column", lambda t, f: ["report", "--from", str(t / "no-such-run")], "no-such-run"),
+    _c("report", "output_unusable",
+       lambda t, f: ["report", "--from", str(t), "--output", str(f["afile"] / "r.html")], "is a file"),
     # ---------------------------------------------------------------- canon, data
     _c("canon", "unparsable_smiles", lambda t, f: ["canon", "*CC(*)c1ccc"], "*CC(*)c1ccc"),
     _c("canon", "attachment_points", lambda t, f: ["canon", "CCC"], "attachment"),
@@ -486,6 +575,17 @@ NOT_APPLICABLE = {
     ("data fetch", "concurrent_writer"): "downloads are hash-checked and written atomically per file",
     **{("data fetch", c): "takes only --out (its downloads are hash-checked)" for c in CATEGORIES
        if c not in ("output_unusable", "wrong_type", "concurrent_writer")},
+    ("campaign recycle", "edited_artifact"): INTEGRITY_REASON + " (the predict/screen cells cover it)",
+    ("campaign recycle", "concurrent_writer"): "campaign folders move to the owned-folder helper later "
+                                                "(campaigns/common.prepare_out says so)",
+    **{("campaign compatibilizer", c): "as campaign recycle (same config reader, solvent loader, model loader)"
+       for c in ("unparsable_smiles", "missing_column", "wrong_delimiter", "temperature_unitless",
+                 "corrupt_artifact", "edited_artifact", "concurrent_writer")},
+    **{("phase", c): "two SMILES / names and three options; no table or config" for c in
+       ("empty", "missing_column", "wrong_delimiter", "bad_encoding", "unknown_config_key", "wrong_type",
+        "corrupt_artifact", "edited_artifact", "concurrent_writer")},
+    **{("report", c): "reads a results folder chiscreen wrote; its only inputs are --from and --output"
+       for c in CATEGORIES if c not in ("missing_column", "output_unusable")},
 }
 
 
@@ -507,6 +607,10 @@ TRIPWIRES = {
                           ("chiscreen.catalogs", None, "enumerate_polymers"),
                           ("chiscreen.catalogs.enumerate", None, "enumerate_polymers")],
     "canon": [],
+    "campaign recycle": [("chiscreen.campaigns.recycle", None, "evaluate")],
+    "campaign compatibilizer": [("chiscreen.campaigns.adapter", None, "predict_grid")],
+    "phase": [("chiscreen.model", None, "load_ensemble")],
+    "report": [("chiscreen.report.html", None, "write_folder_report")],
     "demo": [("chiscreen.screen.demo", None, "run_demo")],
     "data fetch": [("chiscreen.data.fetch", None, "fetch")],
 }
