@@ -41,6 +41,7 @@ def main(argv: list[str]) -> int:  # pragma: no cover - runs in a child process
         lim = mem_mb << 20
         resource.setrlimit(resource.RLIMIT_AS, (lim, lim))
     f = resolve(argv[2])
+    tx.send("__chiscreen_worker_ready__")  # the pool starts the task clock now
     while True:
         try:
             msg = rx.recv()

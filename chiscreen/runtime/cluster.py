@@ -135,7 +135,7 @@ def shutdown_ray() -> None:
 
 
 def ray_map(fn, args: list[tuple], workers: int, timeout_s: float | None = None, threads: int = 1,
-            on_done=None) -> list[tuple[str, Any, float]]:
+            env: dict[str, str] | None = None, on_done=None) -> list[tuple[str, Any, float]]:
     """Run ``fn(*a)`` for each ``a`` of ``args`` as Ray tasks, at most ``workers`` in flight.
 
     A task past ``timeout_s`` is cancelled (force). Returns per task ``(kind, value_or_reason,
@@ -148,8 +148,8 @@ def ray_map(fn, args: list[tuple], workers: int, timeout_s: float | None = None,
 
     ray = import_ray()
     if not ray.is_initialized():
-        raise RayUnavailableError("Ray is not connected: call chiscreen.runtime.connect_ray() in the entrypoint")
-    remote = ray.remote(max_retries=0)(fn).options(**ray_options(threads))
+        raise RayUnavailableError("Ray is not initialised: call chiscreen.runtime.connect_ray() (or chiscreen.qc.init_ray()) in the entrypoint")
+    remote = ray.remote(max_retries=0)(fn).options(**ray_options(threads, env=env))
     out: list[Any] = [None] * len(args)
     queue: deque[tuple[int, tuple]] = deque(enumerate(args))
     inflight: dict = {}

@@ -18,7 +18,8 @@ takes one picklable argument and returns a picklable value. Every item ends in e
 :class:`Outcome`: a value, or a reason (``error``: the function raised; ``memory``: MemoryError
 under the cap; ``timeout``: past ``timeout_s``, the worker is killed and replaced; ``crashed``:
 the worker died, e.g. a segfault or the kernel's OOM kill, and is replaced). A failed item never
-stops the others. ``submit`` / ``wait`` let a caller resubmit (the oracle retries some reasons).
+stops the others. A task's wall time counts from when its worker is ready (a new worker's
+interpreter start and imports get :data:`STARTUP_S` of their own). ``submit`` / ``wait`` let a caller resubmit (the oracle retries some reasons).
 """
 from __future__ import annotations
 
@@ -38,6 +39,9 @@ from chiscreen.errors import ConfigError
 #: one thread per worker: parallelism comes from the processes (xtb, RDKit, numpy under OpenMP)
 SINGLE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 OUTCOME_KINDS = ("ok", "error", "memory", "timeout", "crashed")
+#: extra seconds a new worker gets to start (interpreter, imports) before its first task's clock runs
+STARTUP_S = 120.0
+_READY = "__chiscreen_worker_ready__"
 
 
 @dataclass(slots=True)
@@ -80,7 +84,11 @@ class _Slot:
         self.tx = Connection(p_tx, readable=False)
         self.key: Hashable | None = None
         self.busy = False
+        self.ready = False  # the worker has imported the task function (its clock starts then)
         self.t0 = 0.0
+
+    def deadline(self, timeout_s: float) -> float:
+        return self.t0 + timeout_s + (0.0 if self.ready else STARTUP_S)
 
     def send(self, key: Hashable, item: Any) -> None:
         self.tx.send((key, item))
@@ -203,7 +211,7 @@ class SupervisedPool:
             if not busy:
                 return done
             now = time.monotonic()
-            limits = [] if self.timeout_s is None else [s.t0 + self.timeout_s - now for s in busy]
+            limits = [] if self.timeout_s is None else [s.deadline(self.timeout_s) - now for s in busy]
             if t_end is not None:
                 limits.append(t_end - now)
             wait_s = max(0.0, min(limits)) if limits else None
@@ -211,7 +219,11 @@ class SupervisedPool:
             for conn in mp_wait(list(by_conn), timeout=wait_s):
                 s = by_conn[conn]
                 try:
-                    key, kind, value, reason, secs = s.rx.recv()
+                    msg = s.rx.recv()
+                    if msg == _READY:
+                        s.ready, s.t0 = True, time.monotonic()
+                        continue
+                    key, kind, value, reason, secs = msg
                     s.busy = False
                     done.append(Outcome(key, kind, value, reason, secs))
                 except (EOFError, OSError):  # the process died: segfault, OOM kill, os._exit
@@ -223,7 +235,7 @@ class SupervisedPool:
             if self.timeout_s is not None:
                 now = time.monotonic()
                 for k, s in enumerate(self._slots):
-                    if s.busy and now - s.t0 >= self.timeout_s:
+                    if s.busy and now >= s.deadline(self.timeout_s):
                         s.kill()
                         self._slots[k] = self._respawn()
                         done.append(Outcome(s.key, "timeout", None, f"timeout: no result within {self.timeout_s:g} s",
