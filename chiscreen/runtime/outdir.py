@@ -27,8 +27,8 @@ Rules:
   CLI exit 2). The lock file is removed on a clean exit; a lock file left by a killed process is
   reported as stale and taken over only when asked (``take_over=True``, CLI ``--take-over``).
   Local folders only: on an object store (s3://...) there is no lock (said in the log).
-- **Temp files**: writers write ``.NAME.<hex>.tmp`` and rename; :meth:`remove_tmp` (run on
-  open) deletes the leftovers of a killed run anywhere in the folder.
+- **Temp files**: writers write ``.NAME.<token>.tmp`` beside NAME and rename; :meth:`remove_tmp`
+  (run on open) deletes such leftovers of a killed run wherever NAME is an owned file.
 - Stores (descriptor cache, oracle profile store, label stores) are *not* OwnedDirs: they keep
   atomic per-key writes and are shared by concurrent runs without a lock.
 
@@ -55,7 +55,7 @@ log = logging.getLogger("chiscreen.runtime")
 MANIFEST = "manifest.json"
 LOCK = ".chiscreen.lock"
 FORMAT_PREFIX = "chiscreen-"
-_TMP = re.compile(r"^\..+\.[0-9a-f]{8,32}\.tmp$")
+_TMP = re.compile(r"^\.(?P<name>.+)\.[^./]+\.tmp$")  # .NAME.<token>.tmp: the temp file of NAME
 
 
 class OutputDirError(ChiscreenError):
@@ -282,7 +282,7 @@ class OwnedDir:
 
     def _check_ownership(self) -> None:
         man = self.read_manifest()
-        files = [e for e in self.entries() if not _TMP.match(e.rsplit("/", 1)[-1])]
+        files = [e for e in self.entries() if not self.is_temp(e)]
         fmt = (man or {}).get("format", "") if isinstance(man, dict) else ""
         if man is not None and fmt == self.format:
             self.state, self.previous = "owned", man
@@ -311,9 +311,17 @@ class OwnedDir:
             pats += [p for p in self.previous.get("owned", []) if isinstance(p, str) and ".." not in p]
         return list(dict.fromkeys(pats))
 
+    def _matches(self, rel: str) -> bool:
+        return any(fnmatch.fnmatchcase(rel, p) for p in self._patterns())
+
+    def is_temp(self, rel: str) -> bool:
+        """Whether ``rel`` is the hidden temp file (``.NAME.<token>.tmp``) of a file chiscreen owns."""
+        head, _, name = rel.rpartition("/")
+        m = _TMP.match(name)
+        return bool(m) and self._matches(f"{head}/{m['name']}" if head else m["name"])
+
     def is_ours(self, rel: str) -> bool:
-        name = rel.rsplit("/", 1)[-1]
-        return bool(_TMP.match(name)) or any(fnmatch.fnmatchcase(rel, p) for p in self._patterns())
+        return self.is_temp(rel) or self._matches(rel)
 
     def clear(self) -> list[str]:
         """Delete the files chiscreen wrote here (owned patterns, temp files) and folders left
@@ -343,10 +351,10 @@ class OwnedDir:
         return removed
 
     def remove_tmp(self) -> int:
-        """Delete chiscreen's hidden ``.NAME.<hex>.tmp`` files anywhere in the folder (a killed run's)."""
+        """Delete the hidden ``.NAME.<token>.tmp`` files of owned files (a killed run's) anywhere in the folder."""
         n = 0
         for rel in self.entries():
-            if _TMP.match(rel.rsplit("/", 1)[-1]):
+            if self.is_temp(rel):
                 try:
                     self.fs.delete_file(self.path(rel))
                     n += 1

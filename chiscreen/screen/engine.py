@@ -30,7 +30,6 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from chiscreen.errors import ScreenError
 from chiscreen.screen.queries import QueryConfig, filter_block
@@ -71,6 +70,7 @@ class ScreenTask:
     chunk: int = 128
     gpu_chunk: int = 2048
     task_id: str = ""  # set per run; Ray actors rebuild their worker when it changes
+    table_meta: dict | None = None  # Parquet metadata of every shard file (model hash, versions)
 
     @property
     def n_shards(self) -> int:
@@ -104,6 +104,7 @@ class ShardWorker:
         self.ens = ens.to(self.device)
         self.task = task
         self.out = OutputDir(task.out)
+        self.out.metadata = task.table_meta
         W, b = ens.head_params()
         std_scale = ens.std_scale.get("chi_exp" if task.head == "exp" else "chi_comp", 1.0)
         Us = torch.tensor(np.asarray(task.Us), device=self.device)
@@ -217,8 +218,9 @@ class RunStats:
 
 
 def _bar(total: int, desc: str, progress: bool):
-    return tqdm(total=total, desc=desc, unit="shard", disable=not progress, file=sys.stderr,
-                dynamic_ncols=True, leave=False)
+    from chiscreen.runtime import bar
+
+    return bar(total, desc, progress, unit="shard")
 
 
 def _account(st: RunStats, s: dict, bar, t0: float, hooks: EngineHooks | None) -> None:
@@ -265,20 +267,13 @@ def run_plain(ens: Any, task: ScreenTask, cfg: EngineConfig | None = None, progr
     return st
 
 
-def ensure_ray(address: str | None = None, **init_kwargs) -> None:
-    """Connect to Ray if not yet connected: ``address`` given -> that cluster ("auto" under
-    ``ray job submit``); None -> an embedded local Ray (``ray.init()`` with no address, which
-    also attaches to the cluster when running inside a Ray job)."""
-    import ray
+def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> None:
+    """Connect to Ray if not yet connected, with chiscreen's one set of session settings
+    (:func:`chiscreen.runtime.connect_ray`): ``address`` given -> that cluster ("auto" under
+    ``ray job submit``); None -> the current job's cluster, else an embedded local Ray."""
+    from chiscreen.runtime import connect_ray
 
-    if ray.is_initialized():
-        return
-    kw = {"include_dashboard": False, "log_to_driver": True, **init_kwargs}
-    if address:
-        kw.pop("include_dashboard", None)
-        ray.init(address=address, **kw)
-    else:
-        ray.init(**kw)
+    connect_ray(address=address, num_cpus=num_cpus)
 
 
 def actor_resources(resources: dict, cfg: EngineConfig) -> tuple[int, dict, str]:
@@ -287,16 +282,17 @@ def actor_resources(resources: dict, cfg: EngineConfig) -> tuple[int, dict, str]
     GPU actors only when the cluster has GPUs; CPU actors otherwise (num_gpus=0 explicitly, so
     nothing waits for a GPU that does not exist).
     """
+    from chiscreen.runtime import ray_options
+
     gpus = int(resources.get("GPU", 0) or 0)
     cpus = int(resources.get("CPU", 1) or 1)
     if cfg.use_gpus and gpus > 0:
         n = cfg.num_actors or gpus
-        return n, {"num_gpus": 1, "num_cpus": min(cfg.cpus_per_actor, max(1, cpus // max(n, 1)))}, "cuda"
+        return n, ray_options(threads=min(cfg.cpus_per_actor, max(1, cpus // max(n, 1))), num_gpus=1), "cuda"
     n = cfg.num_actors or max(1, cpus // cfg.cpus_per_actor)
-    opts: dict = {"num_gpus": 0, "num_cpus": cfg.cpus_per_actor}
-    if cfg.cpus_per_actor > 1:  # multi-threaded actors: no OpenMP spin-waiting (see chiscreen.screen)
-        opts["runtime_env"] = {"env_vars": {"OMP_WAIT_POLICY": "PASSIVE"}}
-    return n, opts, "cpu"
+    # threads per actor via its options (OMP_NUM_THREADS = its CPUs; passive OpenMP waits when > 1):
+    # never inherited from whoever started the Ray session
+    return n, ray_options(threads=cfg.cpus_per_actor, num_gpus=0), "cpu"
 
 
 class _ActorBody:
@@ -305,9 +301,15 @@ class _ActorBody:
     shard call (zero-copy from the object store) and the :class:`ShardWorker` built from it is
     kept per task id. A restarted actor rebuilds it on its first call."""
 
-    def __init__(self, ens: Any, device: str, threads: int) -> None:
+    def __init__(self, ens_box: list, device: str, threads: int) -> None:
+        import ray
+
         if threads:
             torch.set_num_threads(int(threads))
+        # the ensemble comes as a reference inside a list: fetched here, not passed as a
+        # by-reference constructor argument (which Ray flags for restartable actors); the pool
+        # holds the reference for its whole life, so a restarted actor fetches it again
+        ens = ray.get(ens_box[0])
         self.ens, self.device, self.threads = ens, device, threads
         self._worker: ShardWorker | None = None
         self._task_id: str | None = None
@@ -345,7 +347,7 @@ class RayPool:
         self.n, opts, device = actor_resources(ray.cluster_resources(), self.cfg)
         Actor = ray.remote(max_restarts=-1, max_task_retries=-1)(_ActorBody)
         self._ens_ref = ray.put(ens.to("cpu"))  # held for the pool's life: restarts need it
-        self.actors = [Actor.options(**opts).remote(self._ens_ref, device, int(opts["num_cpus"]))
+        self.actors = [Actor.options(**opts).remote([self._ens_ref], device, int(opts["num_cpus"]))
                        for _ in range(self.n)]
 
     def close(self) -> None:

@@ -97,9 +97,11 @@ def test_temp_files_of_a_killed_run_are_removed_on_open(tmp_path):
     tmp.write_text("half")
     top = out / ".top_per_solvent.parquet.0123456789ab.tmp"
     top.write_text("half")
-    with OwnedDir(out, "test", OWNED):
+    theirs = out / ".notes.txt.0123456789ab.tmp"  # a temp file of something chiscreen does not own
+    theirs.write_text("keep")
+    with OwnedDir(out, "test", OWNED + ["top_per_solvent.parquet"], overwrite=True):
         pass
-    assert not tmp.exists() and not top.exists()
+    assert not tmp.exists() and not top.exists() and theirs.exists()
 
 
 def test_table_metadata_round_trip(tmp_path):
