@@ -296,23 +296,28 @@ def actor_resources(resources: dict, cfg: EngineConfig) -> tuple[int, dict, str]
 
 
 class _ActorBody:
-    """The Ray actor. It is created holding only the ensemble, so it can start (new worker
-    process, imports, unpickling) while the driver still featurizes; the task arrives with each
-    shard call (zero-copy from the object store) and the :class:`ShardWorker` built from it is
-    kept per task id. A restarted actor rebuilds it on its first call."""
+    """The Ray actor. Its constructor takes only scalars; the ensemble comes as a nested reference
+    (``[ref]``) with :meth:`load` (sent right after creation, so the actor starts and loads it while
+    the driver still featurizes) and again with every shard call, so a restarted actor reloads it
+    on its first call. (A reference among the constructor arguments of a restartable actor is what
+    Ray reports as "constructor arguments in the object store"; the pool holds the reference for
+    its whole life.) The task arrives with each shard call (zero-copy from the object store) and
+    the :class:`ShardWorker` built from it is kept per task id."""
 
-    def __init__(self, ens_box: list, device: str, threads: int) -> None:
-        import ray
-
+    def __init__(self, device: str, threads: int) -> None:
         if threads:
             torch.set_num_threads(int(threads))
-        # the ensemble comes as a reference inside a list: fetched here, not passed as a
-        # by-reference constructor argument (which Ray flags for restartable actors); the pool
-        # holds the reference for its whole life, so a restarted actor fetches it again
-        ens = ray.get(ens_box[0])
-        self.ens, self.device, self.threads = ens, device, threads
+        self.ens: Any = None
+        self.device, self.threads = device, threads
         self._worker: ShardWorker | None = None
         self._task_id: str | None = None
+
+    def load(self, ens_box: list) -> int:
+        import ray
+
+        if self.ens is None:
+            self.ens = ray.get(ens_box[0])
+        return os.getpid()
 
     def pid(self) -> int:
         return os.getpid()
@@ -322,7 +327,8 @@ class _ActorBody:
 
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
 
-    def run(self, task: ScreenTask, i: int) -> dict:
+    def run(self, task: ScreenTask, i: int, ens_box: list) -> dict:
+        self.load(ens_box)
         if self._worker is None or self._task_id != task.task_id:
             self._worker = ShardWorker(self.ens, task, device=self.device, threads=self.threads)
             self._task_id = task.task_id
@@ -347,8 +353,8 @@ class RayPool:
         self.n, opts, device = actor_resources(ray.cluster_resources(), self.cfg)
         Actor = ray.remote(max_restarts=-1, max_task_retries=-1)(_ActorBody)
         self._ens_ref = ray.put(ens.to("cpu"))  # held for the pool's life: restarts need it
-        self.actors = [Actor.options(**opts).remote([self._ens_ref], device, int(opts["num_cpus"]))
-                       for _ in range(self.n)]
+        self.actors = [Actor.options(**opts).remote(device, int(opts["num_cpus"])) for _ in range(self.n)]
+        self._loading = [a.load.remote([self._ens_ref]) for a in self.actors]
 
     def close(self) -> None:
         import ray
@@ -376,7 +382,7 @@ class RayPool:
         t0 = time.perf_counter()
         task_ref = ray.put(task)
         try:
-            ray.get([a.pid.remote() for a in self.actors])  # actors up (usually already, started early)
+            ray.get(self._loading)  # actors up, ensemble loaded (usually already: started early)
         except ray.exceptions.RayError as exc:
             raise ScreenError(f"screen actors could not start: {exc}") from exc
         st.startup_seconds = time.perf_counter() - t0
@@ -392,7 +398,7 @@ class RayPool:
                 while todo and min(load) < cap:
                     a = int(np.argmin(load))
                     i = todo.pop(0)
-                    pending[self.actors[a].run.remote(task_ref, i)] = (i, a)
+                    pending[self.actors[a].run.remote(task_ref, i, [self._ens_ref])] = (i, a)
                     load[a] += 1
                 ready, _ = ray.wait(list(pending), num_returns=1)
                 for ref in ready:
