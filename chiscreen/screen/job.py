@@ -207,7 +207,7 @@ def run_screen(cfg: ScreenConfig, out: str | None = None, overwrite: bool = Fals
         query, failed shard), OutputDirError / OutputLockedError (``out`` is a file, foreign, or
         being written), ArtifactError, ConfigError, InvalidInputError.
     """
-    from chiscreen.runtime import OwnedDir
+    from chiscreen.runtime import OwnedDir, table_metadata
     from chiscreen.thermo import chi_critical
     from chiscreen.units import parse_temperatures
 
@@ -228,6 +228,7 @@ def run_screen(cfg: ScreenConfig, out: str | None = None, overwrite: bool = Fals
 
             ensemble = load_ensemble(cfg.model)
         ens = ensemble
+        odir.metadata = table_metadata(ens.artifact_hash, writer="screen")  # on every table written
         pool = None
         if cfg.engine.kind == "ray" and _sharded(cfg):
             from chiscreen.screen.engine import RayPool
@@ -352,9 +353,6 @@ def finalize(cfg: ScreenConfig, ens: Any, prep: PreparedInputs, odir: OutputDir,
              stats: RunStats, resumed: bool, t_start: float) -> ScreenResult:
     """Check every shard is there, merge the per-solvent top k, run the selective queries and
     write the summary."""
-    from chiscreen.runtime import table_metadata
-
-    odir.metadata = table_metadata(ens.artifact_hash, writer="screen")
     sharded = _sharded(cfg)
     pol, sol, si = prep.pol, prep.sol, prep.si
     files = {"pairs": odir.path(PAIRS_DIR), "manifest": odir.path("manifest.json")} if sharded else \
