@@ -11,7 +11,9 @@ never someone else's cluster by accident). It sets no thread variables: those be
 or actor (:func:`ray_options`), so the oracle's one-thread tasks and multi-threaded screen actors
 coexist in one Ray session whichever starts first. The user's chiscreen variables
 (:data:`FORWARDED_ENV`: CHISCREEN_CACHE, ...) go to every worker via ``runtime_env``; a submitted
-job gets them from :func:`job_runtime_env` (``jobs/submit.py``). Ray's own noise is kept out of a
+job gets them from :func:`job_runtime_env` (``jobs/submit.py``). An embedded local session gets a
+detached reaper (:mod:`chiscreen.runtime._reaper`) that kills its leftover processes once the driver
+is gone, also after a SIGKILL (CHISCREEN_RAY_REAPER=0 turns it off). Ray's own noise is kept out of a
 normal run: no dashboard, no usage stats, auth warnings for a local session silenced, worker
 logs only on error.
 
@@ -109,8 +111,27 @@ def connect_ray(address: str | None = None, num_cpus: int | None = None, log_to_
         ray.init(**kw)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise RayUnavailableError(f"cannot connect to Ray at {address!r}: {str(exc).splitlines()[0]}") from exc
+    if kw["address"] == "local":
+        _start_reaper()
     log.debug("ray connected: %s", kw.get("address"))
     return ray
+
+
+def _start_reaper() -> None:
+    """A detached watcher that kills this embedded session's leftover processes once this driver is
+    gone (after a SIGKILL of the driver, Ray's agents otherwise linger for about a minute)."""
+    import subprocess
+    import sys
+
+    if not os.path.isdir("/proc") or os.environ.get("CHISCREEN_RAY_REAPER") == "0":
+        return
+    from chiscreen.runtime.pool import _package_root
+
+    pp = os.environ.get("PYTHONPATH", "")
+    env = {**os.environ, "PYTHONPATH": _package_root() + (os.pathsep + pp if pp else "")}
+    subprocess.Popen([sys.executable, "-m", "chiscreen.runtime._reaper", str(os.getpid())], env=env,
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                     start_new_session=True, close_fds=True)
 
 
 def job_runtime_env(working_dir: str | None = None, extra_env: dict[str, str] | None = None) -> dict:
