@@ -19,13 +19,19 @@ import sys
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads: see chiscreen.screen
 
 
-def main(argv: list[str] | None = None) -> int:
-    from chiscreen.cli.cmd_screen import add_arguments, format_result, load_job
+def build_parser() -> argparse.ArgumentParser:
+    from chiscreen.cli.cmd_screen import add_arguments
 
     ap = argparse.ArgumentParser(prog="jobs/screen.py", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(ap)
-    args = ap.parse_args(argv)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    from chiscreen.cli.cmd_screen import format_result, load_job
+
+    args = build_parser().parse_args(argv)
 
     from chiscreen.errors import ChiscreenError
     from chiscreen.runtime import connect_ray
