@@ -65,8 +65,16 @@ def ray_options(threads: int = 1, num_gpus: float = 0, env: dict[str, str] | Non
     return opts
 
 
+_JOB_VARS = ("RAY_JOB_CONFIG_JSON_ENV_VAR", "RAY_JOB_ID", "RAY_SUBMISSION_ID")
+
+
+def in_submitted_job() -> bool:
+    """Whether this process is the driver of a ``ray job submit`` job (its runtime_env is set)."""
+    return any(os.environ.get(k) for k in _JOB_VARS)
+
+
 def in_ray_job() -> bool:
-    return bool(os.environ.get("RAY_JOB_ID") or os.environ.get("RAY_ADDRESS"))
+    return in_submitted_job() or bool(os.environ.get("RAY_ADDRESS"))
 
 
 def import_ray():
@@ -105,10 +113,16 @@ def connect_ray(address: str | None = None, num_cpus: int | None = None, log_to_
             kw["runtime_env"] = {"env_vars": env}
     else:
         kw["address"] = address
-        if env and not os.environ.get("RAY_JOB_ID"):  # inside a job: the job's runtime_env already applies
+        if env and not in_submitted_job():  # inside a job: the job's runtime_env already applies
             kw["runtime_env"] = {"env_vars": env}
     try:
-        ray.init(**kw)
+        try:
+            ray.init(**kw)
+        except (RuntimeError, ValueError) as exc:
+            if "runtime_env" not in kw or "runtime env" not in str(exc).lower():
+                raise
+            kw.pop("runtime_env")  # a job-level runtime_env we could not see: it already applies
+            ray.init(**kw)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise RayUnavailableError(f"cannot connect to Ray at {address!r}: {str(exc).splitlines()[0]}") from exc
     if kw["address"] == "local":
