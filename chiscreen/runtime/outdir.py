@@ -157,6 +157,7 @@ class OwnedDir:
         self.previous: dict | None = None
         self._lock_fd: int | None = None
         self.stale_lock: dict | None = None
+        self.created = False  # this run created the folder (removed again if it stays empty)
 
     def __str__(self) -> str:
         return self.uri if _is_uri(self.uri) else self.root
@@ -183,6 +184,7 @@ class OwnedDir:
                 self.fs.create_dir(self.root, recursive=True)
             except Exception as exc:
                 raise OutputDirError(f"cannot create output folder {self}: {exc}") from exc
+            self.created = True
         if self.local:
             self._lock()
         else:
@@ -241,7 +243,8 @@ class OwnedDir:
             return {}
 
     def release(self) -> None:
-        """Remove the lock file and release the lock (clean end of the run)."""
+        """Remove the lock file and release the lock (clean end of the run); a folder this run
+        created and left empty (it failed before writing anything) is removed too."""
         if self._lock_fd is None:
             return
         try:
@@ -252,6 +255,11 @@ class OwnedDir:
             os.close(self._lock_fd)
         finally:
             self._lock_fd = None
+        if self.created and self.local:
+            try:
+                os.rmdir(self.root)  # only succeeds when empty
+            except OSError:
+                pass
 
     @property
     def locked(self) -> bool:
