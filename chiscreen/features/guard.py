@@ -64,7 +64,7 @@ def run_guarded(
 
     if not items:
         return
-    pool = SupervisedPool("chiscreen.features.guard:compute_item", workers=max(1, min(n_jobs, len(items))),
+    pool = SupervisedPool(f"{__name__}:compute_item", workers=max(1, min(n_jobs, len(items))),
                           timeout_s=timeout_s, mem_limit_mb=mem_limit_mb)
     for o in pool.imap_unordered(items):
         reason = o.reason

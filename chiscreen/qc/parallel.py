@@ -128,7 +128,7 @@ def _run_processes(tasks: list[Task], spec: ProfileSpec, options: RunOptions,
     from chiscreen.runtime import SupervisedPool
 
     spec_d = spec.to_dict()
-    pool = SupervisedPool("chiscreen.qc.parallel:_pool_task", workers=min(options.workers, len(tasks)),
+    pool = SupervisedPool(f"{__name__}:_pool_task", workers=min(options.workers, len(tasks)),
                           timeout_s=options.timeout_s, env=_THREAD_ENV)
     attempts = {i: 1 for i in range(len(tasks))}
     try:

@@ -87,7 +87,7 @@ def canonicalize_many(kind: str, smiles: Sequence[object], n_jobs: int = 1, prog
     res: list[list[tuple[str | None, str]] | None] = [None] * len(chunks)
     try:
         if n_jobs > 1 and len(chunks) > 1:
-            pool = SupervisedPool("chiscreen.screen.catalogs:_canon_chunk", workers=min(n_jobs, len(chunks)),
+            pool = SupervisedPool(f"{__name__}:_canon_chunk", workers=min(n_jobs, len(chunks)),
                                   timeout_s=timeout_s)
             for o in pool.imap_unordered([(kind, c) for c in chunks]):
                 n = len(chunks[o.index])
