@@ -211,9 +211,16 @@ def load_catalog(path: str | Path, kind: str, smiles_column: str = "smiles", nam
 
 
 def write_catalog(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write a catalog Parquet (atomically), with chiscreen's table metadata (versions)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from chiscreen.runtime import table_metadata, with_metadata
+
     p = Path(path)
     with atomic_path(p) as tmp:
-        df.to_parquet(tmp, index=False)
+        pq.write_table(with_metadata(pa.Table.from_pandas(df, preserve_index=False),
+                                     table_metadata(None, writer="catalog", kind=str(df.attrs.get("kind", "")))), tmp)
     return p
 
 
