@@ -16,8 +16,8 @@ Rules:
 
 - **Ownership**: a folder is chiscreen's when it holds ``manifest.json`` whose ``format`` is
   ``chiscreen-<kind>``. A non-empty folder without one (or with another kind's) is *foreign*:
-  opening it raises :class:`OutputDirError` unless ``overwrite`` (then foreign files are kept
-  and never deleted).
+  opening it raises :class:`OutputDirError` unless ``overwrite`` (then only files named like
+  this writer's outputs, which it would replace anyway, are removed; all others are kept).
 - **Overwrite**: :meth:`OwnedDir.clear` removes only files matching the ``owned`` glob patterns
   (relative paths; those of the manifest found there too) plus chiscreen's temp files, then
   empty folders; anything else (a ``precious.txt`` beside the results) survives.
@@ -310,7 +310,7 @@ class OwnedDir:
             shown = ", ".join(files[:3]) + (", ..." if len(files) > 3 else "")
             raise OutputDirError(f"output folder {self} is not empty and was not written by chiscreen "
                                  f"(no chiscreen {MANIFEST}; holds {shown}); choose a new or empty folder, or pass "
-                                 "--overwrite to write into it (files chiscreen did not write are kept)")
+                                 "--overwrite to write into it (only files named like its outputs are replaced; others are kept)")
         self.state = "new"
 
     def _patterns(self) -> list[str]:
