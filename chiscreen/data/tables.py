@@ -98,16 +98,22 @@ def read_table(path: str | Path) -> pd.DataFrame:
     return _plain_numbers(df)
 
 
-def write_table(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write CSV or Parquet (by extension) atomically: a failure leaves no half-written file.
-    Raises InvalidInputError naming the file when it cannot be written."""
+def write_table(df: pd.DataFrame, path: str | Path, metadata: dict[bytes, bytes] | None = None) -> Path:
+    """Write a CSV or (by suffix) Parquet table atomically (a failure leaves no half-written file);
+    Parquet gets ``metadata`` (e.g. :func:`chiscreen.runtime.table_metadata`: model hash, versions) in
+    its schema. Raises InvalidInputError naming the file when it cannot be written."""
     from chiscreen.io import atomic_path
 
     p = Path(path)
     try:
         with atomic_path(p) as tmp:
             if p.suffix.lower() in (".parquet", ".pq"):
-                df.to_parquet(tmp, index=False)
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+
+                from chiscreen.runtime import with_metadata
+
+                pq.write_table(with_metadata(pa.Table.from_pandas(df, preserve_index=False), metadata), tmp)
             else:
                 df.to_csv(tmp, index=False)
     except OSError as exc:
