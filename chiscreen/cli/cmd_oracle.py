@@ -1,4 +1,8 @@
-"""``chiscreen oracle``: chi(T) from GFN2-xTB -> COSMO -> COSMO-SAC 2010 (the open oracle).
+"""``chiscreen oracle``: chi(T) from GFN2-xTB -> COSMO -> COSMO-SAC (the open oracle).
+
+The single-pair report names the profile method and the COSMO-SAC parameter set; with a fitted
+set it also gives the raw chi of the 2010 literature constants and the set's polymer-grouped CV
+error against experiment as the uncertainty.
 
     chiscreen oracle --polymer '*CC(*)c1ccccc1' --solvent 'Cc1ccccc1' --temp 25C [--json]
     chiscreen oracle batch pairs.csv --out chi.csv [--temps 25C,60C] [--backend ray]
@@ -59,6 +63,9 @@ def _common(p) -> None:
     p.add_argument("--combine", choices=("mean", "boltzmann", "lowest"), help="conformer combination")
     p.add_argument("--seed", type=int, help="RDKit embedding seed")
     p.add_argument("--calibration", help="calibration JSON: also report calibrated chi")
+    p.add_argument("--params", help="COSMO-SAC parameter set: a shipped name (sac2010 = the 2010 "
+                                    "literature constants, xtbfit-1 = fitted to experimental chi, "
+                                    "the default) or a parameter-set JSON")
 
 
 def _oracle(args, batch: bool):
@@ -86,7 +93,8 @@ def _oracle(args, batch: bool):
     store = ProfileStore(Path(args.store).expanduser() if args.store else cfg.store_path())
     cal_path = args.calibration or cfg.calibration
     cal = Calibration.load(cal_path) if cal_path else None
-    return Oracle(spec, store, cal), run
+    params = getattr(args, "params", None) or cfg.params
+    return Oracle(spec, store, cal, params=params), run
 
 
 def run_single(args) -> int:
@@ -104,6 +112,17 @@ def run_single(args) -> int:
     info = {**res.to_dict(), "t_celsius": round(t - 273.15, 4), "engine": oracle.spec.engine,
             "method_version": oracle.spec.method_version,
             "n_conformers": oracle.spec.n_conformers, "store": str(oracle.store.root)}
+    par = oracle.params
+    cv = par.provenance.get("cv", {}) if par.provenance else {}
+    if res.ok and par.name != "sac2010":
+        from chiscreen.qc import Oracle
+
+        raw = Oracle(oracle.spec, oracle.store, params="sac2010").chi(args.polymer, args.solvent, t)
+        info["chi_raw_sac2010"] = raw.chi
+        if cv:
+            info["cv_mae"], info["cv_rmse"] = cv.get("mae"), cv.get("rmse")
+            info["cv_note"] = (f"{cv.get('folds')}-fold {cv.get('grouping')}-grouped CV error of "
+                               f"{par.name} against experimental chi")
     if args.json:
         print(json.dumps(info))
     elif res.ok:
@@ -112,8 +131,16 @@ def run_single(args) -> int:
         if res.chi_calibrated is not None:
             line += f"; calibrated {res.chi_calibrated:.4f}"
         print(line)
+        if "chi_raw_sac2010" in info:
+            unc = (f"; expected error vs experiment +- {cv['mae']:.2f} (MAE, RMSE "
+                   f"{cv['rmse']:.2f}, {cv['folds']}-fold polymer-grouped CV)"
+                   if cv.get("mae") is not None else "")
+            print(f"  parameter set {par.version}{unc}; raw (2010 literature constants) chi = "
+                  f"{info['chi_raw_sac2010']:.4f}")
+        else:
+            print(f"  parameter set {par.version} (no fit to experiment: no error estimate)")
         print(f"  polymer {res.polymer}  solvent {res.solvent}  engine {oracle.spec.engine}  "
-              f"{oracle.spec.method_version}")
+              f"profiles {oracle.spec.method_version}")
     else:
         print(f"chiscreen oracle: no chi: {res.reason}: {res.message}", file=sys.stderr)
     return 0 if res.ok else 1
