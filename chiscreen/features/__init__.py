@@ -5,7 +5,8 @@ cache and guarded parallel computation.
     ft = featurize(["*CC(*)c1ccccc1"], kind="polymer")   # cyclic trimer, RDKit 2D descriptors
     ft.X.shape, ft.status
 """
-from chiscreen.features import rdkit2d as _rdkit2d  # noqa: F401  (registers featurizers)
+from chiscreen.features import fast2d as _fast2d  # noqa: F401  (registers featurizers)
+from chiscreen.features import rdkit2d as _rdkit2d  # noqa: F401
 from chiscreen.features.api import FeatureTable, canonical_key, featurize
 from chiscreen.features.base import FEATURIZERS, Featurizer, get_featurizer
 from chiscreen.features.cache import DescriptorCache
