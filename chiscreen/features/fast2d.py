@@ -200,20 +200,27 @@ class RDKit2DPeriodic:
         out[ix["MaxPartialCharge"]], out[ix["MinPartialCharge"]] = hi, lo
         out[ix["MaxAbsPartialCharge"]] = max(abs(lo), abs(hi))
         out[ix["MinAbsPartialCharge"]] = min(abs(lo), abs(hi))
-        crip = rdMolDescriptors._CalcCrippenContribs(mol)
-        lp = [c[0] for c in crip]
-        mr = [c[1] for c in crip]
-        out[ix["MolLogP"]], out[ix["MolMR"]] = rdMolDescriptors.CalcCrippenDescriptors(mol)
+        # Crippen contributions once, on the molecule with explicit H: MolLogP/MolMR are their sums
+        # (as CalcCrippenDescriptors), BCUT2D uses the heavy atoms' (as RDKit's BCUT2D, whose
+        # implicit-H contributions are the same numbers)
+        n = mol.GetNumAtoms()
+        crip = np.asarray(rdMolDescriptors._CalcCrippenContribs(Chem.AddHs(mol)), dtype=np.float64)
+        out[ix["MolLogP"]], out[ix["MolMR"]] = crip[:, 0].sum(), crip[:, 1].sum()
+        bo = Chem.GetAdjacencyMatrix(mol, useBO=True).astype(np.float64)
         if bcut_ok:
+            # Burden matrix as RDKit's BCUT2D: 1/sqrt(bond order) for bonds, 0.001 elsewhere,
+            # the atom property on the diagonal; highest and lowest eigenvalue
+            burden = np.where(bo > 0, 1.0 / np.sqrt(np.where(bo > 0, bo, 1.0)), 0.001)
             bcut = []
-            for prop in (mass.tolist(), chg.tolist(), lp, mr):
-                bcut.extend(rdMolDescriptors.BCUT2D(mol, prop))
+            for prop in (mass, chg, crip[:n, 0], crip[:n, 1]):
+                np.fill_diagonal(burden, prop)
+                e = np.linalg.eigvalsh(burden)
+                bcut.extend((e[-1], e[0]))
             out[self._bcut] = bcut
         d = deg[deg > 0]
         out[ix["Chi0"]] = float(np.sqrt(1.0 / d).sum()) if d.size else 0.0
         if mol.GetNumBonds():
-            adj = np.triu(Chem.GetAdjacencyMatrix(mol))
-            i, j = np.nonzero(adj)
+            i, j = np.nonzero(np.triu(bo > 0))
             p = deg[i] * deg[j]
             p = p[p > 0]
             out[ix["Chi1"]] = float(np.sqrt(1.0 / p).sum())
