@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import torch
 
-from chiscreen.model import TrainConfig, load_ensemble
+from chiscreen.model import TrainConfig, artifact_hash, load_ensemble, save_artifact
 from chiscreen.model.config import CalibrationConfig, DataConfig, ModelConfig, OptimConfig
 from chiscreen.model.data import TaskRows, TrainingData
 from chiscreen.model.train import train_ensemble
@@ -53,13 +53,13 @@ def test_overfits_and_is_deterministic(tmp_path):
     assert np.mean((P - r.y) ** 2) < 0.2 * base           # learned most of the variance
     assert res.history[-1]["val_loss"] < res.history[0]["val_loss"]
     again = train_ensemble(_cfg(), data, log=lambda m: None).ensemble
-    assert again.artifact_hash == ens.artifact_hash
+    assert artifact_hash(again) == artifact_hash(ens)
     other = train_ensemble(_cfg(seed=1), data, log=lambda m: None).ensemble
-    assert other.artifact_hash != ens.artifact_hash
-    ens.save(tmp_path / "m")
+    assert artifact_hash(other) != artifact_hash(ens)
+    save_artifact(ens, tmp_path / "m")
     got = load_ensemble(tmp_path / "m", check_featurizer=False)
     torch.testing.assert_close(got.encode_polymers(data.Xp), ens.encode_polymers(data.Xp))
-    assert got.artifact_hash == ens.artifact_hash
+    assert artifact_hash(got) == artifact_hash(ens)
 
 
 def test_head_params_give_physical_chi():
@@ -82,7 +82,7 @@ def test_featurize_train_save_predict(tmp_path, monkeypatch):
     """The real path on a handful of molecules (guarded featurization into a temporary cache)."""
     monkeypatch.setenv("CHISCREEN_CACHE", str(tmp_path / "cache"))
     from chiscreen.model.predict import predict_pairs
-    from chiscreen.model.train import train_and_save
+    from chiscreen.model.build import train_and_save
 
     polys = ["*CC(*)c1ccccc1", "*CC(*)(C)C(=O)OC", "*CC*", "*CC(*)OC(C)=O", "*CC(*)C#N"]
     solvs = ["Cc1ccccc1", "CC(C)=O", "CCCCCC", "O", "ClC(Cl)Cl", "CO"]
@@ -96,7 +96,7 @@ def test_featurize_train_save_predict(tmp_path, monkeypatch):
     cfg.n_members = 2
     res = train_and_save(cfg, tmp_path / "model", progress=False, log=lambda m: None)
     ens = load_ensemble(tmp_path / "model")
-    assert ens.artifact_hash == res.ensemble.artifact_hash and ens.n_members == 2
+    assert artifact_hash(ens) == artifact_hash(res.ensemble) and ens.n_members == 2
     df = predict_pairs(ens, ["*CC(*)c1ccccc1", "not a smiles", "*CC(*)c1ccccc1"], ["CC(C)=O", "CCO", "CCO"], [298.15, 298.15, 100.0])
     assert list(df["status"]) == ["ok", "invalid", "invalid"]
     assert np.isfinite(df.loc[0, "chi_mean"]) and df.loc[0, "chi_c"] == 0.5
