@@ -59,6 +59,8 @@ class TrainResult:
         val_loss: per member, its best validation loss.
         initial_val_loss: per member, the validation loss before the first step (a warm start
             begins lower than a cold one).
+        initial_task_loss: per task, the unweighted validation loss before the first step
+            (mean over members).
     """
 
     ensemble: ChiEnsemble
@@ -67,6 +69,7 @@ class TrainResult:
     seconds: float = 0.0
     val_loss: list[float] = field(default_factory=list)
     initial_val_loss: list[float] = field(default_factory=list)
+    initial_task_loss: dict[str, float] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------ steps
@@ -197,8 +200,10 @@ def task_loss(d: PackedTask, raw: torch.Tensor, idx: torch.Tensor | None) -> tor
 
 def warm_start(net: StackedChiNet, init: ChiEnsemble, outputs: list[str], same_scalers: bool) -> dict:
     """Copy ``init``'s weights into ``net`` (freshly initialised): towers whole, head columns by
-    output name; outputs ``init`` lacks keep their fresh initialisation. Member e starts from
-    init member e mod E_init. Returns what was copied (for the log)."""
+    output name. Head columns of outputs ``init`` lacks start at zero weight and bias (a new chi
+    head predicts its training mean, a new logit 0.5, until trained; random columns on trained
+    latents start far off). Member e starts from init member e mod E_init. Returns what was
+    copied (for the log)."""
     old = init.net
     old_out = init.outputs
     if not same_scalers:
@@ -223,9 +228,12 @@ def warm_start(net: StackedChiNet, init: ChiEnsemble, outputs: list[str], same_s
         ko = [old_out.index(o) for o in shared]
         net.head.weight[:, :, ki] = old.head.weight.detach().to(net.head.weight.device)[src][:, :, ko]
         net.head.bias[:, :, ki] = old.head.bias.detach().to(net.head.bias.device)[src][:, :, ko]
+        kn = [outputs.index(o) for o in new]
+        net.head.weight[:, :, kn] = 0.0
+        net.head.bias[:, :, kn] = 0.0
     info = {"copied_outputs": shared, "new_outputs": new, "members_from": E0, "members_to": E}
     log.info("warm start from %s: towers and head outputs %s copied%s%s", init.source or "an in-memory ensemble",
-             shared, f"; new head outputs {new} initialised fresh" if new else "",
+             shared, f"; new head outputs {new} initialised at zero" if new else "",
              f"; {E} members from {E0} (member e <- e mod {E0})" if E != E0 else "")
     return info
 
@@ -264,15 +272,18 @@ class EarlyStopping:
 
 
 def fit(net: StackedChiNet, packed: dict[str, PackedTask], weights: dict[str, float], Xp: torch.Tensor,
-        Xs: torch.Tensor, cfg: TrainConfig, device: torch.device) -> tuple[list[dict], EarlyStopping, int, list[float]]:
+        Xs: torch.Tensor, cfg: TrainConfig, device: torch.device) -> tuple[list[dict], EarlyStopping, int, list[float], dict]:
     """The training loop (Adam, step LR, per-member early stopping). Leaves each member's best
-    weights in ``net``. Returns (history, early stopping state, last step, initial val loss)."""
+    weights in ``net``. Returns (history, early stopping state, last step, initial val loss per
+    member, initial val loss per task)."""
     E = cfg.n_members
     opt = torch.optim.Adam(net.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay, amsgrad=cfg.optim.amsgrad)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, cfg.optim.lr_step), gamma=cfg.optim.lr_gamma)
     gen = torch.Generator(device="cpu").manual_seed(int(cfg.seed) + 12345)
     stop = EarlyStopping(net, E, cfg.optim.patience)
     history = []
+
+    per_task: dict[str, float] = {}
 
     @torch.no_grad()
     def validate() -> torch.Tensor:
@@ -284,11 +295,14 @@ def fit(net: StackedChiNet, packed: dict[str, PackedTask], weights: dict[str, fl
             raw = net.raw_head(Up[:, d.pi], Us[:, d.si])
             l = task_loss(d, raw, None).double()
             m = d.vmask
-            tot += weights[t] * (l * m).sum(1) / m.sum(1).clamp(min=1)
+            lt = (l * m).sum(1) / m.sum(1).clamp(min=1)
+            per_task[t] = float(lt.mean())
+            tot += weights[t] * lt
         net.train()
         return tot.cpu()
 
     initial = validate().tolist()
+    initial_tasks = dict(per_task)
     names = list(packed)
     net.train()
     step = 0
@@ -319,7 +333,7 @@ def fit(net: StackedChiNet, packed: dict[str, PackedTask], weights: dict[str, fl
             if done:
                 break
     stop.restore()
-    return history, stop, step, initial
+    return history, stop, step, initial, initial_tasks
 
 
 def to_physical_units(net: StackedChiNet, target_scaling: dict, outputs: list[str], use_c_term: bool, T_ref: float) -> None:
@@ -397,7 +411,7 @@ def train_ensemble(cfg: TrainConfig, data: TrainingData | None = None, log: Call
         target_scaling = {**{t: v for t, v in init.target_scaling.items() if t in model_tasks}, **target_scaling}
     net.to(device)
     packed = pack_tasks(cfg, tasks, target_scaling, outs, seeds, device)
-    history, stop, step, initial = fit(net, packed, weights, Xp, Xs, cfg, device)
+    history, stop, step, initial, initial_tasks = fit(net, packed, weights, Xp, Xs, cfg, device)
     to_physical_units(net, target_scaling, outs, mc.use_c_term, mc.t_ref_K)
     net.eval()
     seconds = time.perf_counter() - t0
@@ -411,7 +425,7 @@ def train_ensemble(cfg: TrainConfig, data: TrainingData | None = None, log: Call
     say(f"trained {E} members in {seconds:.1f} s ({step} steps; best steps {min(stop.best_step)}-{max(stop.best_step)}; "
         f"rows {data.counts()}; weights {weights}; device {device}, {torch.get_num_threads()} thread(s)"
         + ("; warm start" if init is not None else "") + ")")
-    return TrainResult(ens, history, stop.best_step, seconds, stop.best_loss.tolist(), initial)
+    return TrainResult(ens, history, stop.best_step, seconds, stop.best_loss.tolist(), initial, initial_tasks)
 
 
 def _info(msg: str) -> None:
