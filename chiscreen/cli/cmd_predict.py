@@ -31,13 +31,17 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+_SHOWN = {"chi_mean", "chi_std", "A_mean", "A_std", "B_mean", "B_std", "chi_comp_mean", "chi_comp_std",
+          "p_soluble", "p_soluble_std", "chi_c", "verdict"}
+
+
 def _fmt(x: float, nd: int = 3) -> str:
     return "nan" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{nd}f}"
 
 
 def run(args) -> int:
     from chiscreen.model import artifact_hash, load_ensemble
-    from chiscreen.model.predict import predict_pairs, predict_table
+    from chiscreen.model.predict import predict_pairs, predict_table, result_columns
     from chiscreen.units import parse_temperature
 
     if args.input or args.output:
@@ -77,6 +81,7 @@ def run(args) -> int:
         "chi_comp_mean": float(r["chi_comp_mean"]), "chi_comp_std": float(r["chi_comp_std"]),
         "p_soluble": float(r["p_soluble"]), "p_soluble_std": float(r["p_soluble_std"]),
         "chi_c": float(r["chi_c"]), "verdict": r["verdict"],
+        **{c: float(r[c]) for c in result_columns(ens.tasks) if c not in _SHOWN},   # further tasks
         "model": {"source": ens.source, "artifact_hash": artifact_hash(ens), "n_members": ens.n_members,
                   "std_scale": ens.std_scale},
     }

@@ -28,7 +28,6 @@ import hashlib
 import io
 import json
 import logging
-import warnings
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from typing import Any
 import numpy as np
 import torch
 
+import chiscreen.model.ensemble as _ensemble_module
 import chiscreen.model.tasks as _tasks
 from chiscreen.errors import ArtifactError, ChiscreenError, RegistryError
 from chiscreen.io import atomic_write_bytes
@@ -104,6 +104,9 @@ def artifact_hash(ens: ChiEnsemble) -> str:
         h.update(k.encode())
         h.update(np.ascontiguousarray(arrs[k]).tobytes())
     return h.hexdigest()[:16]
+
+
+_ensemble_module._hash_fn = artifact_hash
 
 
 def default_model_dir() -> Path:
@@ -224,8 +227,8 @@ def load_ensemble(path: str | Path | None = None, device: str | torch.device = "
             import rdkit
 
             if fz.get("rdkit_version") and fz["rdkit_version"] != rdkit.__version__:
-                warnings.warn(f"{where} was trained with RDKit {fz['rdkit_version']}, this is RDKit "
-                              f"{rdkit.__version__}: descriptors may differ slightly", stacklevel=2)
+                log.warning("%s was trained with RDKit %s, this is RDKit %s: descriptors may differ slightly",
+                            where, fz["rdkit_version"], rdkit.__version__)
         except ImportError:  # pragma: no cover
             pass
     if cfg.get("outputs") != outputs:
@@ -255,7 +258,7 @@ def load_ensemble(path: str | Path | None = None, device: str | torch.device = "
         try:
             metrics = json.loads(mp.read_text())
         except ValueError:
-            warnings.warn(f"{mp}: not valid JSON; metrics ignored", stacklevel=2)
+            log.warning("%s: not valid JSON; metrics ignored", mp)
     ens = ChiEnsemble(
         net, sp, ss, fz_name, fz_version, rep, model_cfg,
         std_scale=cfg.get("std_scale"), target_scaling=cfg.get("target_scaling"),

@@ -178,7 +178,7 @@ def featurize_training(df: pd.DataFrame, cfg: DataConfig, progress: bool = True,
     featurized (timeout, RDKit failure) are dropped and listed in ``dropped``."""
     from chiscreen.features import featurize
 
-    log = log or _info
+    log = log or _warn
     pkeys = list(dict.fromkeys(df["polymer_key"]))
     skeys = list(dict.fromkeys(df["solvent_key"]))
     fp = featurize(pkeys, kind="polymer", featurizer=cfg.featurizer, representation=cfg.polymer_representation,
@@ -223,8 +223,8 @@ def featurize_training(df: pd.DataFrame, cfg: DataConfig, progress: bool = True,
                         list(fp.feature_names), dropped)
 
 
-def _info(msg: str) -> None:
-    log.info(msg)
+def _warn(msg: str) -> None:
+    log.warning(msg)
 
 
 def load_training_data(cfg: DataConfig, progress: bool = True) -> TrainingData:

@@ -38,6 +38,11 @@ from chiscreen.model.posterior import EnsemblePrediction
 from chiscreen.model.scaling import DescriptorScaler
 
 
+# set by chiscreen.model.artifact when it is imported (always, via chiscreen.model), so that this
+# module never imports the artifact format
+_hash_fn = None
+
+
 def output_names(use_c_term: bool, tasks: Sequence[str] = _tasks.V1_TASKS) -> list[str]:
     """Head outputs of a model with ``tasks`` (default: the three reference tasks)."""
     return _tasks.output_names(tasks, use_c_term)
@@ -272,6 +277,16 @@ class ChiEnsemble:
             :meth:`posterior`.
         """
         return self.posterior(Xp, Xs, T_K, batch=batch).members()
+
+    @property
+    def artifact_hash(self) -> str:
+        """Alias of :func:`chiscreen.model.artifact.artifact_hash` (computed afresh on every call;
+        kept so that code reading ``ens.artifact_hash`` keeps working)."""
+        if _hash_fn is None:  # pragma: no cover - chiscreen.model imports artifact
+            import importlib
+
+            importlib.import_module("chiscreen.model")
+        return _hash_fn(self)
 
     def scaler_arrays(self) -> dict[str, np.ndarray]:
         return {**self.scaler_polymer.to_arrays("polymer"), **self.scaler_solvent.to_arrays("solvent")}

@@ -125,3 +125,10 @@ def test_writes_format_2_with_tasks(saved):
     _, path = saved
     cfg = json.loads((path / "config.json").read_text())
     assert cfg["format_version"] == 2 and cfg["tasks"] == ["soluble", "chi_comp", "chi_exp"]
+
+
+def test_ensemble_attribute_alias_is_never_stale():
+    ens = ChiEnsemble.random(NF, NF, n_members=2, d=4, seed=3)
+    assert ens.artifact_hash == artifact_hash(ens)
+    ens.std_scale["chi_comp"] = 3.0
+    assert ens.artifact_hash == artifact_hash(ens)
