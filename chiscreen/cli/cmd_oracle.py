@@ -3,10 +3,13 @@
     chiscreen oracle --polymer '*CC(*)c1ccccc1' --solvent 'Cc1ccccc1' --temp 25C [--json]
     chiscreen oracle batch pairs.csv --out chi.csv [--temps 25C,60C] [--backend ray]
 
-PAIRS_FILE (CSV or Parquet) has columns ``polymer`` (repeat unit with two '*') and ``solvent``,
-and a temperature column ``temp`` (strings with unit like "25C" / "298.15K", or numbers in
-Kelvin) unless ``--temps`` gives a list applied to every pair. OUT (.csv or .parquet) gets one
-row per (pair, T) with chi, its conformer spread, status and reason.
+PAIRS_FILE (CSV or Parquet) has columns ``polymer_smiles`` (repeat unit with two '*') and
+``solvent_smiles``, and ``temperature_K`` (or ``temperature_C``) unless ``--temps`` gives a list
+applied to every pair; the old spellings ``polymer`` / ``solvent`` / ``temp`` (strings with unit
+like "25C", bare numbers Kelvin) are read with a note. OUT (.csv or .parquet) gets one row per
+(pair, T) in the columns of :mod:`chiscreen.schema` (polymer_smiles, solvent_smiles,
+temperature_K, chi, spread, status, reason, ...); :func:`chiscreen.qc.results.label_rows` turns
+it into training label rows.
 """
 from __future__ import annotations
 
@@ -34,10 +37,10 @@ def register(sub) -> None:
     p.set_defaults(func=run_single)
     osub = p.add_subparsers(dest="oracle_command", metavar="SUBCOMMAND")
     b = osub.add_parser("batch", help="chi for a file of pairs x temperatures",
-                        description="chi for every row of PAIRS_FILE (columns polymer, solvent, "
-                                    "temp) or every pair x --temps; failures are rows with a reason.")
+                        description="chi for every row of PAIRS_FILE (columns polymer_smiles, solvent_smiles, "
+                                    "temperature_K) or every pair x --temps; failures are rows with a reason.")
     _common(b)
-    b.add_argument("pairs_file", metavar="PAIRS_FILE", help="CSV or Parquet with polymer, solvent[, temp]")
+    b.add_argument("pairs_file", metavar="PAIRS_FILE", help="CSV or Parquet with polymer_smiles, solvent_smiles[, temperature_K]")
     b.add_argument("--out", required=True, help="output table (.csv or .parquet)")
     b.add_argument("--temps", help="comma-separated temperatures for every pair, e.g. 25C,60C")
     b.add_argument("--backend", choices=("ray", "process", "serial"),
@@ -134,23 +137,27 @@ def run_batch(args) -> int:
 
     from chiscreen.units import parse_temperature
 
+    from chiscreen.schema import POLYMER_SMILES, SOLVENT_SMILES, TEMPERATURE_C, TEMPERATURE_K, rename_old
+
     path = Path(args.pairs_file)
-    df = _read_table(path)
-    for col in ("polymer", "solvent"):
+    df = rename_old(_read_table(path), source=str(path))  # old polymer / solvent / temp: a note
+    for col in (POLYMER_SMILES, SOLVENT_SMILES):
         if col not in df.columns:
             raise MissingColumnError(f"{path} lacks column {col!r}; columns are {list(df.columns)}")
     if args.temps:
         temps = [parse_temperature(t.strip()) for t in args.temps.split(",") if t.strip()]
-        rows = [(p, s, t) for p, s in zip(df.polymer, df.solvent) for t in temps]
-    elif "temp" in df.columns:
+        rows = [(p, s, t) for p, s in zip(df[POLYMER_SMILES], df[SOLVENT_SMILES]) for t in temps]
+    elif TEMPERATURE_K in df.columns or TEMPERATURE_C in df.columns:
+        col = TEMPERATURE_K if TEMPERATURE_K in df.columns else TEMPERATURE_C
         rows = []
-        for i, (p, s, t) in enumerate(zip(df.polymer, df.solvent, df["temp"])):
+        for i, (p, s, t) in enumerate(zip(df[POLYMER_SMILES], df[SOLVENT_SMILES], df[col])):
             try:
-                rows.append((p, s, parse_temperature(t)))
+                rows.append((p, s, parse_temperature(f"{t}C" if col == TEMPERATURE_C else t)))
             except InvalidInputError as exc:
                 raise InvalidInputError(f"{path} row {i}: {exc}") from None
     else:
-        raise MissingColumnError(f"{path} has no 'temp' column and no --temps was given")
+        raise MissingColumnError(f"{path} has no {TEMPERATURE_K} (or temperature_C, or old 'temp') column and no "
+                                 "--temps was given")
     out = Path(args.out)
     oracle, run = _oracle(args, batch=True)
     if run.backend == "ray":
@@ -160,7 +167,7 @@ def run_batch(args) -> int:
     results = oracle.chi_rows([(str(p), str(s), t) for p, s, t in rows], run)
     table = pd.DataFrame([{"polymer_input": p, "solvent_input": s, **r.to_dict()}
                           for (p, s, _), r in zip(rows, results)])
-    table["t_celsius"] = table.t_kelvin - 273.15
+    table["t_celsius"] = table[TEMPERATURE_K] - 273.15
     table["engine"] = oracle.spec.engine
     table["method_version"] = oracle.spec.method_version
     out.parent.mkdir(parents=True, exist_ok=True)
