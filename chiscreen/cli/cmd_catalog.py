@@ -41,7 +41,7 @@ def register(subparsers) -> None:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from chiscreen.screen.catalogs import build_catalog, join_greenness, read_source, write_catalog
+    from chiscreen.catalogs.catalog import build_catalog, join_greenness, read_source, write_catalog
 
     df = read_source(args.input)
     cat, rep = build_catalog(df, args.kind, smiles_column=args.smiles_column, name_column=args.name_column,
@@ -60,8 +60,8 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_enumerate(args: argparse.Namespace) -> int:
-    from chiscreen.screen.catalogs import write_catalog
-    from chiscreen.screen.enumerate import RULES, enumerate_polymers
+    from chiscreen.catalogs.catalog import write_catalog
+    from chiscreen.catalogs.enumerate import RULES, enumerate_polymers
 
     rules = RULES if args.rules == "all" else tuple(r.strip() for r in args.rules.split(",") if r.strip())
     df, rep = enumerate_polymers(args.blocks, rules=rules, n_jobs=args.jobs, limit=args.limit,

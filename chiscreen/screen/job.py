@@ -32,7 +32,7 @@ import torch
 import yaml
 
 from chiscreen.errors import ScreenError
-from chiscreen.screen.catalogs import join_greenness, load_catalog, lookup
+from chiscreen.catalogs.catalog import join_greenness, load_catalog, lookup
 from chiscreen.screen.engine import (
     CAND_DIR, PAIRS_DIR, EngineConfig, EngineHooks, RunStats, ScreenTask, run_plain, run_ray,
 )

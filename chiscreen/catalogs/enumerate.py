@@ -336,7 +336,7 @@ def enumerate_polymers(blocks_dir: str | Path | None = None, rules: tuple[str, .
     Returns a catalog (id, name, smiles, canonical, status="ok", reason="", rule) of unique valid
     units, in generation order, and an :class:`EnumerationReport` with the counts.
     """
-    from chiscreen.screen.catalogs import CORE_COLUMNS, canonicalize_many
+    from chiscreen.catalogs.catalog import CORE_COLUMNS, canonicalize_many
 
     report = EnumerationReport()
     blocks = read_blocks(blocks_dir)

@@ -3,7 +3,7 @@ import pytest
 
 from chiscreen.chem import RepeatUnit
 from chiscreen.errors import InvalidInputError
-from chiscreen.screen.enumerate import (
+from chiscreen.catalogs.enumerate import (
     RULES, EnumerationReport, acyl_residue, amino_residue, carbamoyl_residue, enumerate_polymers, generate,
     imide_residue, join, oxy_residue, read_blocks, vinyl_unit, CARBONYL,
 )
