@@ -87,6 +87,8 @@ def validate_repeat_unit(smiles: str) -> Chem.Mol:
             f"invalid repeat unit {smiles!r}: the two attachment bonds differ "
             f"({t1.GetBondType()} vs {t2.GetBondType()}), expected the same bond at both ends"
         )
+    if not any(mol.GetAtomWithIdx(s).GetAtomMapNum() or mol.GetAtomWithIdx(s).GetIsotope() for s in stars):
+        return mol  # nothing to clear (the usual case): already sanitized
     rw = Chem.RWMol(mol)
     for s in stars:
         a = rw.GetAtomWithIdx(s)
@@ -188,11 +190,10 @@ def _window(chain: Chem.Mol, left: tuple[int, int], right: tuple[int, int],
             if b.GetBondType() == Chem.BondType.AROMATIC:
                 b.SetBondType(Chem.BondType.SINGLE)
     rw.BeginBatchEdit()  # one removal pass instead of one renumbering per removed atom
-    for idx in range(chain.GetNumAtoms()):
-        if idx not in keep:
-            rw.RemoveAtom(idx)
+    for idx in set(range(chain.GetNumAtoms())).difference(keep):
+        rw.RemoveAtom(idx)
     rw.CommitBatchEdit()
-    m = rw.GetMol()
+    m = rw  # an RWMol is a Mol: no copy
     if chain.GetNumAtoms() and chain.GetAtomWithIdx(0).HasProp("_orig"):
         for a in m.GetAtoms():
             for p in ("_copy", "_orig"):
