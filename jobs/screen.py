@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import ray
 
-    from chiscreen.cli.cmd_screen import format_result
+    from chiscreen.report.text import format_result
     from chiscreen.config import load_config
     from chiscreen.errors import ChiscreenError
     from chiscreen.screen.job import ScreenConfig, run_screen
