@@ -265,7 +265,7 @@ def _run_screen(cfg, odir, temps, chi_c, ens, catalogs, descriptors, overwrite, 
         if "gsk_g_score" in sol.columns:  # greenness beside the margin, for the recycling chemist
             g = dict(zip(sol["id"].astype(np.int64), sol["gsk_g_score"].astype(float)))
             tab = tab.append_column("gsk_g_score", pa.array([g.get(int(x), np.nan) for x in
-                                                              tab.column("solvent_id").to_pylist()], pa.float32()))
+                                                              tab.column(SOLVENT_ID).to_pylist()], pa.float32()))
         files[f"selective-{sq.name}"] = odir.write_parquet(tab, f"selective-{sq.name}.parquet")
     n_rows = count_rows(odir)
     summary = {
