@@ -112,20 +112,27 @@ def _zip_chain(unit: Chem.Mol, n: int, cyclic: bool, tag: bool = True) -> Chem.M
     if tag:
         for a in base.GetAtoms():
             a.SetIntProp("_orig", a.GetIdx())
-    for a in base.GetAtoms():
+    for i in range(base.GetNumAtoms()):  # index loop: cheaper than the Python atom iterator
+        a = base.GetAtomWithIdx(i)
         if a.GetAtomMapNum():
             a.SetAtomMapNum(0)
     combined = None
-    for k in range(n):
-        m = Chem.RWMol(base)
-        if tag:
+    if tag:
+        for k in range(n):
+            m = Chem.RWMol(base)
             for a in m.GetAtoms():
                 a.SetIntProp("_copy", k)
+            combined = m.GetMol() if combined is None else Chem.CombineMols(combined, m.GetMol())
+    else:  # the same molecule without per-copy tags: combine the copies first, label after
+        combined = base.GetMol()
+        for _ in range(n - 1):
+            combined = Chem.CombineMols(combined, base)
+    size = base.GetNumAtoms()
+    for k in range(n):  # CombineMols keeps each copy's atoms in order, copy k at offset k * size
         head_label = k if k > 0 else (n if cyclic else 0)
         tail_label = k + 1 if k < n - 1 else (n if cyclic else 0)
-        m.GetAtomWithIdx(h).SetAtomMapNum(head_label)
-        m.GetAtomWithIdx(t).SetAtomMapNum(tail_label)
-        combined = m.GetMol() if combined is None else Chem.CombineMols(combined, m.GetMol())
+        combined.GetAtomWithIdx(h + k * size).SetAtomMapNum(head_label)
+        combined.GetAtomWithIdx(t + k * size).SetAtomMapNum(tail_label)
     with rdBase.BlockLogs():
         out = Chem.molzip(combined)
     Chem.SanitizeMol(out)
@@ -237,8 +244,7 @@ def _windows(chain: Chem.Mol, cuts: list[tuple[int, int]], spans: list[tuple[int
 
     def between(i: int, j: int) -> set[int]:
         keep = {cuts[i][0], cuts[j][1]}
-        for k in range(i, j):
-            keep.update(members[seg[cuts[k][1]]])
+        keep.update(*(members[seg[cuts[k][1]]] for k in range(i, j)))
         return keep
 
     lo, hi = min(i for i, _ in spans), max(j for _, j in spans)
@@ -276,7 +282,8 @@ def _backbone_atoms(unit: Chem.Mol) -> int:
 def _formula_gcd(unit: Chem.Mol) -> int:
     """gcd of the unit's element counts (hydrogens included): a k-fold repeat needs k | gcd."""
     counts: dict[int, int] = {}
-    for a in unit.GetAtoms():
+    for i in range(unit.GetNumAtoms()):
+        a = unit.GetAtomWithIdx(i)
         z = a.GetAtomicNum()
         if z:
             counts[z] = counts.get(z, 0) + 1
