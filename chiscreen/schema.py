@@ -21,6 +21,9 @@ Labels (one column per kind of measurement; a row may carry any subset)
     chi_oracle       chiscreen's own xtb -> COSMO-SAC chi (never mixed with chi_computed)
     soluble          1 soluble / 0 not
 
+Prediction columns (``chi_mean``, ``chi_std``, ``p_soluble``, ...) derive from the model's task
+registry (each task's result prefix), not from this module.
+
 Screen tables (pair shards, top_per_solvent, selective-*): catalog ids and the compact on-disk
 names that screens have always written, kept so that existing outputs stay readable:
     polymer_id, solvent_id   catalog ``id`` of the polymer / solvent
