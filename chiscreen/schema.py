@@ -12,8 +12,8 @@ Pair tables (user input, label tables, predictions, oracle results)
     status, reason   "ok" or why a row could not be used
 
 Every polymer column is ``polymer_<what>`` (smiles, key, name, id), every solvent column
-``solvent_<what>``; chiscreen's own tables have no bare ``polymer`` / ``solvent`` column (the
-PolySol curation report keeps its source file's columns as they are).
+``solvent_<what>``. Not yet: the campaign tables (:mod:`chiscreen.campaigns`) name molecules in
+bare ``polymer`` / ``solvent`` columns, and the PolySol curation report keeps its source file's.
 
 Labels (one column per kind of measurement; a row may carry any subset)
     chi              experimental Flory-Huggins chi (task chi_exp)

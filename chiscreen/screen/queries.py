@@ -28,6 +28,7 @@ import torch
 from chiscreen.errors import ConfigError
 from chiscreen.schema import POLYMER_ID, SOLVENT_ID, T_K
 from chiscreen.screen.scoring import BlockScores
+from chiscreen.thermo import miscibility_verdict_array
 
 PAIR_SCHEMA = pa.schema([  # on-disk names of screen pair tables (chiscreen.schema: screen tables)
     (POLYMER_ID, pa.int64()),
@@ -37,7 +38,8 @@ PAIR_SCHEMA = pa.schema([  # on-disk names of screen pair tables (chiscreen.sche
     ("chi_std", pa.float32()),
     ("p_soluble", pa.float32()),
     ("p_soluble_std", pa.float32()),
-    ("miscible", pa.bool_()),
+    ("miscible", pa.bool_()),    # point estimate chi < chi_c
+    ("verdict", pa.string()),    # thermo.miscibility_verdict: miscible / immiscible / borderline, as predict says
 ])
 
 
@@ -170,6 +172,7 @@ def _rows(r: BlockScores, pi: torch.Tensor, ti: torch.Tensor, si: torch.Tensor, 
         "p_soluble_std": ps.cpu().numpy(),
         "miscible": chi < chi_c,
     }
+    cols["verdict"] = miscibility_verdict_array(chi, cols["chi_std"], chi_c).astype(str)
     return pa.table(cols, schema=PAIR_SCHEMA)
 
 
