@@ -31,7 +31,6 @@ The shipped blocks give ~1.3 x 10^4 unique units; longer block lists scale as th
 from __future__ import annotations
 
 import itertools
-import multiprocessing as mp
 import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -40,7 +39,6 @@ from typing import Iterator
 
 import pandas as pd
 from rdkit import Chem, rdBase
-from tqdm.auto import tqdm
 
 from chiscreen.catalogs.catalog import CORE_COLUMNS
 from chiscreen.chem import try_canonical_key
@@ -382,28 +380,30 @@ def _build_chunk(items: list[tuple[str, str, str]]) -> list[tuple[str, str | Non
 
 
 def _build_all(items: list[tuple[str, str, str]], n_jobs: int, progress: bool,
-               chunk: int = 64) -> list[tuple[str, str | None]]:
-    """Build and canonicalise every item, in order: ``n_jobs`` processes share the chunks (a
-    chunk is ~0.1-0.5 s of work, so a slow rule at the end does not leave a core idle)."""
+               chunk: int = 64, timeout_s: float | None = 600.0) -> list[tuple[str, str | None]]:
+    """Build and canonicalise every item, in order: ``n_jobs`` workers of the runtime's supervised
+    pool share the chunks (a chunk is ~0.1-0.5 s of work, so a slow rule at the end does not leave
+    a core idle); a chunk whose worker crashes or passes ``timeout_s`` gives its units no identity
+    (counted invalid), the others carry on."""
+    from chiscreen.runtime import SupervisedPool, bar as progress_bar
+
     chunks = [items[i:i + chunk] for i in range(0, len(items), chunk)]
-    bar = tqdm(total=len(items), desc="enumerate units", unit="unit", disable=not progress, file=sys.stderr,
-               leave=False)
-    out: list[tuple[str, str | None]] = []
+    bar = progress_bar(len(items), "enumerate units", progress, unit="unit")
+    res: list[list[tuple[str, str | None]] | None] = [None] * len(chunks)
     try:
         if n_jobs > 1 and len(chunks) > 1:
-            ctx = mp.get_context("spawn" if sys.platform == "darwin" else "fork")
-            with ctx.Pool(min(n_jobs, len(chunks))) as pool:
-                for res in pool.imap(_build_chunk, chunks):
-                    out.extend(res)
-                    bar.update(len(res))
+            pool = SupervisedPool(f"{__name__}:_build_chunk", workers=min(n_jobs, len(chunks)), timeout_s=timeout_s)
+            for o in pool.imap_unordered(chunks):
+                c = chunks[o.index]
+                res[o.index] = o.value if o.ok else [(f"!{o.kind}: {o.reason}", None)] * len(c)
+                bar.update(len(c))
         else:
-            for c in chunks:
-                res = _build_chunk(c)
-                out.extend(res)
-                bar.update(len(res))
+            for k, c in enumerate(chunks):
+                res[k] = _build_chunk(c)
+                bar.update(len(c))
     finally:
         bar.close()
-    return out
+    return [r for part in res for r in part]  # type: ignore[union-attr]
 
 
 def enumerate_polymers(blocks_dir: str | Path | None = None, rules: tuple[str, ...] = RULES, n_jobs: int = 2,
