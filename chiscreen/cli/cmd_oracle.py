@@ -4,13 +4,16 @@
     chiscreen oracle batch pairs.csv --out runs/oracle [--temps 25C,60C] [--backend ray]
     chiscreen oracle batch pairs.csv --output chi.csv ...        # one table instead of a folder
 
-PAIRS_FILE (CSV or Parquet) has columns ``polymer`` (repeat unit with two '*') and ``solvent``,
-and a temperature column ``temp`` (strings with unit like "25C" / "298.15K", or numbers in
-Kelvin) unless ``--temps`` gives a list applied to every pair. ``--out DIR`` writes a folder
+PAIRS_FILE (CSV or Parquet) has columns ``polymer_smiles`` (repeat unit with two '*') and
+``solvent_smiles``, and ``temperature_K`` (or ``temperature_C``) unless ``--temps`` gives a list
+applied to every pair; the old spellings ``polymer`` / ``solvent`` / ``temp`` (strings with unit
+like "25C", bare numbers Kelvin) are read with a note. ``--out DIR`` writes a folder
 (chi.parquet, summary.json, manifest.json; chiscreen's output-folder rules: locked while written,
 ``--overwrite`` removes only what chiscreen wrote); ``--output FILE`` (.csv or .parquet) writes one
-table. Either way one row per (pair, T) with chi, its conformer spread, status and reason; Parquet
-tables carry the oracle's method version and chiscreen's versions in their metadata. The old
+table. Either way one row per (pair, T) in the columns of :mod:`chiscreen.schema`
+(polymer_smiles, solvent_smiles, temperature_K, chi, spread, status, reason, ...;
+:func:`chiscreen.qc.results.label_rows` turns it into training label rows); Parquet tables carry
+the oracle's method version and chiscreen's versions in their metadata. The old
 ``--out FILE.csv`` still writes that file, with a deprecation note.
 """
 from __future__ import annotations
@@ -40,10 +43,10 @@ def register(sub) -> None:
     p.set_defaults(func=run_single)
     osub = p.add_subparsers(dest="oracle_command", metavar="SUBCOMMAND")
     b = osub.add_parser("batch", help="chi for a file of pairs x temperatures",
-                        description="chi for every row of PAIRS_FILE (columns polymer, solvent, "
-                                    "temp) or every pair x --temps; failures are rows with a reason.")
+                        description="chi for every row of PAIRS_FILE (columns polymer_smiles, solvent_smiles, "
+                                    "temperature_K) or every pair x --temps; failures are rows with a reason.")
     _common(b)
-    b.add_argument("pairs_file", metavar="PAIRS_FILE", help="CSV or Parquet with polymer, solvent[, temp]")
+    b.add_argument("pairs_file", metavar="PAIRS_FILE", help="CSV or Parquet with polymer_smiles, solvent_smiles[, temperature_K]")
     b.add_argument("--out", help="results folder (chi.parquet, summary.json, manifest.json)")
     b.add_argument("--output", help="one output table instead of a folder (.csv or .parquet)")
     b.add_argument("--overwrite", action="store_true",
@@ -142,25 +145,28 @@ def _read_table(path: Path):
 def run_batch(args) -> int:
     import pandas as pd
 
+    from chiscreen.schema import POLYMER_SMILES, SOLVENT_SMILES, TEMPERATURE_C, TEMPERATURE_K, rename_old
     from chiscreen.units import parse_temperature
 
     path = Path(args.pairs_file)
-    df = _read_table(path)
-    for col in ("polymer", "solvent"):
+    df = rename_old(_read_table(path), source=str(path))  # old polymer / solvent / temp: a note
+    for col in (POLYMER_SMILES, SOLVENT_SMILES):
         if col not in df.columns:
             raise MissingColumnError(f"{path} lacks column {col!r}; columns are {list(df.columns)}")
     if args.temps:
         temps = [parse_temperature(t.strip()) for t in args.temps.split(",") if t.strip()]
-        rows = [(p, s, t) for p, s in zip(df.polymer, df.solvent) for t in temps]
-    elif "temp" in df.columns:
+        rows = [(p, s, t) for p, s in zip(df[POLYMER_SMILES], df[SOLVENT_SMILES]) for t in temps]
+    elif TEMPERATURE_K in df.columns or TEMPERATURE_C in df.columns:
+        col = TEMPERATURE_K if TEMPERATURE_K in df.columns else TEMPERATURE_C
         rows = []
-        for i, (p, s, t) in enumerate(zip(df.polymer, df.solvent, df["temp"])):
+        for i, (p, s, t) in enumerate(zip(df[POLYMER_SMILES], df[SOLVENT_SMILES], df[col])):
             try:
-                rows.append((p, s, parse_temperature(t)))
+                rows.append((p, s, parse_temperature(f"{t}C" if col == TEMPERATURE_C else t)))
             except InvalidInputError as exc:
                 raise InvalidInputError(f"{path} row {i}: {exc}") from None
     else:
-        raise MissingColumnError(f"{path} has no 'temp' column and no --temps was given")
+        raise MissingColumnError(f"{path} has no {TEMPERATURE_K} (or temperature_C, or old 'temp') column and no "
+                                 "--temps was given")
     target = _batch_target(args)
     oracle, run = _oracle(args, batch=True)
     owned = None
@@ -183,7 +189,7 @@ def run_batch(args) -> int:
         results = oracle.chi_rows([(str(p), str(s), t) for p, s, t in rows], run)
         table = pd.DataFrame([{"polymer_input": p, "solvent_input": s, **r.to_dict()}
                               for (p, s, _), r in zip(rows, results)])
-        table["t_celsius"] = table.t_kelvin - 273.15
+        table["t_celsius"] = table[TEMPERATURE_K] - 273.15
         table["engine"] = oracle.spec.engine
         table["method_version"] = oracle.spec.method_version
         n_ok = int((table.status == "ok").sum())

@@ -31,6 +31,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--take-over", action="store_true",
                    help="take over the stale lock of an interrupted run of this folder (a killed process)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--trust-unsigned", action="store_true",
+                   help="load a model artifact that carries no artifact_hash (unverifiable; default: refuse)")
 
 
 def load_job(args: argparse.Namespace):
@@ -49,32 +51,17 @@ def load_job(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    from chiscreen.report.text import format_result
     from chiscreen.screen.job import run_screen
 
     cfg = load_job(args)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    res = run_screen(cfg, out=args.out, overwrite=args.overwrite, progress=not args.no_progress,
+    ens = None
+    if getattr(args, "trust_unsigned", False):
+        from chiscreen.model import load_ensemble
+
+        ens = load_ensemble(cfg.model, trust_unsigned=True)
+    res = run_screen(cfg, out=args.out, overwrite=args.overwrite, progress=not args.no_progress, ensemble=ens,
                      take_over=args.take_over)
     print(format_result(res))
     return 0
-
-
-def format_result(res) -> str:
-    s = res.summary
-    run = s["run"]
-    lines = [
-        f"screened {s['polymers']['scored']} polymers x {s['solvents']['scored']} solvents x "
-        f"{len(res.manifest.temperatures_K)} temperature(s) = {s['pairs_total']:,} pairs"
-        + (" (resumed)" if res.resumed else ""),
-        f"  {run['written']} shard(s) written, {run['skipped']} skipped, {run['pairs_per_s']:.3g} pairs/s "
-        f"({run['engine']}, {run['workers']} worker(s)); {s['rows_in_pairs']:,} rows kept",
-    ]
-    for kind in ("polymers", "solvents"):
-        n_bad = s[kind]["rows"] - s[kind]["scored"]
-        if n_bad:
-            shown = "; ".join(f"{b['name']} ({b['status']}: {b['reason'][:80]})" for b in s[kind]["not_scored"][:3])
-            lines.append(f"  {n_bad} {kind} not scored (see {kind}.parquet status / feature_reason): {shown}")
-    lines.append(f"results in {res.out}:")
-    for k, v in res.files.items():
-        lines.append(f"  {k}: {v}")
-    return "\n".join(lines)

@@ -68,14 +68,10 @@ class Oracle:
         """Canonical identity of a molecule (raises InvalidInputError subclasses)."""
         m = (kind, smiles)
         if m not in self._canon:
-            if kind == "polymer":
-                from chiscreen.chem import RepeatUnit
+            if kind in ("polymer", "solvent"):
+                from chiscreen.chem import canonical_key
 
-                self._canon[m] = RepeatUnit.from_smiles(smiles).canonical
-            elif kind == "solvent":
-                from chiscreen.chem import Solvent
-
-                self._canon[m] = Solvent.from_smiles(smiles).canonical
+                self._canon[m] = canonical_key(kind, smiles)
             else:
                 from chiscreen.qc.geometry import molecule_with_h
 

@@ -33,7 +33,7 @@ def test_single_and_batch(tmp_path, capsys):
     common = ["--store", store, "--conformers", "1"]
     assert _run(["oracle", "--polymer", "*CC*", "--solvent", "CCCCCC", "--temp", "25C", "--json", *common]) == 0
     info = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert info["status"] == "ok" and info["t_kelvin"] == 298.15 and info["engine"] == "tblite"
+    assert info["status"] == "ok" and info["temperature_K"] == 298.15 and info["engine"] == "tblite"
     pairs = tmp_path / "pairs.csv"
     pd.DataFrame({"polymer": ["*CC*", "*CC*"], "solvent": ["CCCCCC", "xx("]}).to_csv(pairs, index=False)
     batch = ["oracle", "batch", str(pairs), "--temps", "25C,323.15K", "--backend", "serial", "--no-progress", *common]
