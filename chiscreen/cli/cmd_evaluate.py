@@ -27,6 +27,8 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--members", type=positive_int, default=None, help="override n_members (fewer = faster)")
     p.add_argument("--folds", type=int, default=5, help="folds for --splits polymer (default 5)")
+    p.add_argument("--trust-unsigned", action="store_true",
+                   help="with no --config: read the training config of a shipped model that carries no artifact_hash (unverifiable; default: refuse)")
     p.add_argument("--overwrite", action="store_true",
                    help="write --out into a non-empty folder chiscreen does not own (its other files are kept)")
     p.add_argument("--lenient", action="store_true",
@@ -34,7 +36,7 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _config(path):
+def _config(path, trust_unsigned: bool = False):
     from chiscreen.config import from_dict, load_config
     from chiscreen.model import TrainConfig
     from chiscreen.paths import project_root
@@ -46,7 +48,7 @@ def _config(path):
         return load_config(root / "configs" / "train-default.yaml", TrainConfig)
     from chiscreen.model import load_ensemble
 
-    tc = dict(load_ensemble().train_config)
+    tc = dict(load_ensemble(trust_unsigned=trust_unsigned).train_config)
     return from_dict(TrainConfig, tc)
 
 
@@ -55,7 +57,7 @@ def run(args) -> int:
 
     if args.config:
         config_file(args.config, "--config")
-    cfg = _config(args.config)   # unknown keys and wrong types raise here
+    cfg = _config(args.config, args.trust_unsigned)   # unknown keys and wrong types raise here
     training_tables(cfg.data, args.config or "training config")
     output_file(args.json, "--json", (".json",))
     if args.out:

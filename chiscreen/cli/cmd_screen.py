@@ -31,6 +31,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--take-over", action="store_true",
                    help="take over the stale lock of an interrupted run of this folder (a killed process)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--trust-unsigned", action="store_true",
+                   help="load a model artifact that carries no artifact_hash (unverifiable; default: refuse)")
 
 
 def load_job(args: argparse.Namespace):
@@ -53,11 +55,13 @@ def load_job(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     from chiscreen.model import load_ensemble
+    from chiscreen.report.text import format_result
     from chiscreen.screen.job import run_screen
 
     cfg = load_job(args)
     precheck(cfg, args.out, source=args.config)
-    ens = load_ensemble(cfg.model)   # a corrupt artifact fails here, before Ray or featurization
+    # a corrupt or unsigned artifact fails here, before Ray or featurization
+    ens = load_ensemble(cfg.model, trust_unsigned=getattr(args, "trust_unsigned", False))
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     res = run_screen(cfg, out=args.out, overwrite=args.overwrite, progress=not args.no_progress,
                      take_over=args.take_over, ensemble=ens)
@@ -79,7 +83,7 @@ def precheck(cfg, out: str | None, source: str = "config") -> None:
     except InvalidInputError as exc:
         raise ConfigError(f"{source}: temperatures: {exc}") from None
     from chiscreen.errors import MissingColumnError
-    from chiscreen.screen.catalogs import is_catalog, load_catalog, lookup, read_source, resolve_path
+    from chiscreen.catalogs.catalog import is_catalog, load_catalog, lookup, read_source, resolve_path
 
     for kind, loc in (("polymers", cfg.polymers), ("solvents", cfg.solvents)):
         if "://" in str(loc):
@@ -110,24 +114,3 @@ def precheck(cfg, out: str | None, source: str = "config") -> None:
             lookup(pol, list(sq.dissolve) + list(sq.exclude), "polymer")
         except InvalidInputError as exc:
             raise ConfigError(f"{source}: query.selective {sq.name!r}: {exc}") from None
-
-
-def format_result(res) -> str:
-    s = res.summary
-    run = s["run"]
-    lines = [
-        f"screened {s['polymers']['scored']} polymers x {s['solvents']['scored']} solvents x "
-        f"{len(res.manifest.temperatures_K)} temperature(s) = {s['pairs_total']:,} pairs"
-        + (" (resumed)" if res.resumed else ""),
-        f"  {run['written']} shard(s) written, {run['skipped']} skipped, {run['pairs_per_s']:.3g} pairs/s "
-        f"({run['engine']}, {run['workers']} worker(s)); {s['rows_in_pairs']:,} rows kept",
-    ]
-    for kind in ("polymers", "solvents"):
-        n_bad = s[kind]["rows"] - s[kind]["scored"]
-        if n_bad:
-            shown = "; ".join(f"{b['name']} ({b['status']}: {b['reason'][:80]})" for b in s[kind]["not_scored"][:3])
-            lines.append(f"  {n_bad} {kind} not scored (see {kind}.parquet status / feature_reason): {shown}")
-    lines.append(f"results in {res.out}:")
-    for k, v in res.files.items():
-        lines.append(f"  {k}: {v}")
-    return "\n".join(lines)

@@ -31,7 +31,8 @@ TRAIN_FILES = ["config.json", "metrics.json", "scalers.npz", "weights.pt", "trai
 def run(args) -> int:
     from chiscreen.config import load_config, save_config
     from chiscreen.model import TrainConfig
-    from chiscreen.model.train import train_and_save
+    from chiscreen.model import artifact_hash
+    from chiscreen.model.build import train_and_save
 
     from chiscreen.cli.validate import config_file, output_dir, training_tables
 
@@ -59,5 +60,5 @@ def run(args) -> int:
     print(f"training time for the {cfg.n_members}-member ensemble: {res.seconds:.1f} s "
           f"(featurization {res.featurize_seconds:.1f} s, std calibration {res.calibration.get('seconds', 0.0):.1f} s, "
           f"total {time.perf_counter() - t0:.1f} s)")
-    print(f"wrote model artifact {out} (hash {res.ensemble.artifact_hash})")
+    print(f"wrote model artifact {out} (hash {artifact_hash(res.ensemble)})")
     return 0

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,8 +31,10 @@ import pyarrow as pa
 import torch
 import yaml
 
+from chiscreen.catalogs.catalog import join_greenness, load_catalog, lookup
 from chiscreen.errors import InvalidInputError, ScreenError
-from chiscreen.screen.catalogs import join_greenness, load_catalog, lookup
+from chiscreen.model.artifact import artifact_hash
+from chiscreen.schema import POLYMER_ID, POLYMER_NAME, POLYMER_SMILES, SOLVENT_ID, SOLVENT_NAME, SOLVENT_SMILES
 from chiscreen.screen.engine import (
     CAND_DIR, PAIRS_DIR, EngineConfig, EngineHooks, RunStats, ScreenTask, run_plain, run_ray,
 )
@@ -62,7 +64,8 @@ class ScreenConfig:
             built on the fly); relative paths are tried from the working directory, then the project.
         model: model artifact directory (None: the shipped default).
         temperatures: with units ("25C", "298.15K"); bare numbers are Kelvin.
-        head: "exp" (experimental chi, default) or "comp" (computed chi).
+        head: chi head, a name from :func:`chiscreen.model.tasks.head_names` ("exp":
+            experimental chi, default; "comp": computed chi).
         chi_c: miscibility threshold (None: chiscreen.thermo.chi_critical(), 0.5).
         out: results folder or filesystem URI (the CLI's --out overrides it).
         ray_address: Ray cluster address for the ray engine (None: embedded local Ray).
@@ -72,13 +75,20 @@ class ScreenConfig:
     solvents: str = "catalogs/solvents.csv"
     model: str | None = None
     temperatures: list[str | float] = field(default_factory=lambda: ["25C"])
-    head: Literal["exp", "comp"] = "exp"
+    head: str = "exp"
     chi_c: float | None = None
     query: QueryConfig = field(default_factory=lambda: QueryConfig(top_k_per_polymer=10))
     engine: EngineConfig = field(default_factory=EngineConfig)
     featurize: FeaturizeOptions = field(default_factory=FeaturizeOptions)
     out: str = "runs/screen"
     ray_address: str | None = None
+
+    def __post_init__(self) -> None:
+        from chiscreen.errors import ConfigError
+        from chiscreen.model.tasks import head_names
+
+        if self.head not in head_names():
+            raise ConfigError(f"head = {self.head!r}, expected one of {head_names()}")
 
 
 @dataclass
@@ -187,7 +197,8 @@ class PreparedInputs:
 def run_screen(cfg: ScreenConfig, out: str | None = None, overwrite: bool = False, progress: bool = True,
                ensemble: Any = None, descriptors: tuple[np.ndarray, np.ndarray] | None = None,
                catalogs: tuple[pd.DataFrame, pd.DataFrame] | None = None,
-               hooks: EngineHooks | None = None, device: str = "auto", take_over: bool = False) -> ScreenResult:
+               hooks: EngineHooks | None = None, device: str = "auto", take_over: bool = False,
+               trust_unsigned: bool = False) -> ScreenResult:
     """Run (or resume) a screen and merge its results: validate -> :func:`prepare_inputs` ->
     :func:`run_shards` -> :func:`finalize`, inside the output folder's lock.
 
@@ -226,9 +237,9 @@ def run_screen(cfg: ScreenConfig, out: str | None = None, overwrite: bool = Fals
         if ensemble is None:
             from chiscreen.model import load_ensemble
 
-            ensemble = load_ensemble(cfg.model)
+            ensemble = load_ensemble(cfg.model, trust_unsigned=trust_unsigned)
         ens = ensemble
-        odir.metadata = table_metadata(ens.artifact_hash, writer="screen")  # on every table written
+        odir.metadata = table_metadata(artifact_hash(ens), writer="screen")  # on every table written
         pool = None
         if cfg.engine.kind == "ray" and _sharded(cfg):
             from chiscreen.screen.engine import RayPool
@@ -315,7 +326,7 @@ def _claim(cfg: ScreenConfig, ens: Any, prep: PreparedInputs, owned: Any, odir: 
     pins = _query_pins(cfg, prep.temperatures_K, prep.chi_c)
     n_shards = (len(prep.pi) + cfg.engine.shard_size - 1) // cfg.engine.shard_size
     man = Manifest(
-        model_hash=ens.artifact_hash,
+        model_hash=artifact_hash(ens),
         polymers_hash=hash_catalog(prep.pids, prep.pol["canonical"].to_numpy()[prep.pi].tolist()),
         solvents_hash=hash_catalog(prep.sids, prep.sol["canonical"].to_numpy()[prep.si].tolist()),
         query_hash=hash_json(pins), n_shards=n_shards, shard_size=cfg.engine.shard_size,
@@ -339,7 +350,7 @@ def run_shards(cfg: ScreenConfig, ens: Any, prep: PreparedInputs, odir: OutputDi
                       temperatures_K=prep.temperatures_K, head=cfg.head, chi_c=prep.chi_c, query=cfg.query,
                       out=str(odir) if odir.local else odir.uri, shard_size=cfg.engine.shard_size,
                       chunk=cfg.engine.chunk, gpu_chunk=cfg.engine.gpu_chunk,
-                      table_meta=table_metadata(ens.artifact_hash, writer="screen"))
+                      table_meta=table_metadata(artifact_hash(ens), writer="screen"))
     if not _sharded(cfg):  # only selective queries: nothing to stream over the full product
         stats = RunStats(n_shards=0, engine="none")
     elif cfg.engine.kind == "ray":
@@ -368,7 +379,7 @@ def finalize(cfg: ScreenConfig, ens: Any, prep: PreparedInputs, odir: OutputDir,
         if "gsk_g_score" in sol.columns:  # greenness beside the margin, for the recycling chemist
             g = dict(zip(sol["id"].astype(np.int64), sol["gsk_g_score"].astype(float)))
             tab = tab.append_column("gsk_g_score", pa.array([g.get(int(x), np.nan) for x in
-                                                              tab.column("solvent_id").to_pylist()], pa.float32()))
+                                                              tab.column(SOLVENT_ID).to_pylist()], pa.float32()))
         files[f"selective-{sq.name}"] = odir.write_parquet(tab, f"selective-{sq.name}.parquet")
     n_rows = count_rows(odir)
     summary = {
@@ -408,10 +419,7 @@ def run_selective(ens: Any, sq: SelectiveQuery, pol: pd.DataFrame, Xp_all: np.nd
         ab = pol["abbreviation"].iat[r] if "abbreviation" in pol.columns else None
         labels.append(str(ab) if isinstance(ab, str) and ab else str(pol["name"].iat[r]))
     with torch.no_grad():
-        W, b = ens.head_params()
-        Us = ens.encode_solvents(Xs)
-        std_scale = ens.std_scale.get("chi_exp" if head == "exp" else "chi_comp", 1.0)
-        sc = BlockScorer(W, b, ens.outputs, Us, t_q, head=head, std_scale=std_scale)
+        sc = BlockScorer.for_ensemble(ens, ens.encode_solvents(Xs), t_q, head=head)
         r = sc.score(ens.encode_polymers(Xp_all[rows]))
     return selective_dissolution(r, len(sq.dissolve), labels, solvent_ids, t_q, chi_c, sq)
 
@@ -426,7 +434,8 @@ def count_rows(out: OutputDir | str) -> int:
 
 
 def read_pairs(out: OutputDir | str, names: bool = True, filter_expr=None) -> pd.DataFrame:
-    """The kept rows of a results folder as a DataFrame (with polymer / solvent names joined)."""
+    """The kept rows of a results folder as a DataFrame (with polymer_name / polymer_smiles and
+    solvent_name / solvent_smiles of the run's catalogs joined, see :mod:`chiscreen.schema`)."""
     import pyarrow.dataset as ds
 
     odir = out if isinstance(out, OutputDir) else OutputDir(out)
@@ -446,6 +455,6 @@ def attach_names(out: OutputDir | str, df: pd.DataFrame) -> pd.DataFrame:
     sol = odir.read_parquet("solvents.parquet").to_pandas()
     pcols = ["id", "name", "canonical"] + (["abbreviation"] if "abbreviation" in pol.columns else [])
     scols = ["id", "name", "canonical"] + (["gsk_g_score"] if "gsk_g_score" in sol.columns else [])
-    p = pol[pcols].rename(columns={"id": "polymer_id", "name": "polymer", "canonical": "polymer_smiles"})
-    s = sol[scols].rename(columns={"id": "solvent_id", "name": "solvent", "canonical": "solvent_smiles"})
-    return df.merge(p, on="polymer_id", how="left").merge(s, on="solvent_id", how="left")
+    p = pol[pcols].rename(columns={"id": POLYMER_ID, "name": POLYMER_NAME, "canonical": POLYMER_SMILES})
+    s = sol[scols].rename(columns={"id": SOLVENT_ID, "name": SOLVENT_NAME, "canonical": SOLVENT_SMILES})
+    return df.merge(p, on=POLYMER_ID, how="left").merge(s, on=SOLVENT_ID, how="left")

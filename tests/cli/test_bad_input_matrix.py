@@ -39,7 +39,7 @@ CATEGORIES = ("unparsable_smiles", "attachment_points", "empty", "missing_column
 
 PS, TOL = "*CC(*)c1ccccc1", "Cc1ccccc1"
 PAIRS_HEADER = "polymer_smiles,solvent_smiles,temperature_K"
-ORACLE_HEADER = "polymer,solvent,temp"
+ORACLE_HEADER = "polymer_smiles,solvent_smiles,temperature_K"
 
 
 class ExpensivePartStarted(BaseException):
@@ -78,6 +78,7 @@ def _owned_dir_available() -> bool:
 
 #: oracle batch writes one table with --output FILE (issue 14 item 6), before that with --out FILE
 ORACLE_TABLE = "--output" if _has_option("oracle batch", "--output") else "--out"
+CATALOG_TABLE = "--output" if _has_option("catalog build", "--output") else "--out"
 INTEGRITY_ON_MAIN = _has_option("predict", "--trust-unsigned")
 INTEGRITY_REASON = ("issue 14 item 3 (model engineer): an edited config.json without artifact_hash must be "
                     "refused unless --trust-unsigned; not on main yet")
@@ -105,12 +106,12 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
     put("afile", "I am a file, not a folder\n")
     # oracle batch pair files
     put("o_empty.csv", b"")
-    put("o_nocol.csv", f"polymer,temp\n{PS},25C\n")
-    put("o_semicolon.csv", f"polymer;solvent;temp\n{PS};{TOL};25C\n")
-    put("o_latin1.csv", f"{ORACLE_HEADER}\n{PS},{TOL},25C\n".encode() + b"*CC*,caf\xe9,25C\n")
-    put("o_range.csv", f"{ORACLE_HEADER}\n{PS},{TOL},25C\n{PS},{TOL},149K\n")
+    put("o_nocol.csv", f"polymer_smiles,temperature_K\n{PS},298.15\n")
+    put("o_semicolon.csv", f"polymer_smiles;solvent_smiles;temperature_K\n{PS};{TOL};298.15\n")
+    put("o_latin1.csv", f"{ORACLE_HEADER}\n{PS},{TOL},298.15\n".encode() + b"*CC*,caf\xe9,298.15\n")
+    put("o_range.csv", f"{ORACLE_HEADER}\n{PS},{TOL},298.15\n{PS},{TOL},149\n")
     put("o_huge.csv", f"{ORACLE_HEADER}\n{PS},{TOL},{10 ** 300}\n")
-    put("o_ok.csv", f"{ORACLE_HEADER}\n{PS},{TOL},25C\n")
+    put("o_ok.csv", f"{ORACLE_HEADER}\n{PS},{TOL},298.15\n")
     # training tables (data.extra_tables)
     put("t_smiles.csv", f"polymer_smiles,solvent_smiles,temperature_K,chi\n*CC(*)c1ccc,{TOL},298.15,0.4\n")
     put("t_attach.csv", f"polymer_smiles,solvent_smiles,temperature_K,chi\nCCC,{TOL},298.15,0.4\n")
@@ -375,7 +376,7 @@ CELLS: list[Cell] = [
     _c("oracle batch", "empty",
        lambda t, f: ["oracle", "batch", str(f["o_empty.csv"]), ORACLE_TABLE, str(t / "chi.csv")], "o_empty.csv"),
     _c("oracle batch", "missing_column",
-       lambda t, f: ["oracle", "batch", str(f["o_nocol.csv"]), ORACLE_TABLE, str(t / "chi.csv")], "'solvent'"),
+       lambda t, f: ["oracle", "batch", str(f["o_nocol.csv"]), ORACLE_TABLE, str(t / "chi.csv")], "'solvent_smiles'"),
     _c("oracle batch", "wrong_delimiter",
        lambda t, f: ["oracle", "batch", str(f["o_semicolon.csv"]), ORACLE_TABLE, str(t / "chi.csv")], "';'"),
     _c("oracle batch", "bad_encoding",
@@ -405,44 +406,44 @@ CELLS: list[Cell] = [
        xfail=_lock_xfail("oracle batch", "chiscreen.cli.cmd_oracle"), hold="held"),
     # ---------------------------------------------------------------- catalog build / enumerate
     _c("catalog build", "empty",
-       lambda t, f: ["catalog", "build", str(f["empty.csv"]), "--kind", "polymer", "--out", str(t / "c.parquet")],
+       lambda t, f: ["catalog", "build", str(f["empty.csv"]), "--kind", "polymer", CATALOG_TABLE, str(t / "c.parquet")],
        "empty.csv"),
     _c("catalog build", "missing_column",
-       lambda t, f: ["catalog", "build", str(f["c_nosmiles.csv"]), "--kind", "polymer", "--out", str(t / "c.parquet")],
+       lambda t, f: ["catalog", "build", str(f["c_nosmiles.csv"]), "--kind", "polymer", CATALOG_TABLE, str(t / "c.parquet")],
        "'smiles'"),
     _c("catalog build", "missing_name_column",
        lambda t, f: ["catalog", "build", str(f["c_ok_polymers.csv"]), "--kind", "polymer", "--name-column", "label",
-                     "--out", str(t / "c.parquet")], "'label' (--name-column)"),
+                     CATALOG_TABLE, str(t / "c.parquet")], "'label' (--name-column)"),
     _c("catalog build", "wrong_delimiter",
-       lambda t, f: ["catalog", "build", str(f["c_semicolon.csv"]), "--kind", "polymer", "--out", str(t / "c.parquet")],
+       lambda t, f: ["catalog", "build", str(f["c_semicolon.csv"]), "--kind", "polymer", CATALOG_TABLE, str(t / "c.parquet")],
        "';'"),
     _c("catalog build", "bad_encoding",
-       lambda t, f: ["catalog", "build", str(f["c_latin1.csv"]), "--kind", "polymer", "--out", str(t / "c.parquet")],
+       lambda t, f: ["catalog", "build", str(f["c_latin1.csv"]), "--kind", "polymer", CATALOG_TABLE, str(t / "c.parquet")],
        "line 3 (row 1)"),
     _c("catalog build", "bad_encoding_smiles_list",
-       lambda t, f: ["catalog", "build", str(f["latin1.smi"]), "--kind", "polymer", "--out", str(t / "c.parquet")],
+       lambda t, f: ["catalog", "build", str(f["latin1.smi"]), "--kind", "polymer", CATALOG_TABLE, str(t / "c.parquet")],
        "latin1.smi: line 2"),
     _c("catalog build", "wrong_type",
-       lambda t, f: ["catalog", "build", str(f["c_ok_polymers.csv"]), "--kind", "polymers", "--out",
+       lambda t, f: ["catalog", "build", str(f["c_ok_polymers.csv"]), "--kind", "polymers", CATALOG_TABLE,
                      str(t / "c.parquet")], "--kind"),
     _c("catalog build", "huge_number",
        lambda t, f: ["catalog", "build", str(f["c_ok_polymers.csv"]), "--kind", "polymer", "--jobs", str(10 ** 300),
-                     "--out", str(t / "c.parquet")], "--jobs"),
+                     CATALOG_TABLE, str(t / "c.parquet")], "--jobs"),
     _c("catalog build", "output_unusable",
        lambda t, f: ["catalog", "build", str(f["c_ok_polymers.csv"]), "--kind", "polymer",
-                     "--out", str(f["afile"] / "c.parquet")], "is a file"),
+                     CATALOG_TABLE, str(f["afile"] / "c.parquet")], "is a file"),
     _c("catalog enumerate", "unknown_config_key",
-       lambda t, f: ["catalog", "enumerate", "--rules", "vinyl,polyesters", "--out", str(t / "e.parquet")],
+       lambda t, f: ["catalog", "enumerate", "--rules", "vinyl,polyesters", CATALOG_TABLE, str(t / "e.parquet")],
        "polyesters"),
     _c("catalog enumerate", "wrong_type",
-       lambda t, f: ["catalog", "enumerate", "--limit", "many", "--out", str(t / "e.parquet")], "--limit"),
+       lambda t, f: ["catalog", "enumerate", "--limit", "many", CATALOG_TABLE, str(t / "e.parquet")], "--limit"),
     _c("catalog enumerate", "empty",
-       lambda t, f: ["catalog", "enumerate", "--rules", ",", "--out", str(t / "e.parquet")], "--rules"),
+       lambda t, f: ["catalog", "enumerate", "--rules", ",", CATALOG_TABLE, str(t / "e.parquet")], "--rules"),
     _c("catalog enumerate", "missing_column",
-       lambda t, f: ["catalog", "enumerate", "--blocks", str(t / "no-such-folder"), "--out", str(t / "e.parquet")],
+       lambda t, f: ["catalog", "enumerate", "--blocks", str(t / "no-such-folder"), CATALOG_TABLE, str(t / "e.parquet")],
        "no-such-folder"),
     _c("catalog enumerate", "output_unusable",
-       lambda t, f: ["catalog", "enumerate", "--out", str(f["afile"] / "e.parquet")], "is a file"),
+       lambda t, f: ["catalog", "enumerate", CATALOG_TABLE, str(f["afile"] / "e.parquet")], "is a file"),
     _c("demo", "output_unusable", lambda t, f: ["demo", "--out", str(f["afile"])], "is a file"),
     _c("demo", "wrong_type", lambda t, f: ["demo", "--top", "0"], "--top"),
     # ---------------------------------------------------------------- campaigns, phase, report
@@ -602,7 +603,8 @@ TRIPWIRES = {
     "train": _TRAIN, "evaluate": _TRAIN,
     "featurize": [("chiscreen.cli.cmd_featurize", None, "featurize"), ("chiscreen.features", None, "featurize")],
     "oracle": _ORACLE, "oracle batch": _ORACLE,
-    "catalog build": [("chiscreen.screen.catalogs", None, "build_catalog"), ("chiscreen.catalogs", None, "build_catalog")],
+    "catalog build": [("chiscreen.screen.catalogs", None, "build_catalog"), ("chiscreen.catalogs", None, "build_catalog"),
+                      ("chiscreen.catalogs.catalog", None, "build_catalog")],
     "catalog enumerate": [("chiscreen.screen.enumerate", None, "enumerate_polymers"),
                           ("chiscreen.catalogs", None, "enumerate_polymers"),
                           ("chiscreen.catalogs.enumerate", None, "enumerate_polymers")],
@@ -611,7 +613,7 @@ TRIPWIRES = {
     "campaign compatibilizer": [("chiscreen.campaigns.adapter", None, "predict_grid")],
     "phase": [("chiscreen.model", None, "load_ensemble")],
     "report": [("chiscreen.report.html", None, "write_folder_report")],
-    "demo": [("chiscreen.screen.demo", None, "run_demo")],
+    "demo": [("chiscreen.screen.demo", None, "run_demo"), ("chiscreen.report.text", None, "run_demo")],
     "data fetch": [("chiscreen.data.fetch", None, "fetch")],
 }
 

@@ -6,7 +6,7 @@ import pytest
 
 from chiscreen.cli.main import main
 from chiscreen.features import get_featurizer
-from chiscreen.model import ChiEnsemble
+from chiscreen.model import ChiEnsemble, save_artifact
 from chiscreen.paths import project_root
 
 ROOT = project_root()
@@ -16,7 +16,7 @@ ROOT = project_root()
 def model_dir(tmp_path_factory):
     n = len(get_featurizer("rdkit2d"))
     d = tmp_path_factory.mktemp("model")
-    ChiEnsemble.random(n, n, n_members=3, d=6, seed=0).save(d)
+    save_artifact(ChiEnsemble.random(n, n, n_members=3, d=6, seed=0), d)
     return d
 
 
@@ -43,7 +43,7 @@ def _config(tmp_path, cats, model, extra=""):
 
 def test_catalog_build_reports_invalid_rows(tmp_path, tiny_catalogs, capsys):
     out = tmp_path / "p.parquet"
-    assert main(["catalog", "build", str(tiny_catalogs / "polymers.csv"), "--kind", "polymer", "--out", str(out)]) == 0
+    assert main(["catalog", "build", str(tiny_catalogs / "polymers.csv"), "--kind", "polymer", "--output", str(out)]) == 0
     text = capsys.readouterr().out
     assert "5 polymer rows: 3 ok, 1 invalid, 1 duplicate" in text
     assert "row 3 invalid" in text and "row 4 duplicate" in text and str(out) in text
@@ -54,7 +54,7 @@ def test_catalog_build_reports_invalid_rows(tmp_path, tiny_catalogs, capsys):
 def test_catalog_build_solvents_with_greenness(tmp_path, tiny_catalogs, capsys, shared_data):
     out = tmp_path / "s.parquet"
     assert main(["catalog", "build", str(tiny_catalogs / "solvents.csv"), "--kind", "solvent", "--greenness",
-                 "--out", str(out)]) == 0
+                 "--out", str(out)]) == 0  # the old spelling of --output still works
     assert "6 solvent rows: 5 ok, 1 invalid, 0 duplicate" in capsys.readouterr().out
     df = pd.read_parquet(out)
     assert df.gsk_g_score.notna().sum() >= 4
@@ -63,7 +63,7 @@ def test_catalog_build_solvents_with_greenness(tmp_path, tiny_catalogs, capsys, 
 def test_catalog_enumerate(tmp_path, capsys):
     out = tmp_path / "e.parquet"
     assert main(["catalog", "enumerate", "--rules", "polycarbonate", "--jobs", "1", "--no-progress",
-                 "--out", str(out)]) == 0
+                 "--output", str(out)]) == 0
     assert "unique valid" in capsys.readouterr().out
     df = pd.read_parquet(out)
     assert len(df) >= 40 and df.canonical.is_unique and (df.rule == "polycarbonate").all()
@@ -85,8 +85,8 @@ def test_screen_writes_resumes_and_refuses_to_mix(tmp_path, tiny_catalogs, model
     assert main(["screen", "--config", str(cfg), "--out", str(out), "--no-progress"]) == 0
     assert "(resumed)" in capsys.readouterr().out
     other = tmp_path / "other_model"
-    ChiEnsemble.random(len(get_featurizer("rdkit2d")), len(get_featurizer("rdkit2d")), n_members=3, d=6,
-                       seed=1).save(other)
+    save_artifact(ChiEnsemble.random(len(get_featurizer("rdkit2d")), len(get_featurizer("rdkit2d")), n_members=3, d=6,
+                                     seed=1), other)
     assert main(["screen", "--config", str(cfg), "--out", str(out), "--model", str(other), "--no-progress"]) == 2
     assert "refusing to mix" in capsys.readouterr().err
 
