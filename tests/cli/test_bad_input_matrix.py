@@ -618,8 +618,35 @@ TRIPWIRES = {
 }
 
 
+_ALL_IMPORTED = False
+
+
+def _import_everything() -> None:
+    """Import every chiscreen module before the first tripwire is set: a module imported for the
+    first time while a function is patched would bind the tripwire for good (``from x import f``)
+    and break the tests that run after the matrix."""
+    global _ALL_IMPORTED
+    if _ALL_IMPORTED:
+        return
+    import importlib
+    import pkgutil
+
+    import chiscreen
+
+    for m in pkgutil.walk_packages(chiscreen.__path__, "chiscreen."):
+        if m.name.rsplit(".", 1)[-1].startswith("_"):  # worker entry points, private helpers
+            continue
+        try:
+            importlib.import_module(m.name)
+        except ImportError:  # an optional dependency (botorch, tblite) is absent
+            pass
+    _ALL_IMPORTED = True
+
+
 def _install_tripwires(monkeypatch, command: str) -> None:
     import importlib
+
+    _import_everything()
 
     installed = 0
     for mod_name, cls, name in TRIPWIRES[command]:
