@@ -29,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from chiscreen.cli.cmd_screen import format_result, load_job
+    from chiscreen.cli.cmd_screen import load_job
+    from chiscreen.report.text import format_result
 
     args = build_parser().parse_args(argv)
 

@@ -31,9 +31,10 @@ import pyarrow as pa
 import torch
 import yaml
 
+from chiscreen.catalogs.catalog import join_greenness, load_catalog, lookup
 from chiscreen.errors import InvalidInputError, ScreenError
 from chiscreen.model.artifact import artifact_hash
-from chiscreen.screen.catalogs import join_greenness, load_catalog, lookup
+from chiscreen.schema import POLYMER_ID, POLYMER_NAME, POLYMER_SMILES, SOLVENT_ID, SOLVENT_NAME, SOLVENT_SMILES
 from chiscreen.screen.engine import (
     CAND_DIR, PAIRS_DIR, EngineConfig, EngineHooks, RunStats, ScreenTask, run_plain, run_ray,
 )
@@ -376,7 +377,7 @@ def finalize(cfg: ScreenConfig, ens: Any, prep: PreparedInputs, odir: OutputDir,
         if "gsk_g_score" in sol.columns:  # greenness beside the margin, for the recycling chemist
             g = dict(zip(sol["id"].astype(np.int64), sol["gsk_g_score"].astype(float)))
             tab = tab.append_column("gsk_g_score", pa.array([g.get(int(x), np.nan) for x in
-                                                              tab.column("solvent_id").to_pylist()], pa.float32()))
+                                                              tab.column(SOLVENT_ID).to_pylist()], pa.float32()))
         files[f"selective-{sq.name}"] = odir.write_parquet(tab, f"selective-{sq.name}.parquet")
     n_rows = count_rows(odir)
     summary = {
@@ -431,7 +432,8 @@ def count_rows(out: OutputDir | str) -> int:
 
 
 def read_pairs(out: OutputDir | str, names: bool = True, filter_expr=None) -> pd.DataFrame:
-    """The kept rows of a results folder as a DataFrame (with polymer / solvent names joined)."""
+    """The kept rows of a results folder as a DataFrame (with polymer_name / polymer_smiles and
+    solvent_name / solvent_smiles of the run's catalogs joined, see :mod:`chiscreen.schema`)."""
     import pyarrow.dataset as ds
 
     odir = out if isinstance(out, OutputDir) else OutputDir(out)
@@ -451,6 +453,6 @@ def attach_names(out: OutputDir | str, df: pd.DataFrame) -> pd.DataFrame:
     sol = odir.read_parquet("solvents.parquet").to_pandas()
     pcols = ["id", "name", "canonical"] + (["abbreviation"] if "abbreviation" in pol.columns else [])
     scols = ["id", "name", "canonical"] + (["gsk_g_score"] if "gsk_g_score" in sol.columns else [])
-    p = pol[pcols].rename(columns={"id": "polymer_id", "name": "polymer", "canonical": "polymer_smiles"})
-    s = sol[scols].rename(columns={"id": "solvent_id", "name": "solvent", "canonical": "solvent_smiles"})
-    return df.merge(p, on="polymer_id", how="left").merge(s, on="solvent_id", how="left")
+    p = pol[pcols].rename(columns={"id": POLYMER_ID, "name": POLYMER_NAME, "canonical": POLYMER_SMILES})
+    s = sol[scols].rename(columns={"id": SOLVENT_ID, "name": SOLVENT_NAME, "canonical": SOLVENT_SMILES})
+    return df.merge(p, on=POLYMER_ID, how="left").merge(s, on=SOLVENT_ID, how="left")
