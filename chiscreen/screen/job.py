@@ -184,10 +184,8 @@ class PreparedInputs:
     def scorer(self, ens: Any, temperatures_K: list[float] | None = None, chunk: int = 128,
                p_all: bool = False) -> BlockScorer:
         """A :class:`BlockScorer` over every scored solvent (reuses :attr:`Us`)."""
-        W, b = ens.head_params()
-        std_scale = ens.std_scale.get("chi_exp" if self.head == "exp" else "chi_comp", 1.0)
-        return BlockScorer(W, b, ens.outputs, torch.tensor(self.Us), temperatures_K or self.temperatures_K,
-                           head=self.head, std_scale=std_scale, chunk=chunk, p_all=p_all)
+        return BlockScorer.for_ensemble(ens, torch.tensor(self.Us), temperatures_K or self.temperatures_K,
+                                        head=self.head, chunk=chunk, p_all=p_all)
 
     def polymer_latents(self, ens: Any, rows: np.ndarray | list[int]) -> torch.Tensor:
         """Encoded polymers of catalog row positions ``rows`` (for :meth:`BlockScorer.score`)."""
