@@ -253,18 +253,32 @@ class BlockScorer:
         mean = torch.empty(P, K, S, device=self.device)
         flat = mean.view(P * K, S)
         eye = torch.eye(K, dtype=Up.dtype, device=Up.device)
+        cross, g = self._polymer_terms(Up)         # (P, K', E, d), (P, K', E): small (no solvent axis)
         step = max(1, self.chunk * E)
         for p0 in range(0, P, step):
             p1 = min(P, p0 + step)
-            cross, g = self._polymer_terms(Up[:, p0:p1])
             n = p1 - p0
-            Ap = torch.cat([cross.reshape(n, K, E * d), g.sum(-1, keepdim=True), eye.expand(n, K, K)], -1)
+            Ap = torch.cat([cross[p0:p1].reshape(n, K, E * d), g[p0:p1].sum(-1, keepdim=True), eye.expand(n, K, K)], -1)
             torch.mm(Ap.view(n * K, -1), self.As_mean, out=flat[p0 * K:p1 * K])
 
         def std_fn(pi: torch.Tensor, ti: torch.Tensor, si: torch.Tensor) -> torch.Tensor:
-            return self._member_std(Up, pi, ti, si)
+            return self._member_std(cross, g, pi, ti, si)
 
         return BlockScores(chi=mean, chi_std=None, std_fn=std_fn)
+
+    def _member_values(self, cross: torch.Tensor, g: torch.Tensor, pi: torch.Tensor, ti: torch.Tensor,
+                       si: torch.Tensor) -> torch.Tensor:
+        """(n, E) member chi at rows (pi, ti, si) from a block's polymer terms; ~ n x E x d."""
+        k = ti + (1 if self.p_all else 0)
+        if self.numpy_gather:  # numpy's take is ~3x faster than torch indexing on CPU
+            pn, kn, sn = pi.numpy(), k.numpy(), si.numpy()
+            cn = cross.numpy()
+            y = np.einsum("ned,ned->ne", cn[pn, kn], np.take(self._s_s.numpy(), sn, axis=0))
+            y += g.numpy()[pn, kn]
+            y += self._g_s.numpy()[sn, kn]
+            return torch.from_numpy(y)
+        y = (cross[pi, k] * self._s_s.index_select(0, si)).sum(-1)
+        return y + g[pi, k] + self._g_s[si, k]
 
     @torch.no_grad()
     def member_chi(self, Up: torch.Tensor, pi: torch.Tensor, ti: torch.Tensor, si: torch.Tensor) -> torch.Tensor:
@@ -273,23 +287,16 @@ class BlockScorer:
         Up = Up.to(self.device, torch.float32)
         if not hasattr(self, "_s_s"):
             self._prepare_mean_first()
-        k = ti + (1 if self.p_all else 0)
-        d = self.d
-        sp = Up[..., :d].permute(1, 0, 2)                                      # (P, E, d)
-        rp = Up[..., d:].permute(1, 0, 2)
-        Wk = self.Wc.permute(1, 0, 2)[k]                                       # (n, E, d)
-        a = sp[pi]                                                             # (n, E, d)
-        y = ((a * a - rp[pi] ** 2 - 2.0 * a * self._s_s[si]) * Wk).sum(-1)     # (n, E)
-        y += self.bc.T[k]
-        y += self._g_s[si, k]
-        return y
+        cross, g = self._polymer_terms(Up)
+        return self._member_values(cross, g, pi, ti, si)
 
-    def _member_std(self, Up: torch.Tensor, pi: torch.Tensor, ti: torch.Tensor, si: torch.Tensor) -> torch.Tensor:
+    def _member_std(self, cross: torch.Tensor, g: torch.Tensor, pi: torch.Tensor, ti: torch.Tensor,
+                    si: torch.Tensor) -> torch.Tensor:
         if len(pi) == 0:
             return torch.zeros(0, device=self.device)
-        y = self.member_chi(Up, pi, ti, si)
+        y = self._member_values(cross, g, pi, ti, si)
         if y.device.type == "cpu":  # the one definition of the statistics
-            _, sd = member_mean_std(y.double().numpy(), axis=1)
+            _, sd = member_mean_std(y.numpy().astype(np.float64), axis=1)
             sd = torch.from_numpy(sd.astype(np.float32))
         else:
             sd = y.std(1, unbiased=True) if y.shape[1] > 1 else torch.zeros(y.shape[0], device=y.device)

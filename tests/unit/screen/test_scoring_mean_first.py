@@ -42,11 +42,14 @@ def test_mean_first_block_equals_member_path(ens):
     assert mf.chi_std is None and mf.chi.shape == ref.chi.shape == (41, 3, 29)
     assert torch.allclose(mf.chi, ref.chi, atol=1e-5, rtol=1e-5)
     pi, ti, si = (torch.from_numpy(rng.integers(0, n, 500)) for n in (41, 3, 29))
-    assert torch.allclose(mf.chi_std_at(pi, ti, si), ref.chi_std[pi, ti, si], atol=1e-5, rtol=1e-4)
-    # member values: their mean is the GEMM mean
-    y = mf_sc.member_chi(Up, pi, ti, si)
-    assert y.shape == (500, ens.n_members)
-    assert torch.allclose(y.mean(1), mf.chi[pi, ti, si], atol=1e-5)
+    for numpy_gather in (True, False):  # False: the torch indexing path used on GPUs
+        mf_sc.numpy_gather = numpy_gather
+        assert torch.allclose(mf.chi_std_at(pi, ti, si), ref.chi_std[pi, ti, si], atol=1e-5, rtol=1e-4)
+        # member values: their mean is the GEMM mean
+        y = mf_sc.member_chi(Up, pi, ti, si)
+        assert y.shape == (500, ens.n_members)
+        assert torch.allclose(y.mean(1), mf.chi[pi, ti, si], atol=1e-5)
+    assert mf.chi_std_at(pi[:0], ti[:0], si[:0]).shape == (0,)
 
 
 @pytest.mark.parametrize("query", [
