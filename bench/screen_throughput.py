@@ -126,11 +126,10 @@ def main(argv=None) -> int:
         shutil.rmtree(dest, ignore_errors=True)
         t_init = 0.0
         if engine == "ray":
-            import ray
+            from chiscreen.runtime import connect_ray
 
             t0 = time.perf_counter()
-            if not ray.is_initialized():
-                ray.init(include_dashboard=False, log_to_driver=False)
+            connect_ray()
             t_init = time.perf_counter() - t0
         t0 = time.perf_counter()
         res = run_screen(cfg, out=str(dest), ensemble=ens, descriptors=(Xp, Xs), catalogs=(pol, sol), progress=False)

@@ -41,11 +41,18 @@ def read_table(path: str | Path) -> pd.DataFrame:
     raise InvalidInputError(f"table {p}: unknown extension {suffix!r}, expected .csv, .tsv or .parquet")
 
 
-def write_table(df: pd.DataFrame, path: str | Path) -> Path:
+def write_table(df: pd.DataFrame, path: str | Path, metadata: dict[bytes, bytes] | None = None) -> Path:
+    """Write a CSV or (by suffix) Parquet table; Parquet gets ``metadata`` (e.g.
+    :func:`chiscreen.runtime.table_metadata`: model hash, versions) in its schema."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     if p.suffix.lower() in (".parquet", ".pq"):
-        df.to_parquet(p, index=False)
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from chiscreen.runtime import with_metadata
+
+        pq.write_table(with_metadata(pa.Table.from_pandas(df, preserve_index=False), metadata), p)
     else:
         df.to_csv(p, index=False)
     return p

@@ -137,7 +137,7 @@ def featurize(
         items = [(fz.name, kind, k, rep) for k in todo]
         runner = run_guarded(items, n_jobs=n_jobs, timeout_s=timeout_s, mem_limit_mb=mem_limit_mb) if guarded else run_inline(items)
         pending: list[tuple[str, str, str, np.ndarray | None]] = []
-        bar = tqdm(total=len(todo), desc=f"featurize {kind}s ({rep})", unit="mol", disable=not progress,
+        bar = tqdm(total=len(todo), desc=f"featurize {kind}s ({rep})", unit="mol", disable=None if progress else True,
                    file=sys.stderr, leave=False)
         try:
             for r in runner:
