@@ -6,6 +6,7 @@ import pandas as pd
 from chiscreen.cli.main import build_parser
 from chiscreen.features import get_featurizer
 from chiscreen.model import ChiEnsemble
+from chiscreen.model.artifact import save_artifact
 from chiscreen.paths import project_root
 
 
@@ -30,7 +31,7 @@ def test_same_options_as_the_cli():
 
 def test_job_runs_in_process_with_cli_options(tmp_path, capsys):
     n = len(get_featurizer("rdkit2d"))
-    ChiEnsemble.random(n, n, n_members=2, d=4, seed=0).save(tmp_path / "model")
+    save_artifact(ChiEnsemble.random(n, n, n_members=2, d=4, seed=0), tmp_path / "model")
     pd.DataFrame({"name": ["PS", "PE"], "smiles": ["*CC(*)c1ccccc1", "*CC*"]}).to_csv(tmp_path / "p.csv", index=False)
     pd.DataFrame({"name": ["toluene", "water"], "smiles": ["Cc1ccccc1", "O"]}).to_csv(tmp_path / "s.csv", index=False)
     cfg = tmp_path / "job.yaml"

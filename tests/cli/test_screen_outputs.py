@@ -12,14 +12,15 @@ import pytest
 from chiscreen.cli.main import main
 from chiscreen.features import get_featurizer
 from chiscreen.model import ChiEnsemble
+from chiscreen.model.artifact import save_artifact
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     d = tmp_path_factory.mktemp("screen-out")
     n = len(get_featurizer("rdkit2d"))
-    ChiEnsemble.random(n, n, n_members=3, d=6, seed=0).save(d / "model")
-    ChiEnsemble.random(n, n, n_members=3, d=6, seed=1).save(d / "model2")
+    save_artifact(ChiEnsemble.random(n, n, n_members=3, d=6, seed=0), d / "model")
+    save_artifact(ChiEnsemble.random(n, n, n_members=3, d=6, seed=1), d / "model2")
     pd.DataFrame({"name": ["PS", "PE", "PMMA", "PP"], "smiles": ["*CC(*)c1ccccc1", "*CC*", "*CC(*)(C)C(=O)OC",
                                                                "*CC(*)C"]}).to_csv(d / "polymers.csv", index=False)
     pd.DataFrame({"name": ["toluene", "acetone", "water", "n-hexane", "THF"],
