@@ -58,7 +58,7 @@ def time_featurization(n: int, jobs: int) -> dict:
 
     from chiscreen.features import featurize
     from chiscreen.paths import project_root
-    from chiscreen.screen.enumerate import RULES, generate, read_blocks
+    from chiscreen.catalogs.enumerate import RULES, generate, read_blocks
 
     items = list(generate(read_blocks(), RULES))
     rng = np.random.default_rng(0)

@@ -22,7 +22,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from chiscreen.screen.demo import run_demo
+    from chiscreen.report.text import run_demo
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     res = run_demo(out=args.out, engine=args.engine, top=args.top, progress=not args.no_progress, model=args.model)
@@ -38,7 +38,7 @@ def recycling_answer(args: argparse.Namespace) -> str:
     <out>-recycle, a few lines and the report path."""
     from pathlib import Path
 
-    from chiscreen.campaigns.recycle import RecycleConfig, run_recycle
+    from chiscreen.campaigns.recycle import RecycleConfig
     from chiscreen.config import load_config
     from chiscreen.paths import project_root
 
@@ -49,11 +49,23 @@ def recycling_answer(args: argparse.Namespace) -> str:
     if args.model:
         cfg.model = args.model
     out = Path(str(args.out).rstrip("/") + "-recycle")
-    rerun = (out / "campaign.json").is_file()
-    r = run_recycle(cfg, out=str(out), overwrite=rerun, progress=not args.no_progress)
-    from chiscreen.cli.cmd_campaign import write_report
+    from chiscreen.cli.cmd_campaign import run_campaign
 
-    write_report(r)
+    r = run_campaign("recycle", cfg, str(out), overwrite=_earlier_demo_answer(out), progress=not args.no_progress)
     head = r.text.splitlines()
     keep = [head[0]] + [l for l in head[1:] if l.lstrip()[:1].isdigit()][:3]
     return "\n".join(keep + [f"  full answer (table, chi(T) plots, unknowns): {out / 'report.html'}"])
+
+
+def _earlier_demo_answer(out) -> bool:
+    """Whether ``out`` holds an earlier demo recycling answer (replaced on a rerun): chiscreen's
+    recycle manifest, or the campaign.json of a demo run before campaign folders had one.
+    Any other non-empty folder is left to the owned-folder rules (refused, exit 2)."""
+    import json
+
+    name, key, want = (("manifest.json", "format", "chiscreen-campaign-recycle") if (out / "manifest.json").exists()
+                       else ("campaign.json", "kind", "recycle"))
+    try:
+        return json.loads((out / name).read_text()).get(key) == want
+    except (OSError, ValueError, AttributeError):
+        return False

@@ -51,37 +51,12 @@ def load_job(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    from chiscreen.report.text import format_result
     from chiscreen.screen.job import run_screen
 
     cfg = load_job(args)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    ens = None
-    if getattr(args, "trust_unsigned", False):
-        from chiscreen.model import load_ensemble
-
-        ens = load_ensemble(cfg.model, trust_unsigned=True)
     res = run_screen(cfg, out=args.out, overwrite=args.overwrite, progress=not args.no_progress,
-                     take_over=args.take_over, ensemble=ens)
+                     take_over=args.take_over, trust_unsigned=args.trust_unsigned)
     print(format_result(res))
     return 0
-
-
-def format_result(res) -> str:
-    s = res.summary
-    run = s["run"]
-    lines = [
-        f"screened {s['polymers']['scored']} polymers x {s['solvents']['scored']} solvents x "
-        f"{len(res.manifest.temperatures_K)} temperature(s) = {s['pairs_total']:,} pairs"
-        + (" (resumed)" if res.resumed else ""),
-        f"  {run['written']} shard(s) written, {run['skipped']} skipped, {run['pairs_per_s']:.3g} pairs/s "
-        f"({run['engine']}, {run['workers']} worker(s)); {s['rows_in_pairs']:,} rows kept",
-    ]
-    for kind in ("polymers", "solvents"):
-        n_bad = s[kind]["rows"] - s[kind]["scored"]
-        if n_bad:
-            shown = "; ".join(f"{b['name']} ({b['status']}: {b['reason'][:80]})" for b in s[kind]["not_scored"][:3])
-            lines.append(f"  {n_bad} {kind} not scored (see {kind}.parquet status / feature_reason): {shown}")
-    lines.append(f"results in {res.out}:")
-    for k, v in res.files.items():
-        lines.append(f"  {k}: {v}")
-    return "\n".join(lines)

@@ -40,8 +40,6 @@ from chiscreen.model.ensemble import ChiEnsemble
 from chiscreen.model.posterior import EnsemblePrediction
 from chiscreen.thermo import CHI_C_LONG_CHAIN, chi_critical_array, miscibility_verdict
 
-DISSOLUTION_COLUMNS = ["dissolves", "T_dissolve_K", "T_dissolve_lo_K", "T_dissolve_hi_K", "above_boiling",
-                       "dissolve_reason"]
 
 def _result_sources(tasks) -> list[tuple[str, str, str]]:
     """(column, quantity, statistic) for every result column but chi_c / verdict. Statistic:
@@ -76,6 +74,10 @@ def result_values(post: EnsemblePrediction, tasks) -> dict[str, np.ndarray]:
     """Result columns (N,) from an :class:`EnsemblePrediction` (see :func:`result_columns`)."""
     stat = {"mean": post.mean_of, "std": post.std_of, "cal": post.calibrated_std_of}
     return {col: stat[s](q) for col, q, s in _result_sources(tasks)}
+
+
+DISSOLUTION_COLUMNS = ["dissolves", "T_dissolve_K", "T_dissolve_lo_K", "T_dissolve_hi_K", "above_boiling",
+                       "dissolve_reason"]
 
 
 def repeat_unit_mass(smiles: str) -> float:

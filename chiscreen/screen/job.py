@@ -31,8 +31,10 @@ import pyarrow as pa
 import torch
 import yaml
 
+from chiscreen.catalogs.catalog import join_greenness, load_catalog, lookup
 from chiscreen.errors import InvalidInputError, ScreenError
-from chiscreen.screen.catalogs import join_greenness, load_catalog, lookup
+from chiscreen.model.artifact import artifact_hash
+from chiscreen.schema import POLYMER_ID, POLYMER_NAME, POLYMER_SMILES, SOLVENT_ID, SOLVENT_NAME, SOLVENT_SMILES
 from chiscreen.screen.engine import (
     CAND_DIR, PAIRS_DIR, EngineConfig, EngineHooks, RunStats, ScreenTask, run_plain, run_ray,
 )
@@ -181,10 +183,8 @@ class PreparedInputs:
     def scorer(self, ens: Any, temperatures_K: list[float] | None = None, chunk: int = 128,
                p_all: bool = False) -> BlockScorer:
         """A :class:`BlockScorer` over every scored solvent (reuses :attr:`Us`)."""
-        W, b = ens.head_params()
-        std_scale = ens.std_scale.get("chi_exp" if self.head == "exp" else "chi_comp", 1.0)
-        return BlockScorer(W, b, ens.outputs, torch.tensor(self.Us), temperatures_K or self.temperatures_K,
-                           head=self.head, std_scale=std_scale, chunk=chunk, p_all=p_all)
+        return BlockScorer.for_ensemble(ens, torch.tensor(self.Us), temperatures_K or self.temperatures_K,
+                                        head=self.head, chunk=chunk, p_all=p_all)
 
     def polymer_latents(self, ens: Any, rows: np.ndarray | list[int]) -> torch.Tensor:
         """Encoded polymers of catalog row positions ``rows`` (for :meth:`BlockScorer.score`)."""
@@ -195,7 +195,8 @@ class PreparedInputs:
 def run_screen(cfg: ScreenConfig, out: str | None = None, overwrite: bool = False, progress: bool = True,
                ensemble: Any = None, descriptors: tuple[np.ndarray, np.ndarray] | None = None,
                catalogs: tuple[pd.DataFrame, pd.DataFrame] | None = None,
-               hooks: EngineHooks | None = None, device: str = "auto", take_over: bool = False) -> ScreenResult:
+               hooks: EngineHooks | None = None, device: str = "auto", take_over: bool = False,
+               trust_unsigned: bool = False) -> ScreenResult:
     """Run (or resume) a screen and merge its results: validate -> :func:`prepare_inputs` ->
     :func:`run_shards` -> :func:`finalize`, inside the output folder's lock.
 
@@ -234,9 +235,9 @@ def run_screen(cfg: ScreenConfig, out: str | None = None, overwrite: bool = Fals
         if ensemble is None:
             from chiscreen.model import load_ensemble
 
-            ensemble = load_ensemble(cfg.model)
+            ensemble = load_ensemble(cfg.model, trust_unsigned=trust_unsigned)
         ens = ensemble
-        odir.metadata = table_metadata(ens.artifact_hash, writer="screen")  # on every table written
+        odir.metadata = table_metadata(artifact_hash(ens), writer="screen")  # on every table written
         pool = None
         if cfg.engine.kind == "ray" and _sharded(cfg):
             from chiscreen.screen.engine import RayPool
@@ -323,7 +324,7 @@ def _claim(cfg: ScreenConfig, ens: Any, prep: PreparedInputs, owned: Any, odir: 
     pins = _query_pins(cfg, prep.temperatures_K, prep.chi_c)
     n_shards = (len(prep.pi) + cfg.engine.shard_size - 1) // cfg.engine.shard_size
     man = Manifest(
-        model_hash=ens.artifact_hash,
+        model_hash=artifact_hash(ens),
         polymers_hash=hash_catalog(prep.pids, prep.pol["canonical"].to_numpy()[prep.pi].tolist()),
         solvents_hash=hash_catalog(prep.sids, prep.sol["canonical"].to_numpy()[prep.si].tolist()),
         query_hash=hash_json(pins), n_shards=n_shards, shard_size=cfg.engine.shard_size,
@@ -347,7 +348,7 @@ def run_shards(cfg: ScreenConfig, ens: Any, prep: PreparedInputs, odir: OutputDi
                       temperatures_K=prep.temperatures_K, head=cfg.head, chi_c=prep.chi_c, query=cfg.query,
                       out=str(odir) if odir.local else odir.uri, shard_size=cfg.engine.shard_size,
                       chunk=cfg.engine.chunk, gpu_chunk=cfg.engine.gpu_chunk,
-                      table_meta=table_metadata(ens.artifact_hash, writer="screen"))
+                      table_meta=table_metadata(artifact_hash(ens), writer="screen"))
     if not _sharded(cfg):  # only selective queries: nothing to stream over the full product
         stats = RunStats(n_shards=0, engine="none")
     elif cfg.engine.kind == "ray":
@@ -376,7 +377,7 @@ def finalize(cfg: ScreenConfig, ens: Any, prep: PreparedInputs, odir: OutputDir,
         if "gsk_g_score" in sol.columns:  # greenness beside the margin, for the recycling chemist
             g = dict(zip(sol["id"].astype(np.int64), sol["gsk_g_score"].astype(float)))
             tab = tab.append_column("gsk_g_score", pa.array([g.get(int(x), np.nan) for x in
-                                                              tab.column("solvent_id").to_pylist()], pa.float32()))
+                                                              tab.column(SOLVENT_ID).to_pylist()], pa.float32()))
         files[f"selective-{sq.name}"] = odir.write_parquet(tab, f"selective-{sq.name}.parquet")
     n_rows = count_rows(odir)
     summary = {
@@ -431,7 +432,8 @@ def count_rows(out: OutputDir | str) -> int:
 
 
 def read_pairs(out: OutputDir | str, names: bool = True, filter_expr=None) -> pd.DataFrame:
-    """The kept rows of a results folder as a DataFrame (with polymer / solvent names joined)."""
+    """The kept rows of a results folder as a DataFrame (with polymer_name / polymer_smiles and
+    solvent_name / solvent_smiles of the run's catalogs joined, see :mod:`chiscreen.schema`)."""
     import pyarrow.dataset as ds
 
     odir = out if isinstance(out, OutputDir) else OutputDir(out)
@@ -451,6 +453,6 @@ def attach_names(out: OutputDir | str, df: pd.DataFrame) -> pd.DataFrame:
     sol = odir.read_parquet("solvents.parquet").to_pandas()
     pcols = ["id", "name", "canonical"] + (["abbreviation"] if "abbreviation" in pol.columns else [])
     scols = ["id", "name", "canonical"] + (["gsk_g_score"] if "gsk_g_score" in sol.columns else [])
-    p = pol[pcols].rename(columns={"id": "polymer_id", "name": "polymer", "canonical": "polymer_smiles"})
-    s = sol[scols].rename(columns={"id": "solvent_id", "name": "solvent", "canonical": "solvent_smiles"})
-    return df.merge(p, on="polymer_id", how="left").merge(s, on="solvent_id", how="left")
+    p = pol[pcols].rename(columns={"id": POLYMER_ID, "name": POLYMER_NAME, "canonical": POLYMER_SMILES})
+    s = sol[scols].rename(columns={"id": SOLVENT_ID, "name": SOLVENT_NAME, "canonical": SOLVENT_SMILES})
+    return df.merge(p, on=POLYMER_ID, how="left").merge(s, on=SOLVENT_ID, how="left")

@@ -5,8 +5,7 @@ import pandas as pd
 
 from chiscreen.cli.main import build_parser
 from chiscreen.features import get_featurizer
-from chiscreen.model import ChiEnsemble
-from chiscreen.model.artifact import save_artifact
+from chiscreen.model import ChiEnsemble, save_artifact
 from chiscreen.paths import project_root
 
 

@@ -11,8 +11,7 @@ import pytest
 
 from chiscreen.cli.main import main
 from chiscreen.features import get_featurizer
-from chiscreen.model import ChiEnsemble
-from chiscreen.model.artifact import save_artifact
+from chiscreen.model import ChiEnsemble, save_artifact
 
 
 @pytest.fixture(scope="module")

@@ -54,7 +54,7 @@ def test_plain_run_matches_brute_force(tmp_path, ens, problem):
     top = pd.read_parquet(res.files["top_per_solvent"])
     assert top.groupby(["solvent_id", "T_K"]).size().max() <= 3
     named = read_pairs(res.out)
-    assert {"polymer", "solvent", "polymer_smiles"} <= set(named.columns)
+    assert {"polymer_name", "solvent_name", "polymer_smiles", "solvent_smiles"} <= set(named.columns)
     pcat = pd.read_parquet(res.out.path("polymers.parquet"))
     assert pcat.scored.sum() == 227 and (pcat.loc[~pcat.scored, "status"] == "invalid").all()
 

@@ -2,12 +2,11 @@
 of candidates and the demo's pandas ranking alike."""
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pytest
 import torch
 
 from chiscreen.errors import ConfigError
-from chiscreen.screen.queries import (PAIR_SCHEMA, RANK_KEYS, QueryConfig, filter_block, merge_top_per_solvent,
+from chiscreen.screen.queries import (RANK_KEYS, QueryConfig, filter_block, merge_top_per_solvent,
                                       rank_key_frame)
 from chiscreen.screen.scoring import BlockScores
 

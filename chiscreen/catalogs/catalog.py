@@ -21,12 +21,13 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from chiscreen.chem import KINDS, try_canonical_key
 from chiscreen.errors import ChiscreenError, InvalidInputError, MissingColumnError
 from chiscreen.io import atomic_path
 from chiscreen.paths import project_root
+from chiscreen.schema import CATALOG_COLUMNS
 
-KINDS = ("polymer", "solvent")
-CORE_COLUMNS = ["id", "name", "smiles", "canonical", "status", "reason"]
+CORE_COLUMNS = list(CATALOG_COLUMNS)
 
 
 @dataclass
@@ -54,19 +55,9 @@ def _check_kind(kind: str) -> None:
 
 
 def canonicalize_one(kind: str, smiles: object) -> tuple[str | None, str]:
-    """(canonical identity, "") or (None, reason). Never raises on bad input."""
-    from chiscreen.chem import RepeatUnit, Solvent
-
-    if not isinstance(smiles, str) or not smiles.strip():
-        return None, f"empty or missing SMILES ({smiles!r})"
-    try:
-        if kind == "polymer":
-            return RepeatUnit.from_smiles(smiles).canonical, ""
-        return Solvent.from_smiles(smiles).canonical, ""
-    except ChiscreenError as exc:
-        return None, str(exc)
-    except Exception as exc:  # RDKit internals on exotic input: recorded, never fatal
-        return None, f"cannot process {smiles!r}: {type(exc).__name__}: {exc}"
+    """(canonical identity, "") or (None, reason). Never raises on bad input
+    (:func:`chiscreen.chem.try_canonical_key`)."""
+    return try_canonical_key(kind, smiles)
 
 
 def _canon_chunk(args: tuple[str, list[object]]) -> list[tuple[str | None, str]]:
