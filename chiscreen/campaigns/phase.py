@@ -82,7 +82,7 @@ def phase_diagram(polymer: str, solvent: str, mw: float = 1e5, t_min_K: float = 
 
 def _phase(row, polymer, solvent, mw, t_min_K, t_max_K, n_T, od, model, ensemble, pf, sf, N, phi_c, chi_c, rho,
            rho_src) -> PhaseResult:
-    from chiscreen.campaigns.adapter import member_chi_curves
+    from chiscreen.campaigns.adapter import calibrated_chi_std, member_chi_curves
     from chiscreen.thermo import binodal, critical_temperatures, spinodal
 
     odir = out_path(od) if od is not None else None
@@ -93,7 +93,7 @@ def _phase(row, polymer, solvent, mw, t_min_K, t_max_K, n_T, od, model, ensemble
     T = np.linspace(t_min_K, t_max_K, n_T)
     members = member_chi_curves(ensemble, str(row["smiles"]), solvent, T)         # (E, n_T)
     mean = members.mean(0)
-    std = members.std(0, ddof=1) * ensemble.std_scale.get("chi_exp", 1.0) if len(members) > 1 else np.zeros_like(mean)
+    std = calibrated_chi_std(ensemble, members)
     use_c = "C_exp" in ensemble.outputs
     rec = []
     mb = []  # member binodals

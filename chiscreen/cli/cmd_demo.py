@@ -18,6 +18,10 @@ def register(subparsers) -> None:
     p.add_argument("--engine", choices=["ray", "plain"], help="override the config's engine (default ray)")
     p.add_argument("--model", help="model artifact directory (default: the shipped model)")
     p.add_argument("--top", type=positive_int, default=5, help="solvents shown per polymer")
+    p.add_argument("--overwrite", action="store_true",
+                   help="also replace another screen's results in --out, or write into a non-empty folder chiscreen "
+                        "does not own (only files chiscreen writes are replaced; others are kept). Not needed for a "
+                        "rerun: the demo replaces its own earlier results by itself")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--no-recycle", action="store_true", help="skip the closing recycling campaign (configs/recycle-demo.yaml)")
     p.set_defaults(func=run)
@@ -30,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
     output_dir(args.out, "--out")  # before the model loads or Ray starts
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    res = run_demo(out=args.out, engine=args.engine, top=args.top, progress=not args.no_progress, model=args.model)
+    res = run_demo(out=args.out, engine=args.engine, top=args.top, progress=not args.no_progress, model=args.model,
+                   overwrite=args.overwrite)
     print(res.text)
     if not args.no_recycle:
         print()
@@ -56,7 +61,8 @@ def recycling_answer(args: argparse.Namespace) -> str:
     out = Path(str(args.out).rstrip("/") + "-recycle")
     from chiscreen.cli.cmd_campaign import run_campaign
 
-    r = run_campaign("recycle", cfg, str(out), overwrite=_earlier_demo_answer(out), progress=not args.no_progress)
+    r = run_campaign("recycle", cfg, str(out), overwrite=args.overwrite or _earlier_demo_answer(out),
+                     progress=not args.no_progress)
     head = r.text.splitlines()
     keep = [head[0]] + [l for l in head[1:] if l.lstrip()[:1].isdigit()][:3]
     return "\n".join(keep + [f"  full answer (table, chi(T) plots, unknowns): {out / 'report.html'}"])

@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     ens = load_ensemble(cfg.model, trust_unsigned=getattr(args, "trust_unsigned", False))
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     res = run_screen(cfg, out=args.out, overwrite=args.overwrite, progress=not args.no_progress,
-                     take_over=args.take_over, ensemble=ens)
+                     take_over=args.take_over, ensemble=ens, trust_unsigned=args.trust_unsigned)
     print(format_result(res))
     return 0
 
