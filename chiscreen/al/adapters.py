@@ -59,3 +59,12 @@ def start_ray(num_cpus: int | None = None, address: str | None = None) -> None:
     from chiscreen.qc.parallel import init_ray
 
     init_ray(num_cpus=num_cpus, address=address)
+
+
+def run_lock(path):
+    """Exclusive advisory lock of an owned folder (context manager): fcntl lock on
+    ``path/.lock`` holding the owner's pid and host; a second holder gets a clear error.
+    (The runtime's owned-folder helper replaces this when it lands.)"""
+    from chiscreen.al._lock import folder_lock
+
+    return folder_lock(path)
