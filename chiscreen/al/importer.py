@@ -36,9 +36,22 @@ def parse_lab_rows(path: str | Path) -> pd.DataFrame:
         raise MissingColumnError(f"{src}: no label column; expected chi and/or soluble")
     if len(raw) == 0:
         raise InvalidInputError(f"{src}: no rows")
+    raw = raw.reset_index(drop=True)
+    sol = pd.Series(np.nan, index=raw.index)
+    if "soluble" in raw.columns:
+        for i, x in enumerate(raw["soluble"]):
+            if pd.isna(x) or str(x).strip() == "":
+                continue
+            v = str(x).strip().lower()
+            if v in _TRUE:
+                sol.iat[i] = 1.0
+            elif v in _FALSE:
+                sol.iat[i] = 0.0
+            else:
+                raise InvalidInputError(f"{src}: row {i}: soluble {x!r}; expected 1/0, true/false or soluble/insoluble")
+        raw = raw.assign(soluble=sol)
     t = normalize_pairs(raw, strict=True, source=src)
     chi = pd.to_numeric(t["chi"], errors="coerce") if "chi" in t.columns else pd.Series(np.nan, index=t.index)
-    sol = pd.Series(np.nan, index=t.index)
     for i in range(len(t)):
         who, method, date = (str(t.at[i, c]).strip() if pd.notna(t.at[i, c]) else "" for c in ("who", "method", "date"))
         if not who or not method:
@@ -52,14 +65,6 @@ def parse_lab_rows(path: str | Path) -> pd.DataFrame:
                 raise InvalidInputError(f"{src}: row {i}: chi {t.at[i, 'chi']!r} is not a number")
             if not -10.0 <= chi.iat[i] <= 20.0:
                 raise InvalidInputError(f"{src}: row {i}: chi {chi.iat[i]} outside the plausible range [-10, 20]")
-        if "soluble" in t.columns and pd.notna(t.at[i, "soluble"]) and str(t.at[i, "soluble"]).strip() != "":
-            v = str(t.at[i, "soluble"]).strip().lower()
-            if v in _TRUE:
-                sol.iat[i] = 1.0
-            elif v in _FALSE:
-                sol.iat[i] = 0.0
-            else:
-                raise InvalidInputError(f"{src}: row {i}: soluble {t.at[i, 'soluble']!r}; expected 1/0, true/false or soluble/insoluble")
         if not np.isfinite(chi.iat[i]) and not np.isfinite(sol.iat[i]):
             raise InvalidInputError(f"{src}: row {i}: no label (chi or soluble)")
     return pd.DataFrame({"row_key": row_key(t["polymer_key"], t["solvent_key"], t["temperature_K"]),
