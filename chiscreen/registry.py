@@ -57,5 +57,13 @@ class Registry(Generic[T]):
     def keys(self) -> list[str]:
         return sorted(self._items)
 
+    def ordered(self) -> list[str]:
+        """Names in registration order (where order matters, e.g. the head outputs of tasks)."""
+        return list(self._items)
+
+    def unregister(self, name: str) -> None:
+        """Remove ``name`` (tests that register a temporary entry clean up with this)."""
+        self._items.pop(name, None)
+
     def __repr__(self) -> str:
         return f"Registry({self.kind!r}, {self.keys()})"

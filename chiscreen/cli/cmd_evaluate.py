@@ -25,12 +25,14 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--members", type=int, default=None, help="override n_members (fewer = faster)")
     p.add_argument("--folds", type=int, default=5, help="folds for --splits polymer (default 5)")
+    p.add_argument("--trust-unsigned", action="store_true",
+                   help="with no --config: read the training config of a shipped model that carries no artifact_hash (unverifiable; default: refuse)")
     p.add_argument("--lenient", action="store_true",
                    help="keep auxiliary (computed chi, solubility) rows of held-out pairs/polymers in training")
     p.set_defaults(func=run)
 
 
-def _config(path):
+def _config(path, trust_unsigned: bool = False):
     from chiscreen.config import from_dict, load_config
     from chiscreen.model import TrainConfig
     from chiscreen.paths import project_root
@@ -42,7 +44,7 @@ def _config(path):
         return load_config(root / "configs" / "train-default.yaml", TrainConfig)
     from chiscreen.model import load_ensemble
 
-    tc = dict(load_ensemble().train_config)
+    tc = dict(load_ensemble(trust_unsigned=trust_unsigned).train_config)
     return from_dict(TrainConfig, tc)
 
 
@@ -51,7 +53,7 @@ def run(args) -> int:
     from chiscreen.model.evaluate import (evaluate_grouped, evaluate_official, parity_plot, solubility_holdout,
                                           summarize, write_json)
 
-    cfg = _config(args.config)
+    cfg = _config(args.config, args.trust_unsigned)
     if args.seed is not None:
         cfg.seed = args.seed
     if args.members is not None:

@@ -26,7 +26,13 @@ def register(sub) -> None:
     p.add_argument("--input", help="CSV/Parquet table of pairs (batch mode)")
     p.add_argument("--output", help="batch output file (.csv or .parquet)")
     p.add_argument("--model", default=None, help="model artifact directory (default: the shipped model)")
+    p.add_argument("--trust-unsigned", action="store_true",
+                   help="load a model artifact that carries no artifact_hash (unverifiable; default: refuse)")
     p.set_defaults(func=run)
+
+
+_SHOWN = {"chi_mean", "chi_std", "A_mean", "A_std", "B_mean", "B_std", "chi_comp_mean", "chi_comp_std",
+          "p_soluble", "p_soluble_std", "chi_c", "verdict"}
 
 
 def _fmt(x: float, nd: int = 3) -> str:
@@ -34,8 +40,8 @@ def _fmt(x: float, nd: int = 3) -> str:
 
 
 def run(args) -> int:
-    from chiscreen.model import load_ensemble
-    from chiscreen.model.predict import predict_pairs, predict_table
+    from chiscreen.model import artifact_hash, load_ensemble
+    from chiscreen.model.predict import predict_pairs, predict_table, result_columns
     from chiscreen.units import parse_temperature
 
     if args.input or args.output:
@@ -46,13 +52,13 @@ def run(args) -> int:
         from chiscreen.data import read_table, write_table
 
         t0 = time.perf_counter()
-        ens = load_ensemble(args.model)
+        ens = load_ensemble(args.model, trust_unsigned=args.trust_unsigned)
         table = read_table(args.input)
         out = predict_table(ens, table, progress=True, source=str(args.input))
         write_table(out, args.output)
         counts = out["status"].value_counts().to_dict()
         print(f"predicted {len(out)} rows ({', '.join(f'{v} {k}' for k, v in counts.items())}) in "
-              f"{time.perf_counter() - t0:.1f} s with {ens.n_members}-member model {ens.artifact_hash}; wrote {args.output}")
+              f"{time.perf_counter() - t0:.1f} s with {ens.n_members}-member model {artifact_hash(ens)}; wrote {args.output}")
         return 0
     if not (args.polymer and args.solvent):
         raise InvalidInputError("give --polymer and --solvent (or --input and --output for a table)")
@@ -61,7 +67,7 @@ def run(args) -> int:
     RepeatUnit.from_smiles(args.polymer)     # raise a clear error for a bad SMILES
     Solvent.from_smiles(args.solvent)
     t_k = parse_temperature(args.temp)
-    ens = load_ensemble(args.model)
+    ens = load_ensemble(args.model, trust_unsigned=args.trust_unsigned)
     df = predict_pairs(ens, [args.polymer], [args.solvent], t_k, mw=args.mw, dp=args.dp)
     r = df.iloc[0]
     if r["status"] != "ok":
@@ -75,7 +81,8 @@ def run(args) -> int:
         "chi_comp_mean": float(r["chi_comp_mean"]), "chi_comp_std": float(r["chi_comp_std"]),
         "p_soluble": float(r["p_soluble"]), "p_soluble_std": float(r["p_soluble_std"]),
         "chi_c": float(r["chi_c"]), "verdict": r["verdict"],
-        "model": {"source": ens.source, "artifact_hash": ens.artifact_hash, "n_members": ens.n_members,
+        **{c: float(r[c]) for c in result_columns(ens.tasks) if c not in _SHOWN},   # further tasks
+        "model": {"source": ens.source, "artifact_hash": artifact_hash(ens), "n_members": ens.n_members,
                   "std_scale": ens.std_scale},
     }
     if args.json:

@@ -21,6 +21,8 @@ def register(subparsers) -> None:
     p.add_argument("--overwrite", action="store_true",
                    help="replace an output folder that holds a different screen (default: refuse)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--trust-unsigned", action="store_true",
+                   help="load a model artifact that carries no artifact_hash (unverifiable; default: refuse)")
     p.set_defaults(func=run)
 
 
@@ -36,7 +38,12 @@ def run(args: argparse.Namespace) -> int:
     if args.ray_address:
         cfg.ray_address = args.ray_address
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    res = run_screen(cfg, out=args.out, overwrite=args.overwrite, progress=not args.no_progress)
+    ens = None
+    if getattr(args, "trust_unsigned", False):
+        from chiscreen.model import load_ensemble
+
+        ens = load_ensemble(cfg.model, trust_unsigned=True)
+    res = run_screen(cfg, out=args.out, overwrite=args.overwrite, progress=not args.no_progress, ensemble=ens)
     print(format_result(res))
     return 0
 

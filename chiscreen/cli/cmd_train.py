@@ -22,7 +22,8 @@ def register(sub) -> None:
 def run(args) -> int:
     from chiscreen.config import load_config, save_config
     from chiscreen.model import TrainConfig
-    from chiscreen.model.train import train_and_save
+    from chiscreen.model import artifact_hash
+    from chiscreen.model.build import train_and_save
 
     cfg = load_config(args.config, TrainConfig)
     if args.seed is not None:
@@ -38,5 +39,5 @@ def run(args) -> int:
     print(f"training time for the {cfg.n_members}-member ensemble: {res.seconds:.1f} s "
           f"(featurization {res.featurize_seconds:.1f} s, std calibration {res.calibration.get('seconds', 0.0):.1f} s, "
           f"total {time.perf_counter() - t0:.1f} s)")
-    print(f"wrote model artifact {out} (hash {res.ensemble.artifact_hash})")
+    print(f"wrote model artifact {out} (hash {artifact_hash(res.ensemble)})")
     return 0

@@ -51,9 +51,14 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
     return p
 
 
-def normalize_pairs(df: pd.DataFrame, strict: bool = True, need_temperature: bool = True, source: str = "table") -> pd.DataFrame:
+def normalize_pairs(df: pd.DataFrame, strict: bool = True, need_temperature: bool = True, source: str = "table",
+                    numeric_labels: tuple[str, ...] = ("chi", "chi_computed"),
+                    binary_labels: tuple[str, ...] = ("soluble",)) -> pd.DataFrame:
     """Validate a pair table and add ``temperature_K``, ``polymer_key``, ``solvent_key``,
-    ``status`` and ``reason``. Rows are numbered from 0 in error messages ("row 3")."""
+    ``status`` and ``reason``. Rows are numbered from 0 in error messages ("row 3").
+
+    ``numeric_labels`` / ``binary_labels``: label columns coerced to numbers / checked to be 0 or 1
+    (the model layer passes its tasks' label columns, see :mod:`chiscreen.model.tasks`)."""
     missing = [c for c in ("polymer_smiles", "solvent_smiles") if c not in df.columns]
     if missing:
         raise MissingColumnError(
@@ -115,12 +120,13 @@ def normalize_pairs(df: pd.DataFrame, strict: bool = True, need_temperature: boo
                     + (" - is the column in the wrong unit?" if unit == "temperature_K" and t < T_MIN_K else ""))
     out["polymer_key"] = pk_col
     out["solvent_key"] = sk_col
-    if "soluble" in out.columns:
-        sol = pd.to_numeric(out["soluble"], errors="coerce")
-        for i in np.flatnonzero(sol.notna().to_numpy() & ~sol.isin([0, 1]).to_numpy()):
-            bad(int(i), f"soluble = {out['soluble'].iloc[i]!r}, expected 0 or 1")
-        out["soluble"] = sol
-    for c in ("chi", "chi_computed"):
+    for c in binary_labels:
+        if c in out.columns:
+            sol = pd.to_numeric(out[c], errors="coerce")
+            for i in np.flatnonzero(sol.notna().to_numpy() & ~sol.isin([0, 1]).to_numpy()):
+                bad(int(i), f"{c} = {out[c].iloc[i]!r}, expected 0 or 1")
+            out[c] = sol
+    for c in numeric_labels:
         if c in out.columns:
             out[c] = pd.to_numeric(out[c], errors="coerce")
     out["status"] = status

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Literal, Optional
 
 from chiscreen.errors import ConfigError
+import chiscreen.model.tasks as _tasks
 
-TASKS = ("soluble", "chi_comp", "chi_exp")
 ACTIVATIONS = ("sigmoid", "relu", "silu", "tanh", "elu")
 
 
@@ -24,7 +24,8 @@ class ModelConfig:
         n_hidden: hidden layers per tower; widths shrink linearly from the input size to 2d
             unless ``hidden_widths`` is given.
         hidden_widths: explicit hidden widths (overrides the linear shrink).
-        activation: hidden-layer activation.
+        activation: hidden-layer activation (default "silu", as the shipped model; the
+            reference architecture used "sigmoid", see configs/train-sigmoid.yaml).
         use_c_term: add chi = A + B/T + C/T^2 (outputs "C_comp", "C_exp" appended).
         t_ref_K: internal temperature scale: the head learns chi_scaled = a + b (T_ref/T); the
             stored head is converted to physical A (dimensionless) and B (Kelvin).
@@ -34,7 +35,7 @@ class ModelConfig:
     d: int = 34
     n_hidden: int = 3
     hidden_widths: Optional[list[int]] = None
-    activation: Literal["sigmoid", "relu", "silu", "tanh", "elu"] = "sigmoid"
+    activation: Literal["sigmoid", "relu", "silu", "tanh", "elu"] = "silu"
     use_c_term: bool = False
     t_ref_K: float = 300.0
     clip: float = 8.0
@@ -50,20 +51,47 @@ class ModelConfig:
 
 @dataclass
 class LossConfig:
-    """loss = a1 * BCE(soluble) + (1 - a1) * (a2 * MSE(chi_comp) + (1 - a2) * MSE(chi_exp)).
+    """loss = sum over tasks of weight[task] * loss[task] (BCE for binary tasks, MSE on the
+    standardised target for chi tasks; see :mod:`chiscreen.model.tasks`).
 
-    MSEs are on standardised targets (per-task mean and std of the training rows). A task
-    without rows (or not listed in ``data.tasks``) contributes nothing.
+    Weights: each task's ``TaskSpec.weight`` (soluble 0.2, chi_comp 0.4, chi_exp 0.4), then the
+    reference's two-weight form when ``a1`` / ``a2`` are given, then ``weights`` per task:
+
+        soluble = a1, chi_comp = (1 - a1) * a2, chi_exp = (1 - a1) * (1 - a2)
+
+    A task without rows (or not listed in ``data.tasks``), or with weight 0, contributes nothing.
+
+    Attributes:
+        weights: per-task loss weights (>= 0), e.g. ``{chi_exp: 0.5, chi_oracle: 0.1}``.
+        a1, a2: the reference's weights in [0, 1] (None: not used).
     """
 
-    a1: float = 0.2
-    a2: float = 0.5
+    weights: dict[str, float] = field(default_factory=dict)
+    a1: Optional[float] = None
+    a2: Optional[float] = None
 
     def __post_init__(self) -> None:
         for k in ("a1", "a2"):
             v = getattr(self, k)
-            if not 0.0 <= v <= 1.0:
+            if v is not None and not 0.0 <= v <= 1.0:
                 raise ConfigError(f"loss.{k} = {v}: expected a weight in [0, 1]")
+        unknown = set(self.weights) - set(_tasks.all_tasks())
+        if unknown:
+            raise ConfigError(f"loss.weights: unknown task(s) {sorted(unknown)}; expected {_tasks.all_tasks()}")
+        for t, w in self.weights.items():
+            if not (isinstance(w, (int, float)) and w >= 0):
+                raise ConfigError(f"loss.weights.{t} = {w!r}: expected a number >= 0")
+
+    def task_weights(self, tasks) -> dict[str, float]:
+        """Resolved weight per task of ``tasks`` (see the class docstring)."""
+        w = {t: float(_tasks.get_task(t).weight) for t in tasks}
+        if self.a1 is not None or self.a2 is not None:
+            a1 = 0.2 if self.a1 is None else self.a1
+            a2 = 0.5 if self.a2 is None else self.a2
+            ref = {"soluble": a1, "chi_comp": (1 - a1) * a2, "chi_exp": (1 - a1) * (1 - a2)}
+            w.update({t: v for t, v in ref.items() if t in w})
+        w.update({t: float(v) for t, v in self.weights.items() if t in w})
+        return w
 
 
 @dataclass
@@ -76,7 +104,8 @@ class OptimConfig:
         max_steps: upper bound on optimiser steps (one step = one mini-batch of every task).
         eval_every: steps between validation evaluations.
         patience: evaluations without validation improvement before a member stops.
-        batch_sizes: mini-batch size per task.
+        batch_sizes: mini-batch size per task (missing: the task's ``TaskSpec.batch_size``,
+            soluble 64, chi tasks 32).
         val_fraction: fraction of each task's pairs held out for validation (grouped by pair;
             a different split for every member).
     """
@@ -89,15 +118,21 @@ class OptimConfig:
     max_steps: int = 3000
     eval_every: int = 50
     patience: int = 12
-    batch_sizes: dict[str, int] = field(default_factory=lambda: {"soluble": 64, "chi_comp": 32, "chi_exp": 32})
+    batch_sizes: dict[str, int] = field(default_factory=dict)
     val_fraction: float = 0.15
 
     def __post_init__(self) -> None:
-        unknown = set(self.batch_sizes) - set(TASKS)
+        unknown = set(self.batch_sizes) - set(_tasks.all_tasks())
         if unknown:
-            raise ConfigError(f"optim.batch_sizes: unknown task(s) {sorted(unknown)}; expected {list(TASKS)}")
+            raise ConfigError(f"optim.batch_sizes: unknown task(s) {sorted(unknown)}; expected {_tasks.all_tasks()}")
+        for t, b in self.batch_sizes.items():
+            if not (isinstance(b, int) and b >= 1):
+                raise ConfigError(f"optim.batch_sizes.{t} = {b!r}: expected a positive integer")
         if not 0.0 < self.val_fraction < 0.9:
             raise ConfigError(f"optim.val_fraction = {self.val_fraction}: expected in (0, 0.9)")
+
+    def batch_size(self, task: str) -> int:
+        return int(self.batch_sizes.get(task, _tasks.get_task(task).batch_size))
 
 
 @dataclass
@@ -105,17 +140,18 @@ class DataConfig:
     """Where the training rows come from.
 
     Attributes:
-        tasks: tasks to train ("soluble", "chi_comp", "chi_exp").
+        tasks: tasks to train (registered in :mod:`chiscreen.model.tasks`; default the
+            reference three "soluble", "chi_comp", "chi_exp").
         experimental: "reference" (mtl_chi/data_Chi.csv) or "none".
         computed: "reference" (mtl_chi/data_COSMO.csv joined to data_Chi.csv) or "none".
         solubility: "polysol" (curated by :mod:`chiscreen.data.polysol`) or "none".
-        extra_tables: CSV/Parquet pair tables with any of the label columns chi, chi_computed,
-            soluble (see :func:`chiscreen.data.load_pair_table`).
+        extra_tables: CSV/Parquet pair tables with any of the tasks' label columns (chi,
+            chi_computed, soluble, ...; see :func:`chiscreen.data.load_pair_table`).
         featurizer: registered featurizer name.
         polymer_representation: "cyclic:3", "cyclic:10", "linear:3:H", ...
     """
 
-    tasks: list[str] = field(default_factory=lambda: list(TASKS))
+    tasks: list[str] = field(default_factory=_tasks.default_tasks)
     experimental: Literal["reference", "none"] = "reference"
     computed: Literal["reference", "none"] = "reference"
     solubility: Literal["polysol", "none"] = "polysol"
@@ -125,9 +161,9 @@ class DataConfig:
     featurize_timeout_s: float = 60.0
 
     def __post_init__(self) -> None:
-        unknown = set(self.tasks) - set(TASKS)
+        unknown = set(self.tasks) - set(_tasks.all_tasks())
         if unknown or not self.tasks:
-            raise ConfigError(f"data.tasks = {self.tasks}: expected a non-empty subset of {list(TASKS)}")
+            raise ConfigError(f"data.tasks = {self.tasks}: expected a non-empty subset of {_tasks.all_tasks()}")
 
 
 @dataclass

@@ -1,15 +1,17 @@
 """Training data for the multitask model: one long label table, featurized once per molecule.
 
 The label table has one row per observation and the columns ``polymer_smiles``,
-``solvent_smiles``, ``temperature_K`` and any of the label columns ``chi`` (experimental chi),
-``chi_computed`` (computed chi, e.g. COSMO-RS) and ``soluble`` (0/1); a row may carry any subset
-of labels. Task ``chi_exp`` uses the rows with ``chi``, ``chi_comp`` those with ``chi_computed``,
-``soluble`` those with ``soluble``.
+``solvent_smiles``, ``temperature_K`` and any of the tasks' label columns (``TaskSpec.label``:
+``chi`` experimental chi, ``chi_computed`` computed chi, e.g. COSMO-RS, ``soluble`` 0/1, ...);
+a row may carry any subset of labels. Each task uses the rows where its label is finite.
+
+Label tables may come from files (``DataConfig``) or from memory:
+:func:`training_data_from_table` featurizes a DataFrame directly (what retraining in a loop uses).
 """
 from __future__ import annotations
 
 import hashlib
-import sys
+import logging
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,10 +19,12 @@ import pandas as pd
 
 from chiscreen.data import load_cosmo_chi, load_experimental_chi, normalize_pairs, read_table
 from chiscreen.errors import FeaturizationError, InvalidInputError
+import chiscreen.model.tasks as _tasks
 from chiscreen.model.config import DataConfig
 
-LABEL_OF_TASK = {"chi_exp": "chi", "chi_comp": "chi_computed", "soluble": "soluble"}
-SOLUBILITY_T_K = 298.15
+log = logging.getLogger("chiscreen.model")
+
+SOLUBILITY_T_K = _tasks.get_task("soluble").label_T_K
 
 
 @dataclass
@@ -86,7 +90,7 @@ class TrainingData:
 
 def table_hash(df: pd.DataFrame) -> str:
     """sha256 (first 16 hex) of the label columns, independent of row order."""
-    cols = [c for c in ("polymer_key", "solvent_key", "temperature_K", "chi", "chi_computed", "soluble") if c in df.columns]
+    cols = [c for c in ("polymer_key", "solvent_key", "temperature_K", *_tasks.label_columns()) if c in df.columns]
     t = df[cols].copy()
     if "temperature_K" in t:
         t["temperature_K"] = t["temperature_K"].round(4)
@@ -118,25 +122,55 @@ def build_label_table(cfg: DataConfig) -> pd.DataFrame:
                                    "temperature_K": SOLUBILITY_T_K, "soluble": lab["soluble"].astype(float),
                                    "source": "polysol (curated)", "source_row": np.arange(len(lab))}))
     for path in cfg.extra_tables:
-        raw = read_table(path)
-        labels = [c for c in ("chi", "chi_computed", "soluble") if c in raw.columns]
-        if not labels:
-            raise InvalidInputError(f"{path}: no label column; expected at least one of chi, chi_computed, soluble")
-        if "temperature_K" not in raw.columns and "temperature_C" not in raw.columns:
-            if "soluble" in raw.columns and not {"chi", "chi_computed"} & set(raw.columns):
-                raw = raw.assign(temperature_K=SOLUBILITY_T_K)
-        t = normalize_pairs(raw, strict=True, source=str(path))
-        keep = ["polymer_smiles", "solvent_smiles", "temperature_K", *labels]
-        parts.append(t[keep].assign(source=str(path), source_row=np.arange(len(t))))
+        parts.append(_label_part(read_table(path), str(path)))
     if not parts:
         raise InvalidInputError(f"no training data: tasks {cfg.tasks} with experimental={cfg.experimental!r}, "
                                 f"computed={cfg.computed!r}, solubility={cfg.solubility!r} and no extra_tables")
+    return _finish_label_table(parts)
+
+
+def _label_kinds() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(numeric label columns, binary label columns) of every registered task."""
+    num = tuple(_tasks.TASKS[t].label for t in _tasks.chi_tasks())
+    binary = tuple(_tasks.TASKS[t].label for t in _tasks.binary_tasks())
+    return num, binary
+
+
+def _label_part(raw: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Validate one user label table (strict) -> the rows with its label columns, source, source_row."""
+    all_labels = _tasks.label_columns()
+    labels = [c for c in all_labels if c in raw.columns]
+    if not labels:
+        raise InvalidInputError(f"{source}: no label column; expected at least one of {', '.join(all_labels)}")
+    if "temperature_K" not in raw.columns and "temperature_C" not in raw.columns:
+        specs = [_tasks.task_of_label(c) for c in labels]
+        if all(s is not None and s.label_T_K is not None for s in specs):
+            raw = raw.assign(temperature_K=specs[0].label_T_K)
+    num, binary = _label_kinds()
+    t = normalize_pairs(raw, strict=True, source=source, numeric_labels=num, binary_labels=binary)
+    keep = ["polymer_smiles", "solvent_smiles", "temperature_K", *labels]
+    src = raw["source"].to_numpy() if "source" in raw.columns else source
+    row = raw["source_row"].to_numpy() if "source_row" in raw.columns else np.arange(len(t))
+    return t[keep].assign(source=src, source_row=row)
+
+
+def _finish_label_table(parts: list[pd.DataFrame]) -> pd.DataFrame:
     df = pd.concat(parts, ignore_index=True)
-    for c in ("chi", "chi_computed", "soluble"):
+    for c in _tasks.label_columns():
         if c not in df.columns:
             df[c] = np.nan
-    df = normalize_pairs(df, strict=True, source="training table")
+    num, binary = _label_kinds()
+    df = normalize_pairs(df, strict=True, source="training table", numeric_labels=num, binary_labels=binary)
     return df.drop(columns=["status", "reason"])
+
+
+def label_table_from_frames(*tables: pd.DataFrame, source: str = "in-memory labels") -> pd.DataFrame:
+    """One validated label table from in-memory DataFrames (columns as for ``extra_tables``;
+    optional ``source`` / ``source_row`` columns are kept). Strict: a bad row raises
+    InvalidInputError naming the table and row."""
+    if not tables:
+        raise InvalidInputError("no label table given")
+    return _finish_label_table([_label_part(t.reset_index(drop=True), f"{source} [{i}]") for i, t in enumerate(tables)])
 
 
 def featurize_training(df: pd.DataFrame, cfg: DataConfig, progress: bool = True, log=None) -> TrainingData:
@@ -144,7 +178,7 @@ def featurize_training(df: pd.DataFrame, cfg: DataConfig, progress: bool = True,
     featurized (timeout, RDKit failure) are dropped and listed in ``dropped``."""
     from chiscreen.features import featurize
 
-    log = log or (lambda m: print(m, file=sys.stderr))
+    log = log or _warn
     pkeys = list(dict.fromkeys(df["polymer_key"]))
     skeys = list(dict.fromkeys(df["solvent_key"]))
     fp = featurize(pkeys, kind="polymer", featurizer=cfg.featurizer, representation=cfg.polymer_representation,
@@ -175,7 +209,9 @@ def featurize_training(df: pd.DataFrame, cfg: DataConfig, progress: bool = True,
     pair = (df["polymer_key"].astype(str) + "_" + df["solvent_key"].astype(str)).to_numpy()
     tasks = {}
     for task in cfg.tasks:
-        col = LABEL_OF_TASK[task]
+        col = _tasks.get_task(task).label
+        if col not in df.columns:
+            continue
         y = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
         rows = np.flatnonzero(np.isfinite(y))
         if len(rows):
@@ -187,5 +223,19 @@ def featurize_training(df: pd.DataFrame, cfg: DataConfig, progress: bool = True,
                         list(fp.feature_names), dropped)
 
 
+def _warn(msg: str) -> None:
+    log.warning(msg)
+
+
 def load_training_data(cfg: DataConfig, progress: bool = True) -> TrainingData:
+    """Build the label table ``cfg`` names (files) and featurize it."""
     return featurize_training(build_label_table(cfg), cfg, progress=progress)
+
+
+def training_data_from_table(table: pd.DataFrame, cfg: DataConfig, progress: bool = True,
+                             validated: bool = False) -> TrainingData:
+    """Featurize an in-memory label table (no files): columns polymer_smiles, solvent_smiles,
+    temperature_K or temperature_C and any task label columns. ``validated=True``: ``table``
+    already came from :func:`build_label_table` / :func:`label_table_from_frames`."""
+    df = table if validated else label_table_from_frames(table)
+    return featurize_training(df, cfg, progress=progress)

@@ -8,35 +8,44 @@
     # output_k of member e for pair (p, s): z0 @ W[e, k] + b[e, k],
     # z0 = (s_p - s_s)^2 - r_p^2 - r_s^2;  chi_exp(T) = A_exp + B_exp / T  (T in Kelvin)
 
-Head outputs (``ens.outputs``): "logit" (solubility logit), "A_comp", "B_comp" (computed,
-COSMO-RS chi), "A_exp", "B_exp" (experimental chi); "C_comp", "C_exp" appended when the
-C/T^2 term is on. A is dimensionless, B in Kelvin, C in Kelvin^2.
+Head outputs (``ens.outputs``) derive from the model's tasks (``ens.tasks``, see
+:mod:`chiscreen.model.tasks`): for the reference tasks "logit" (solubility logit), "A_comp",
+"B_comp" (computed, COSMO-RS chi), "A_exp", "B_exp" (experimental chi); "C_comp", "C_exp"
+appended when the C/T^2 term is on. A is dimensionless, B in Kelvin, C in Kelvin^2.
 
-Uncertainty: the raw ensemble standard deviation times ``std_scale[task]`` (a factor fitted on
-held-out rows at training time; 1.0 when not calibrated).
+Predictions with statistics: :meth:`ChiEnsemble.posterior` (raw descriptors),
+:meth:`ChiEnsemble.posterior_latents` (aligned latents) and :meth:`ChiEnsemble.posterior_pool`
+(indexed rows of latents computed once per molecule) return an
+:class:`~chiscreen.model.posterior.EnsemblePrediction`; uncertainty is the raw ensemble
+standard deviation times ``std_scale[task]`` (a factor fitted on held-out rows at training
+time; 1.0 when not calibrated), applied only there.
+
+Saving / loading / hashing live in :mod:`chiscreen.model.artifact`, DataFrame predictions in
+:mod:`chiscreen.model.predict`.
 """
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import asdict
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 
 from chiscreen.errors import InvalidInputError
+import chiscreen.model.tasks as _tasks
 from chiscreen.model.config import ModelConfig
 from chiscreen.model.network import StackedChiNet, seeds_for
+from chiscreen.model.posterior import EnsemblePrediction
 from chiscreen.model.scaling import DescriptorScaler
 
-BASE_OUTPUTS = ["logit", "A_comp", "B_comp", "A_exp", "B_exp"]
-C_OUTPUTS = ["C_comp", "C_exp"]
-CHI_TASKS = {"chi_exp": ("A_exp", "B_exp", "C_exp"), "chi_comp": ("A_comp", "B_comp", "C_comp")}
+
+# set by chiscreen.model.artifact when it is imported (always, via chiscreen.model), so that this
+# module never imports the artifact format
+_hash_fn = None
 
 
-def output_names(use_c_term: bool) -> list[str]:
-    return BASE_OUTPUTS + (C_OUTPUTS if use_c_term else [])
+def output_names(use_c_term: bool, tasks: Sequence[str] = _tasks.V1_TASKS) -> list[str]:
+    """Head outputs of a model with ``tasks`` (default: the three reference tasks)."""
+    return _tasks.output_names(tasks, use_c_term)
 
 
 def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
@@ -54,7 +63,8 @@ class ChiEnsemble:
         featurizer, featurizer_version: what produced the raw descriptors.
         polymer_representation: e.g. "cyclic:3".
         model_config: the network shape.
-        std_scale: multiply raw ensemble std by this; keys "chi_exp", "chi_comp".
+        tasks: the model's tasks (registry order); the head outputs derive from them.
+        std_scale: multiply raw ensemble std by this; one key per chi task ("chi_exp", "chi_comp").
         target_scaling: {"chi_exp": {"mean", "std"}, "chi_comp": ...} of the training targets.
         training_data_hash, metrics, train_config, feature_names_*: provenance.
     """
@@ -76,6 +86,7 @@ class ChiEnsemble:
         feature_names_polymer: list[str] | None = None,
         feature_names_solvent: list[str] | None = None,
         rdkit_version: str = "",
+        tasks: Sequence[str] | None = None,
     ) -> None:
         self.net = net.eval()
         self.scaler_polymer = scaler_polymer
@@ -84,7 +95,10 @@ class ChiEnsemble:
         self.featurizer_version = featurizer_version
         self.polymer_representation = polymer_representation
         self.model_config = model_config
-        self.std_scale = {"chi_exp": 1.0, "chi_comp": 1.0, **(std_scale or {})}
+        self.tasks = _tasks.ordered(tasks if tasks is not None else _tasks.V1_TASKS)
+        if len(self.outputs) != net.n_out:
+            raise InvalidInputError(f"network has {net.n_out} head outputs, tasks {self.tasks} need {len(self.outputs)}")
+        self.std_scale = {**{t: 1.0 for t in _tasks.chi_tasks(self.tasks)}, **(std_scale or {})}
         self.target_scaling = target_scaling or {}
         self.training_data_hash = training_data_hash
         self.metrics = metrics or {}
@@ -93,7 +107,6 @@ class ChiEnsemble:
         self.feature_names_solvent = feature_names_solvent or []
         self.rdkit_version = rdkit_version
         self.source: str = ""
-        self._hash: str | None = None
 
     # ------------------------------------------------------------------ basic properties
     @property
@@ -106,7 +119,7 @@ class ChiEnsemble:
 
     @property
     def outputs(self) -> list[str]:
-        return output_names(self.model_config.use_c_term)
+        return _tasks.output_names(self.tasks, self.model_config.use_c_term)
 
     @property
     def device(self) -> torch.device:
@@ -128,20 +141,22 @@ class ChiEnsemble:
     def __repr__(self) -> str:
         return (f"ChiEnsemble(n_members={self.n_members}, d={self.d}, featurizer={self.featurizer!r} "
                 f"v{self.featurizer_version}, representation={self.polymer_representation!r}, "
-                f"outputs={self.outputs}, std_scale={self.std_scale})")
+                f"tasks={self.tasks}, outputs={self.outputs}, std_scale={self.std_scale})")
 
     # ------------------------------------------------------------------ construction
     @classmethod
     def random(cls, n_features_polymer: int, n_features_solvent: int, n_members: int = 10, d: int = 34,
                seed: int = 0, featurizer: str = "rdkit2d", polymer_representation: str = "cyclic:3",
-               **model_kwargs) -> "ChiEnsemble":
+               tasks: Sequence[str] | None = None, **model_kwargs) -> "ChiEnsemble":
         """An untrained ensemble with identity descriptor scaling (for tests and benchmarks on
-        synthetic descriptors). ``model_kwargs`` go to :class:`ModelConfig`."""
+        synthetic descriptors). ``tasks``: default the reference three. ``model_kwargs`` go to
+        :class:`ModelConfig`."""
         from chiscreen.features import get_featurizer
         from chiscreen.errors import RegistryError
 
         mc = ModelConfig(d=d, **model_kwargs)
-        net = StackedChiNet(n_members, n_features_polymer, n_features_solvent, d, len(output_names(mc.use_c_term)),
+        tasks = _tasks.ordered(tasks if tasks is not None else _tasks.V1_TASKS)
+        net = StackedChiNet(n_members, n_features_polymer, n_features_solvent, d, len(_tasks.output_names(tasks, mc.use_c_term)),
                             mc.n_hidden, mc.hidden_widths, mc.activation)
         net.reset(seeds_for(seed, n_members))
         try:
@@ -149,7 +164,7 @@ class ChiEnsemble:
         except RegistryError:
             version = "0"
         return cls(net, identity_scaler(n_features_polymer, mc.clip), identity_scaler(n_features_solvent, mc.clip),
-                   featurizer, version, polymer_representation, mc)
+                   featurizer, version, polymer_representation, mc, tasks=tasks)
 
     # ------------------------------------------------------------------ contract used by screening
     def _scaled(self, X: np.ndarray, scaler: DescriptorScaler) -> torch.Tensor:
@@ -183,109 +198,101 @@ class ChiEnsemble:
 
     def chi_from_outputs(self, Y: torch.Tensor | np.ndarray, T_K, task: str = "chi_exp"):
         """chi(T) = A + B/T (+ C/T^2) from outputs (..., K); T in Kelvin, broadcast on the last-but-one axis."""
-        if task not in CHI_TASKS:
-            raise InvalidInputError(f"unknown chi task {task!r}, expected one of {list(CHI_TASKS)}")
-        a, b, c = CHI_TASKS[task]
+        spec = _tasks.TASKS.get(task)
+        if spec is None or not spec.is_chi or task not in self.tasks:
+            raise InvalidInputError(f"unknown chi task {task!r}, expected one of {_tasks.chi_tasks(self.tasks)}")
+        a, b, c = spec.chi_outputs(self.model_config.use_c_term)
         outs = self.outputs
         T = T_K
         chi = Y[..., outs.index(a)] + Y[..., outs.index(b)] / T
-        if self.model_config.use_c_term:
+        if c is not None:
             chi = chi + Y[..., outs.index(c)] / T ** 2
         return chi
 
+    def quantity_names(self) -> list[str]:
+        """Names of the posterior quantities: head outputs, chi(T) per chi task, probability per binary task."""
+        return [*self.outputs, *_tasks.chi_tasks(self.tasks),
+                *(_tasks.TASKS[t].prediction_key for t in _tasks.binary_tasks(self.tasks))]
+
+    def _quantities(self, Y: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """Head outputs (E, N, K) float64 + T (N,) Kelvin -> every quantity (E, N, m)."""
+        cols = [Y[..., k] for k in range(Y.shape[-1])]
+        for t in _tasks.chi_tasks(self.tasks):
+            cols.append(self.chi_from_outputs(Y, T[None, :], t))
+        for t in _tasks.binary_tasks(self.tasks):
+            logit = Y[..., self.outputs.index(_tasks.TASKS[t].outputs[0])]
+            cols.append(1.0 / (1.0 + np.exp(-np.clip(logit, -60, 60))))
+        return np.stack(cols, -1) if cols else np.zeros((*Y.shape[:2], 0))
+
     @torch.no_grad()
+    def posterior_latents(self, Up: torch.Tensor, Us: torch.Tensor, T_K, batch: int = 65536) -> EnsemblePrediction:
+        """Aligned latents (E, N, 2d) x2 and T (N,) Kelvin -> :class:`EnsemblePrediction`."""
+        T = np.asarray(T_K, dtype=np.float64)
+        Y = [self.pair_outputs(Up[:, i:i + batch], Us[:, i:i + batch]).double().cpu().numpy()
+             for i in range(0, len(T), batch)]
+        return self._prediction(Y, T)
+
+    @torch.no_grad()
+    def posterior_pool(self, Up: torch.Tensor, Us: torch.Tensor, pi, si, T_K, batch: int = 65536) -> EnsemblePrediction:
+        """Candidate pool: rows (pi[n], si[n], T_K[n]) of latents encoded once per molecule.
+
+        Args:
+            Up: (E, P, 2d) polymer latents; Us: (E, S, 2d) solvent latents (``encode_*``).
+            pi, si: (N,) integer rows into Up / Us; T_K: (N,) or scalar, Kelvin.
+        Returns:
+            an EnsemblePrediction of N rows; only ``batch`` gathered pairs exist at a time.
+        """
+        pi = torch.as_tensor(np.asarray(pi, dtype=np.int64), device=Up.device)
+        si = torch.as_tensor(np.asarray(si, dtype=np.int64), device=Us.device)
+        if pi.shape != si.shape or pi.dim() != 1:
+            raise InvalidInputError(f"pi {tuple(pi.shape)} and si {tuple(si.shape)}: expected two (N,) index vectors")
+        T = np.broadcast_to(np.asarray(T_K, dtype=np.float64), (len(pi),)).copy()
+        Y = [self.pair_outputs(Up.index_select(1, pi[i:i + batch]), Us.index_select(1, si[i:i + batch])).double().cpu().numpy()
+             for i in range(0, len(T), batch)]
+        return self._prediction(Y, T)
+
+    @torch.no_grad()
+    def posterior(self, Xp: np.ndarray, Xs: np.ndarray, T_K, batch: int = 65536) -> EnsemblePrediction:
+        """Aligned raw descriptors (N, F_p), (N, F_s) and T (N,) Kelvin -> EnsemblePrediction."""
+        T = np.asarray(T_K, dtype=np.float64)
+        Y = []
+        for i in range(0, len(T), batch):
+            Up = self.encode_polymers(Xp[i:i + batch])
+            Us = self.encode_solvents(Xs[i:i + batch])
+            Y.append(self.pair_outputs(Up, Us).double().cpu().numpy())
+        return self._prediction(Y, T)
+
+    def _prediction(self, Ys: list[np.ndarray], T: np.ndarray) -> EnsemblePrediction:
+        Y = np.concatenate(Ys, axis=1) if Ys else np.zeros((self.n_members, 0, len(self.outputs)))
+        return EnsemblePrediction.from_members(self.quantity_names(), self._quantities(Y, T), self.std_scale)
+
     def predict_arrays(self, Xp: np.ndarray, Xs: np.ndarray, T_K: np.ndarray, batch: int = 65536) -> dict[str, np.ndarray]:
         """Per-member predictions for aligned pairs of raw descriptors.
 
         Args:
             Xp: (N, F_p), Xs: (N, F_s) raw descriptors per pair; T_K: (N,) Kelvin.
         Returns:
-            dict of (E, N) float64 arrays: every head output, "chi_exp", "chi_comp", "p_soluble".
+            dict of (E, N) float64 arrays: every head output, every chi task ("chi_exp",
+            "chi_comp"), every binary task's probability ("p_soluble"). Statistics:
+            :meth:`posterior`.
         """
-        T = np.asarray(T_K, dtype=np.float64)
-        Yall = []
-        for i in range(0, len(T), batch):
-            Up = self.encode_polymers(Xp[i:i + batch])
-            Us = self.encode_solvents(Xs[i:i + batch])
-            Yall.append(self.pair_outputs(Up, Us).double().cpu().numpy())
-        Y = np.concatenate(Yall, axis=1) if Yall else np.zeros((self.n_members, 0, len(self.outputs)))
-        out = {name: Y[..., k] for k, name in enumerate(self.outputs)}
-        out["chi_exp"] = self.chi_from_outputs(Y, T[None, :], "chi_exp")
-        out["chi_comp"] = self.chi_from_outputs(Y, T[None, :], "chi_comp")
-        out["p_soluble"] = 1.0 / (1.0 + np.exp(-np.clip(out["logit"], -60, 60)))
-        return out
-
-    def predict(self, polymers, solvents, temperatures_K, **kwargs):
-        """Predict for aligned lists of polymer repeat units, solvents and temperatures (Kelvin).
-
-        Returns a DataFrame (see :func:`chiscreen.model.predict.predict_pairs`)."""
-        from chiscreen.model.predict import predict_pairs
-
-        return predict_pairs(self, polymers, solvents, temperatures_K, **kwargs)
-
-    # ------------------------------------------------------------------ provenance
-    def config_dict(self) -> dict[str, Any]:
-        """The JSON-able description stored in ``config.json`` (without file checksums)."""
-        import rdkit
-
-        return {
-            "format": "chiscreen-chi-ensemble",
-            "format_version": 1,
-            "outputs": self.outputs,
-            "n_members": self.n_members,
-            "d": self.d,
-            "model": asdict(self.model_config),
-            "featurizer": {"name": self.featurizer, "version": self.featurizer_version,
-                           "rdkit_version": self.rdkit_version or rdkit.__version__},
-            "polymer_representation": self.polymer_representation,
-            "solvent_representation": "molecule",
-            "n_features_polymer": self.n_features_polymer,
-            "n_features_solvent": self.n_features_solvent,
-            "feature_names_polymer": self.feature_names_polymer,
-            "feature_names_solvent": self.feature_names_solvent,
-            "std_scale": {k: float(v) for k, v in self.std_scale.items()},
-            "target_scaling": self.target_scaling,
-            "training_data_hash": self.training_data_hash,
-            "train_config": self.train_config,
-        }
-
-    def scaler_arrays(self) -> dict[str, np.ndarray]:
-        return {**self.scaler_polymer.to_arrays("polymer"), **self.scaler_solvent.to_arrays("solvent")}
+        return self.posterior(Xp, Xs, T_K, batch=batch).members()
 
     @property
     def artifact_hash(self) -> str:
-        """sha256 (hex, first 16 chars) of the config, the weights and the scalers; stable across save/load."""
-        if self._hash is None:
-            self._hash = compute_hash(self)
-        return self._hash
+        """Alias of :func:`chiscreen.model.artifact.artifact_hash` (computed afresh on every call;
+        kept so that code reading ``ens.artifact_hash`` keeps working)."""
+        if _hash_fn is None:  # pragma: no cover - chiscreen.model imports artifact
+            import importlib
 
-    def invalidate_hash(self) -> None:
-        self._hash = None
+            importlib.import_module("chiscreen.model")
+        return _hash_fn(self)
 
-    def save(self, path, metrics: dict[str, Any] | None = None):
-        """Write the artifact directory (see :mod:`chiscreen.model.artifact`)."""
-        from chiscreen.model.artifact import save_artifact
-
-        return save_artifact(self, path, metrics=metrics)
+    def scaler_arrays(self) -> dict[str, np.ndarray]:
+        return {**self.scaler_polymer.to_arrays("polymer"), **self.scaler_solvent.to_arrays("solvent")}
 
 
 def identity_scaler(n: int, clip: float = 8.0) -> DescriptorScaler:
     """A scaler that leaves values unchanged (lambda 1 is the identity Yeo-Johnson transform)."""
     return DescriptorScaler(keep=np.ones(n, dtype=bool), median=np.zeros(n), lambdas=np.ones(n),
                             mean=np.zeros(n), scale=np.ones(n), clip=float(clip))
-
-
-def compute_hash(ens: ChiEnsemble) -> str:
-    h = hashlib.sha256()
-    cfg = ens.config_dict()
-    cfg.pop("train_config", None)
-    h.update(json.dumps(cfg, sort_keys=True).encode())
-    sd = ens.net.state_dict()
-    for k in sorted(sd):
-        h.update(k.encode())
-        h.update(sd[k].detach().cpu().contiguous().numpy().tobytes())
-    arrs = ens.scaler_arrays()
-    for k in sorted(arrs):
-        h.update(k.encode())
-        h.update(np.ascontiguousarray(arrs[k]).tobytes())
-    return h.hexdigest()[:16]

@@ -9,24 +9,25 @@ through them).
 """
 from __future__ import annotations
 
-import json
-import sys
-import time
-from dataclasses import replace
+import logging
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
 
 from chiscreen.data import load_official_splits, matched_rows
 from chiscreen.data.splits import grouped_kfold
 from chiscreen.errors import InvalidInputError
+from chiscreen.model.artifact import write_json
+from chiscreen.model.calibration import predict_task_rows
 from chiscreen.model.config import TrainConfig
 from chiscreen.model.data import TrainingData
 from chiscreen.model.ensemble import ChiEnsemble
 from chiscreen.model.train import train_ensemble
+from chiscreen.model.uncertainty import uncertainty_metrics
+
+log_ = logging.getLogger("chiscreen.model")
 
 EXP_SOURCE = "mtl_chi/data_Chi.csv"
 
@@ -44,34 +45,10 @@ def regression_metrics(y, yhat) -> dict[str, float]:
             "rmse": float(np.sqrt((res ** 2).mean())), "mae": float(np.abs(res).mean())}
 
 
-def uncertainty_metrics(y, mean, std) -> dict[str, float]:
-    """Coverage of mean +- 1 and 2 std, Spearman(std, |error|), and the std factor that gives
-    68.3 % coverage (``scale_68``) and the RMS z-score (``rms_z``)."""
-    y, mean, std = (np.asarray(a, dtype=float) for a in (y, mean, std))
-    ok = np.isfinite(y) & np.isfinite(mean) & np.isfinite(std) & (std > 0)
-    err = np.abs(y[ok] - mean[ok])
-    s = std[ok]
-    if len(err) < 3:
-        return {}
-    z = err / s
-    return {
-        "coverage_1sd": float((z <= 1).mean()), "coverage_2sd": float((z <= 2).mean()),
-        "spearman_std_abs_err": float(spearmanr(s, err).statistic),
-        "scale_68": float(np.quantile(z, 0.6827)), "rms_z": float(np.sqrt((z ** 2).mean())),
-        "mean_std": float(s.mean()),
-    }
-
-
 def ensemble_predict_rows(ens: ChiEnsemble, data: TrainingData, rows: np.ndarray, task: str = "chi_exp") -> pd.DataFrame:
-    """Mean and raw (uncalibrated) std of the task's predictions for label-table rows ``rows``."""
-    r = data.tasks[task]
-    pos = {int(x): i for i, x in enumerate(r.row)}
-    sel = np.array([pos[int(x)] for x in rows], dtype=np.int64)
-    out = ens.predict_arrays(data.Xp[r.pi[sel]], data.Xs[r.si[sel]], r.T[sel])
-    key = "p_soluble" if task == "soluble" else task
-    P = out[key]
-    return pd.DataFrame({"row": rows, "y": r.y[sel], "pred": P.mean(0), "std": P.std(0, ddof=1) if P.shape[0] > 1 else 0.0,
-                         "temperature_K": r.T[sel]})
+    """Mean and raw (uncalibrated) std of the task's predictions for label-table rows ``rows``
+    (see :func:`chiscreen.model.calibration.predict_task_rows`)."""
+    return predict_task_rows(ens, data, rows, task)
 
 
 def _exp_rows(data: TrainingData) -> pd.DataFrame:
@@ -93,7 +70,7 @@ def _train_and_predict(cfg: TrainConfig, data: TrainingData, keep: np.ndarray, t
 def evaluate_official(cfg: TrainConfig, data: TrainingData, strict: bool = True, log: Callable | None = None) -> pd.DataFrame:
     """Train on each official train split, predict its test split. Returns per-row predictions
     (columns split, row = data_Chi.csv row, y, pred, std, temperature_K, seconds)."""
-    log = log or (lambda m: print(m, file=sys.stderr))
+    log = log or log_.info
     if "chi_exp" not in data.tasks:
         raise InvalidInputError("official evaluation needs the experimental chi task")
     ex = _exp_rows(data)
@@ -124,7 +101,7 @@ def evaluate_official(cfg: TrainConfig, data: TrainingData, strict: bool = True,
 def evaluate_grouped(cfg: TrainConfig, data: TrainingData, by: str = "polymer", n_splits: int = 5, seed: int = 0,
                      strict: bool = True, log: Callable | None = None) -> pd.DataFrame:
     """GroupKFold over the experimental rows by polymer (leave-polymer-out) / solvent / pair."""
-    log = log or (lambda m: print(m, file=sys.stderr))
+    log = log or log_.info
     ex = _exp_rows(data)
     t = data.table
     is_exp = (t["source"] == EXP_SOURCE).to_numpy()
@@ -240,7 +217,7 @@ def solubility_holdout(cfg: TrainConfig, data: TrainingData, test_size: float = 
     from sklearn.metrics import accuracy_score, roc_auc_score
     from sklearn.model_selection import GroupShuffleSplit
 
-    log = log or (lambda m: print(m, file=sys.stderr))
+    log = log or log_.info
     if "soluble" not in data.tasks:
         raise InvalidInputError("solubility evaluation needs the soluble task")
     r = data.tasks["soluble"]
@@ -269,7 +246,7 @@ def solubility_cv(cfg: TrainConfig, data: TrainingData, n_splits: int = 5, seed:
     from all tasks); AUC and accuracy pooled over folds and per fold."""
     from sklearn.metrics import accuracy_score, roc_auc_score
 
-    log = log or (lambda m: print(m, file=sys.stderr))
+    log = log or log_.info
     r = data.tasks["soluble"]
     lab = pd.DataFrame({"polymer_key": np.array(data.polymer_keys)[r.pi], "solvent_key": np.array(data.solvent_keys)[r.si]})
     preds, per = [], []
@@ -290,20 +267,5 @@ def solubility_cv(cfg: TrainConfig, data: TrainingData, n_splits: int = 5, seed:
             "per_fold": per, "n": int(len(y))}
 
 
-def with_seed(cfg: TrainConfig, seed: int) -> TrainConfig:
-    return replace(cfg, seed=seed)
-
-
-def write_json(obj, path: str | Path) -> Path:
-    from chiscreen.model.artifact import _jsonable
-
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(json.dumps(_jsonable(obj), indent=2))
-    return p
-
-
-def timed(fn, *a, **kw):
-    t = time.perf_counter()
-    r = fn(*a, **kw)
-    return r, time.perf_counter() - t
+__all__ = ["regression_metrics", "uncertainty_metrics", "ensemble_predict_rows", "evaluate_official",
+           "evaluate_grouped", "summarize", "parity_plot", "solubility_holdout", "solubility_cv", "write_json"]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -59,7 +58,7 @@ class StackedLinear(nn.Module):
 class StackedTower(nn.Module):
     """MLP over scaled descriptors for all members: hidden layers with ``activation``, linear output."""
 
-    def __init__(self, n_members: int, widths: list[int], activation: str = "sigmoid") -> None:
+    def __init__(self, n_members: int, widths: list[int], activation: str = "silu") -> None:
         super().__init__()
         self.widths = list(widths)
         self.layers = nn.ModuleList(StackedLinear(n_members, a, b) for a, b in zip(widths[:-1], widths[1:]))
@@ -94,7 +93,7 @@ class StackedChiNet(nn.Module):
     """
 
     def __init__(self, n_members: int, n_poly: int, n_solv: int, d: int, n_out: int,
-                 n_hidden: int = 3, hidden_widths: list[int] | None = None, activation: str = "sigmoid") -> None:
+                 n_hidden: int = 3, hidden_widths: list[int] | None = None, activation: str = "silu") -> None:
         super().__init__()
         self.n_members, self.d, self.n_out = n_members, d, n_out
         self.tower_p = StackedTower(n_members, tower_widths(n_poly, d, n_hidden, hidden_widths), activation)
@@ -128,6 +127,3 @@ def seeds_for(seed: int, n_members: int) -> list[int]:
     """Per-member seeds (member e: seed + 1000 e)."""
     return [int(seed) + 1000 * e for e in range(n_members)]
 
-
-def numpy_generator(seed: int) -> np.random.Generator:
-    return np.random.default_rng(int(seed))

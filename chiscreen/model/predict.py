@@ -6,11 +6,13 @@
     df = predict_pairs(ens, ["*CC(*)c1ccccc1"], ["Cc1ccccc1"], [298.15])
     out = predict_table(ens, pd.read_csv("pairs.csv"))   # keeps every input row, in order
 
-Output columns (per pair; temperatures in Kelvin):
+Output columns (per pair; temperatures in Kelvin; derived from the model's tasks, see
+:mod:`chiscreen.model.tasks` and :func:`result_columns`):
     chi_mean, chi_std          experimental-chi head at T; std = raw ensemble std x std_scale["chi_exp"]
     A_mean, A_std, B_mean, B_std   chi(T) = A + B/T of the experimental head (B in K)
-    chi_comp_mean, chi_comp_std    computed-chi (COSMO-RS-like) head at T
-    p_soluble, p_soluble_std       ensemble mean / std of sigmoid(logit)
+    chi_comp_mean, chi_comp_std    computed-chi (COSMO-RS-like) head at T (likewise every
+                               other chi task: {result_prefix}_mean / _std)
+    p_soluble, p_soluble_std       ensemble mean / std of sigmoid(logit) (every binary task)
     chi_c                      critical chi: 0.5 (1 + 1/sqrt(N))^2 from n_ratio / molecular weight, else 0.5
     verdict                    "miscible" (chi_mean + chi_std < chi_c), "immiscible" (chi_mean - chi_std
                                > chi_c) or "borderline"
@@ -24,14 +26,48 @@ import numpy as np
 import pandas as pd
 from rdkit.Chem import Descriptors
 
+import chiscreen.model.tasks as _tasks
 from chiscreen.chem import RepeatUnit, Solvent
 from chiscreen.data.tables import normalize_pairs
 from chiscreen.errors import ChiscreenError
 from chiscreen.model.ensemble import ChiEnsemble
+from chiscreen.model.posterior import EnsemblePrediction
 from chiscreen.thermo import CHI_C_LONG_CHAIN, chi_critical_array, miscibility_verdict
 
-RESULT_COLUMNS = ["chi_mean", "chi_std", "A_mean", "A_std", "B_mean", "B_std", "chi_comp_mean", "chi_comp_std",
-                  "p_soluble", "p_soluble_std", "chi_c", "verdict"]
+
+def _result_sources(tasks) -> list[tuple[str, str, str]]:
+    """(column, quantity, statistic) for every result column but chi_c / verdict. Statistic:
+    "mean", "std" (raw) or "cal" (calibrated std)."""
+    out = []
+    primary = _tasks.get_task(_tasks.PRIMARY_TASK)
+    order = [t for t in _tasks.ordered(tasks) if t != primary.name]
+    if primary.name in tasks:
+        order.insert(0, primary.name)
+    for t in order:
+        spec = _tasks.get_task(t)
+        mcol, scol = spec.result_columns()
+        out += [(mcol, spec.prediction_key, "mean"), (scol, spec.prediction_key, "cal" if spec.is_chi else "std")]
+        if spec.name == primary.name:
+            a, b = spec.outputs
+            out += [("A_mean", a, "mean"), ("A_std", a, "std"), ("B_mean", b, "mean"), ("B_std", b, "std")]
+    # the reference column order (format-v1 models): chi, A, B, chi_comp, p_soluble, then others
+    ref = ["chi_mean", "chi_std", "A_mean", "A_std", "B_mean", "B_std", "chi_comp_mean", "chi_comp_std",
+           "p_soluble", "p_soluble_std"]
+    return sorted(out, key=lambda c: (ref.index(c[0]) if c[0] in ref else len(ref)))
+
+
+def result_columns(tasks=_tasks.V1_TASKS) -> list[str]:
+    """Result columns of :func:`predict_table` for a model with ``tasks``."""
+    return [c for c, _, _ in _result_sources(tasks)] + ["chi_c", "verdict"]
+
+
+RESULT_COLUMNS = result_columns()  # those of a model with the reference tasks
+
+
+def result_values(post: EnsemblePrediction, tasks) -> dict[str, np.ndarray]:
+    """Result columns (N,) from an :class:`EnsemblePrediction` (see :func:`result_columns`)."""
+    stat = {"mean": post.mean_of, "std": post.std_of, "cal": post.calibrated_std_of}
+    return {col: stat[s](q) for col, q, s in _result_sources(tasks)}
 
 
 def repeat_unit_mass(smiles: str) -> float:
@@ -74,19 +110,7 @@ def _predict_valid(ens: ChiEnsemble, pkeys: list[str], skeys: list[str], T: np.n
     reason = ["" if o else (fp.reason[a] if fp.status[a] != "ok" else fs.reason[b]) for o, a, b in zip(ok, ip, is_)]
     out: dict[str, np.ndarray] = {}
     if ok.any():
-        P = ens.predict_arrays(fp.X[ip[ok]], fs.X[is_[ok]], T[ok])
-        E = ens.n_members
-
-        def ms(a):
-            return a.mean(0), (a.std(0, ddof=1) if E > 1 else np.zeros(a.shape[1]))
-
-        cm, cs = ms(P["chi_exp"])
-        out["chi_mean"], out["chi_std"] = cm, cs * ens.std_scale.get("chi_exp", 1.0)
-        out["A_mean"], out["A_std"] = ms(P["A_exp"])
-        out["B_mean"], out["B_std"] = ms(P["B_exp"])
-        cm, cs = ms(P["chi_comp"])
-        out["chi_comp_mean"], out["chi_comp_std"] = cm, cs * ens.std_scale.get("chi_comp", 1.0)
-        out["p_soluble"], out["p_soluble_std"] = ms(P["p_soluble"])
+        out = result_values(ens.posterior(fp.X[ip[ok]], fs.X[is_[ok]], T[ok]), ens.tasks)
     return out, ok, status, reason
 
 
@@ -119,7 +143,8 @@ def predict_table(ens: ChiEnsemble, table: pd.DataFrame, progress: bool = False,
     columns, ``status`` and ``reason`` added. Raises MissingColumnError for missing columns."""
     norm = normalize_pairs(table, strict=False, source=source)
     n = len(norm)
-    res = {c: np.full(n, np.nan) for c in RESULT_COLUMNS if c != "verdict"}
+    columns = result_columns(ens.tasks)
+    res = {c: np.full(n, np.nan) for c in columns if c != "verdict"}
     status = norm["status"].to_numpy(dtype=object).copy()
     reason = norm["reason"].to_numpy(dtype=object).copy()
     valid = np.flatnonzero(status == "ok")
@@ -153,11 +178,12 @@ def predict_table(ens: ChiEnsemble, table: pd.DataFrame, progress: bool = False,
     out = table.reset_index(drop=True).copy()
     if "temperature_K" not in out.columns:
         out["temperature_K"] = norm["temperature_K"]
-    for c in RESULT_COLUMNS:
+    for c in columns:
         out[c] = verdict if c == "verdict" else res[c]
     out["status"] = status
     out["reason"] = reason
     return out
 
 
-__all__ = ["predict_pairs", "predict_table", "n_ratio_estimate", "repeat_unit_mass", "CHI_C_LONG_CHAIN"]
+__all__ = ["predict_pairs", "predict_table", "n_ratio_estimate", "repeat_unit_mass", "result_columns",
+           "CHI_C_LONG_CHAIN"]

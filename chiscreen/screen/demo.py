@@ -58,13 +58,11 @@ def best_solvents(pairs: pd.DataFrame, polymer: str, T_K: float, top: int = 5, r
     """The ``top`` best solvents of one polymer (by abbreviation or name) at temperature T_K:
     lowest chi, lowest chi + chi_std (``rank_by="chi_upper"``) or highest P(soluble)."""
     key = pairs["abbreviation"] if "abbreviation" in pairs.columns else pairs["polymer"]
+    from chiscreen.screen.queries import rank_key_frame
+
     sel = pairs[((key == polymer) | (pairs["polymer"] == polymer)) & np.isclose(pairs["T_K"], T_K, atol=0.01)]
-    if rank_by == "chi_upper":
-        sel = sel.assign(chi_upper=sel["chi"] + sel["chi_std"])
-        return sel.sort_values(["chi_upper", "solvent_id"]).head(top)
-    if rank_by == "p_soluble":
-        return sel.sort_values(["p_soluble", "solvent_id"], ascending=[False, True]).head(top)
-    return sel.sort_values(["chi", "solvent_id"]).head(top)
+    sel = sel.assign(_rank_key=rank_key_frame(sel, rank_by))
+    return sel.sort_values(["_rank_key", "solvent_id"]).head(top).drop(columns="_rank_key")
 
 
 def run_demo(out: str | None = None, engine: str | None = None, top: int = 5, polymers=SHOWCASE,

@@ -55,7 +55,7 @@ class ScreenTask:
         Xp: (N, F_p) float32 raw descriptors of the scored polymers (catalog rows with status ok).
         polymer_ids: (N,) catalog ids of those rows; solvent_ids: (S,) likewise for solvents.
         Us: (E, S, 2d) float32 solvent latents (encoded once by the driver).
-        temperatures_K: Kelvin. head: "exp" or "comp". chi_c: miscibility threshold.
+        temperatures_K: Kelvin. head: a chi head name ("exp", "comp"). chi_c: miscibility threshold.
     """
 
     Xp: np.ndarray
@@ -104,12 +104,10 @@ class ShardWorker:
         self.ens = ens.to(self.device)
         self.task = task
         self.out = OutputDir(task.out)
-        W, b = ens.head_params()
-        std_scale = ens.std_scale.get("chi_exp" if task.head == "exp" else "chi_comp", 1.0)
         Us = torch.tensor(np.asarray(task.Us), device=self.device)
         chunk = task.gpu_chunk if self.device.type == "cuda" else task.chunk  # big GEMMs feed a GPU
-        self.scorer = BlockScorer(W, b, ens.outputs, Us, task.temperatures_K, head=task.head,
-                                  std_scale=std_scale, chunk=chunk, p_all=task.query.needs_p_all)
+        self.scorer = BlockScorer.for_ensemble(ens, Us, task.temperatures_K, head=task.head, chunk=chunk,
+                                               p_all=task.query.needs_p_all)
 
     def pid(self) -> int:
         return os.getpid()

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,7 @@ import torch
 import yaml
 
 from chiscreen.errors import ScreenError
+from chiscreen.model.artifact import artifact_hash
 from chiscreen.screen.catalogs import join_greenness, load_catalog, lookup
 from chiscreen.screen.engine import (
     CAND_DIR, PAIRS_DIR, EngineConfig, EngineHooks, RunStats, ScreenTask, run_plain, run_ray,
@@ -62,7 +63,8 @@ class ScreenConfig:
             built on the fly); relative paths are tried from the working directory, then the project.
         model: model artifact directory (None: the shipped default).
         temperatures: with units ("25C", "298.15K"); bare numbers are Kelvin.
-        head: "exp" (experimental chi, default) or "comp" (computed chi).
+        head: chi head, a name from :func:`chiscreen.model.tasks.head_names` ("exp":
+            experimental chi, default; "comp": computed chi).
         chi_c: miscibility threshold (None: chiscreen.thermo.chi_critical(), 0.5).
         out: results folder or filesystem URI (the CLI's --out overrides it).
         ray_address: Ray cluster address for the ray engine (None: embedded local Ray).
@@ -72,13 +74,20 @@ class ScreenConfig:
     solvents: str = "catalogs/solvents.csv"
     model: str | None = None
     temperatures: list[str | float] = field(default_factory=lambda: ["25C"])
-    head: Literal["exp", "comp"] = "exp"
+    head: str = "exp"
     chi_c: float | None = None
     query: QueryConfig = field(default_factory=lambda: QueryConfig(top_k_per_polymer=10))
     engine: EngineConfig = field(default_factory=EngineConfig)
     featurize: FeaturizeOptions = field(default_factory=FeaturizeOptions)
     out: str = "runs/screen"
     ray_address: str | None = None
+
+    def __post_init__(self) -> None:
+        from chiscreen.errors import ConfigError
+        from chiscreen.model.tasks import head_names
+
+        if self.head not in head_names():
+            raise ConfigError(f"head = {self.head!r}, expected one of {head_names()}")
 
 
 @dataclass
@@ -223,7 +232,7 @@ def _run_screen(cfg, odir, temps, chi_c, ens, catalogs, descriptors, overwrite, 
     pins = _query_pins(cfg, temps, chi_c)
     n_shards = (len(pi) + cfg.engine.shard_size - 1) // cfg.engine.shard_size
     man = Manifest(
-        model_hash=ens.artifact_hash,
+        model_hash=artifact_hash(ens),
         polymers_hash=hash_catalog(pids, pol["canonical"].to_numpy()[pi].tolist()),
         solvents_hash=hash_catalog(sids, sol["canonical"].to_numpy()[si].tolist()),
         query_hash=hash_json(pins), n_shards=n_shards, shard_size=cfg.engine.shard_size,
@@ -304,10 +313,7 @@ def run_selective(ens: Any, sq: SelectiveQuery, pol: pd.DataFrame, Xp_all: np.nd
         ab = pol["abbreviation"].iat[r] if "abbreviation" in pol.columns else None
         labels.append(str(ab) if isinstance(ab, str) and ab else str(pol["name"].iat[r]))
     with torch.no_grad():
-        W, b = ens.head_params()
-        Us = ens.encode_solvents(Xs)
-        std_scale = ens.std_scale.get("chi_exp" if head == "exp" else "chi_comp", 1.0)
-        sc = BlockScorer(W, b, ens.outputs, Us, t_q, head=head, std_scale=std_scale)
+        sc = BlockScorer.for_ensemble(ens, ens.encode_solvents(Xs), t_q, head=head)
         r = sc.score(ens.encode_polymers(Xp_all[rows]))
     return selective_dissolution(r, len(sq.dissolve), labels, solvent_ids, t_q, chi_c, sq)
 

@@ -12,8 +12,11 @@ A query keeps rows (polymer, solvent, T) of a screen:
 - ``selective``: solvents that dissolve every polymer of a target set and none of an exclusion
   set, at one or more temperatures, ranked by margin (see :func:`selective_dissolution`).
 
-"Best" is the lowest chi (``rank_by: chi``), the lowest one-sigma upper bound chi + chi_std
-(``rank_by: chi_upper``: confident solvents first) or the highest P(soluble) (``rank_by: p_soluble``).
+"Best" is set by ``rank_by``, a key of :data:`RANK_KEYS`: the lowest chi (``chi``), the lowest
+one-sigma upper bound chi + chi_std (``chi_upper``: confident solvents first) or the highest
+P(soluble) (``p_soluble``). Each key is ONE function over a score block (columns chi, chi_std,
+p_soluble as torch tensors or numpy arrays, smaller is better); the block top-k (torch) and the
+streaming merge of Parquet candidates (arrow -> numpy) both call it.
 """
 from __future__ import annotations
 
@@ -26,7 +29,16 @@ import pyarrow as pa
 import torch
 
 from chiscreen.errors import ConfigError
+from chiscreen.registry import Registry
 from chiscreen.screen.scoring import BlockScores
+
+# rank_by: name -> f(chi, chi_std, p_soluble) -> key, smaller is better. Arguments broadcast
+# (block: chi/chi_std (P, T, S), p_soluble (P, 1, S); candidates: (N,) columns).
+RANK_KEYS: Registry = Registry("rank_by key")
+RANK_KEYS.register("chi")(lambda chi, chi_std, p_soluble: chi)
+RANK_KEYS.register("chi_upper")(lambda chi, chi_std, p_soluble: chi + chi_std)
+RANK_KEYS.register("p_soluble")(lambda chi, chi_std, p_soluble: -p_soluble)
+RANK_NEEDS_P = {"p_soluble"}  # keys that read P(soluble) for every pair
 
 PAIR_SCHEMA = pa.schema([
     ("polymer_id", pa.int64()),
@@ -77,11 +89,13 @@ class QueryConfig:
     miscible_only: bool = False
     top_k_per_polymer: int = 0
     top_k_per_solvent: int = 0
-    rank_by: Literal["chi", "chi_upper", "p_soluble"] = "chi"
+    rank_by: str = "chi"
     keep_all: bool = False
     selective: list[SelectiveQuery] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        if self.rank_by not in RANK_KEYS:
+            raise ConfigError(f"query.rank_by = {self.rank_by!r}, expected one of {RANK_KEYS.keys()}")
         for k in ("top_k_per_polymer", "top_k_per_solvent"):
             if getattr(self, k) < 0:
                 raise ConfigError(f"query.{k} = {getattr(self, k)}, expected >= 0")
@@ -108,7 +122,7 @@ class QueryConfig:
     @property
     def needs_p_all(self) -> bool:
         """Whether P(soluble) is needed for every pair (a threshold or ranking on it)."""
-        return self.p_soluble_min is not None or self.rank_by == "p_soluble"
+        return self.p_soluble_min is not None or self.rank_by in RANK_NEEDS_P
 
     @property
     def writes_pairs(self) -> bool:
@@ -139,12 +153,8 @@ def _threshold_mask(r: BlockScores, q: QueryConfig, chi_c: float) -> torch.Tenso
 
 def _rank_key(r: BlockScores, q: QueryConfig, mask: torch.Tensor | None) -> torch.Tensor:
     """(P, T, S) key where smaller is better; rows failing the thresholds get +inf."""
-    if q.rank_by == "chi":
-        key = r.chi.clone()
-    elif q.rank_by == "chi_upper":
-        key = r.chi + r.chi_std
-    else:
-        key = (-r.p_soluble)[:, None, :].expand_as(r.chi).clone()
+    p = r.p_soluble[:, None, :] if r.p_soluble is not None else None
+    key = torch.broadcast_to(RANK_KEYS[q.rank_by](r.chi, r.chi_std, p), r.chi.shape).clone()
     if mask is not None:
         key.masked_fill_(~mask, math.inf)
     return key
@@ -217,11 +227,20 @@ def filter_block(r: BlockScores, q: QueryConfig, polymer_ids: np.ndarray, solven
     return kept, cand
 
 
-def _sort_key_columns(q: QueryConfig) -> list[tuple[str, str]]:
-    if q.rank_by == "chi_upper":
-        return [("chi_upper", "ascending"), ("polymer_id", "ascending")]
-    primary = ("chi", "ascending") if q.rank_by == "chi" else ("p_soluble", "descending")
-    return [primary, ("polymer_id", "ascending")]
+def _with_rank_key(t: pa.Table, q: QueryConfig) -> pa.Table:
+    """Append column ``_rank_key`` (smaller is better) computed by the rank_by function."""
+    col = {c: t.column(c).to_numpy() for c in ("chi", "chi_std", "p_soluble")}   # float32, as the block path
+    key = RANK_KEYS[q.rank_by](col["chi"], col["chi_std"], col["p_soluble"])
+    return t.append_column("_rank_key", pa.array(np.asarray(key)))
+
+
+def rank_key_frame(df, rank_by: str) -> np.ndarray:
+    """The rank_by key (smaller is better) of a DataFrame of pair rows (columns chi, chi_std, p_soluble)."""
+    col = {c: df[c].to_numpy() for c in ("chi", "chi_std", "p_soluble")}   # native dtype, as the block path
+    return np.asarray(RANK_KEYS[rank_by](col["chi"], col["chi_std"], col["p_soluble"]))
+
+
+_SORT_KEY = [("_rank_key", "ascending"), ("polymer_id", "ascending")]
 
 
 def merge_top_per_solvent(tables: Iterable[pa.Table], q: QueryConfig) -> pa.Table:
@@ -230,22 +249,18 @@ def merge_top_per_solvent(tables: Iterable[pa.Table], q: QueryConfig) -> pa.Tabl
     Holds at most k rows per (solvent, T) plus one shard's candidates at a time. Ties are broken
     by polymer id, so the result does not depend on shard order.
     """
-    import pyarrow.compute as pc
-
     k = q.top_k_per_solvent
     best: pa.Table | None = None
     for t in tables:
         if t.num_rows == 0:
             continue
-        if q.rank_by == "chi_upper":
-            t = t.append_column("chi_upper", pc.add(t.column("chi"), t.column("chi_std")))
+        t = _with_rank_key(t, q)
         cur = t if best is None else pa.concat_tables([best, t])
         best = _top_k_groups(cur, k, q)
     if best is None:
         return PAIR_SCHEMA.empty_table()
-    best = best.sort_by([("solvent_id", "ascending"), ("T_K", "ascending")] + _sort_key_columns(q))
-    if "chi_upper" in best.column_names:
-        best = best.drop_columns(["chi_upper"])
+    best = best.sort_by([("solvent_id", "ascending"), ("T_K", "ascending")] + _SORT_KEY)
+    best = best.drop_columns(["_rank_key"])
     rank = _group_rank(best)
     return best.append_column("rank", pa.array(rank, pa.int32()))
 
@@ -264,14 +279,9 @@ def _group_rank(t: pa.Table) -> np.ndarray:
 
 
 def _top_k_groups(t: pa.Table, k: int, q: QueryConfig) -> pa.Table:
-    t = t.sort_by([("solvent_id", "ascending"), ("T_K", "ascending")] + _sort_key_columns(q))
+    t = t.sort_by([("solvent_id", "ascending"), ("T_K", "ascending")] + _SORT_KEY)
     rank = _group_rank(t)
     return t.filter(pa.array(rank <= k))
-
-
-def chi_margin(chi: np.ndarray, chi_c: float, dissolve: bool) -> np.ndarray:
-    """Signed distance to the verdict boundary: positive when the verdict is as wanted."""
-    return (chi_c - chi) if dissolve else (chi - chi_c)
 
 
 def selective_dissolution(r: BlockScores, n_dissolve: int, labels: list[str], solvent_ids: np.ndarray,

@@ -18,7 +18,13 @@ The GEMM is augmented so bias and per-side terms come out of the same product:
     Ap @ As -> (E, P, K', S)
 
 Ensemble statistics use running sums and sums of squares over members (torch.std_mean was ~10x
-slower on CPU). The solvent side is prepared once per job and reused for every block.
+slower on CPU). The solvent side is prepared once per job and reused for every block. This fast
+path is tested equal to :class:`chiscreen.model.posterior.EnsemblePrediction` (the one definition
+of mean, std and calibrated std); its std factor comes from
+:func:`chiscreen.model.posterior.std_scale_of` via :meth:`BlockScorer.for_ensemble`.
+
+Chi heads (``head``) are the screen names of the chi tasks in :mod:`chiscreen.model.tasks`
+("exp", "comp", ...; :func:`chiscreen.model.tasks.head_names`).
 """
 from __future__ import annotations
 
@@ -28,10 +34,23 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from chiscreen.errors import ScreenError
+import chiscreen.model.tasks as _tasks
+from chiscreen.errors import ChiscreenError, ScreenError
+from chiscreen.model.posterior import EnsemblePrediction, member_mean_std, std_scale_of
 
-HEADS = {"exp": ("A_exp", "B_exp", "C_exp"), "comp": ("A_comp", "B_comp", "C_comp")}
-STD_SCALE_KEY = {"exp": "chi_exp", "comp": "chi_comp"}
+SOLUBILITY_TASK = "soluble"  # the binary task whose probability screens report as p_soluble
+
+
+def head_task(head: str) -> _tasks.TaskSpec:
+    """The chi task of a screen head name ("exp" -> chi_exp); ScreenError when unknown."""
+    try:
+        return _tasks.task_of_head(head)
+    except ChiscreenError:
+        raise ScreenError(f"unknown chi head {head!r}; expected one of {_tasks.head_names()}") from None
+
+
+def logit_output() -> str:
+    return _tasks.get_task(SOLUBILITY_TASK).outputs[0]
 
 
 def collapse_head(W: torch.Tensor, b: torch.Tensor, outputs: Sequence[str], temperatures_K: Sequence[float],
@@ -42,19 +61,20 @@ def collapse_head(W: torch.Tensor, b: torch.Tensor, outputs: Sequence[str], temp
         W: (E, K, d) head weights, b: (E, K) biases, in physical units (``ens.head_params()``).
         outputs: names of the K outputs (``ens.outputs``).
         temperatures_K: temperatures in Kelvin.
-        head: "exp" (experimental chi, default) or "comp" (computed, COSMO-RS-like chi).
+        head: a chi head name ("exp": experimental chi, default; "comp": computed, COSMO-RS-like
+            chi; see :func:`chiscreen.model.tasks.head_names`).
     Returns:
         Wc (E, K', d), bc (E, K').
     """
-    if head not in HEADS:
-        raise ScreenError(f"unknown chi head {head!r}; expected one of {sorted(HEADS)}")
+    spec = head_task(head)
     outputs = list(outputs)
-    a, bname, c = HEADS[head]
-    for need in ("logit", a, bname):
+    a, bname, c = spec.chi_outputs(True)
+    logit = logit_output()
+    for need in (logit, a, bname):
         if need not in outputs:
             raise ScreenError(f"model outputs {outputs} lack {need!r}, needed for the {head!r} head")
     K = len(outputs)
-    rows = [np.eye(K)[outputs.index("logit")]]
+    rows = [np.eye(K)[outputs.index(logit)]]
     for T in temperatures_K:
         r = np.zeros(K)
         r[outputs.index(a)] = 1.0
@@ -126,8 +146,9 @@ class BlockScorer:
         outputs: ``ens.outputs``.
         Us: solvent latents (E, S, 2d) from ``ens.encode_solvents``.
         temperatures_K: temperatures in Kelvin.
-        head: "exp" or "comp".
-        std_scale: factor on the raw ensemble std of chi (``ens.std_scale["chi_exp"]``).
+        head: a chi head name ("exp", "comp", ...).
+        std_scale: factor on the raw ensemble std of chi; use :meth:`for_ensemble`, which takes
+            it from :func:`chiscreen.model.posterior.std_scale_of` (the one definition).
         chunk: polymers per GEMM (bounds the (E, chunk, K', S) intermediate).
         p_all: compute P(soluble) for every pair in :meth:`score`.
     """
@@ -149,8 +170,8 @@ class BlockScorer:
         if not self.p_all:
             Wc, bc = Wc[:, 1:].contiguous(), bc[:, 1:].contiguous()
         self.Wc, self.bc = Wc, bc
-        self.W_logit = W[:, list(outputs).index("logit")].contiguous()     # (E, d)
-        self.b_logit = b[:, list(outputs).index("logit")].contiguous()     # (E,)
+        self.W_logit = W[:, list(outputs).index(logit_output())].contiguous()     # (E, d)
+        self.b_logit = b[:, list(outputs).index(logit_output())].contiguous()     # (E,)
         self.E, self.K, self.d = Wc.shape
         if Us.shape[0] != self.E or Us.shape[-1] != 2 * self.d:
             raise ScreenError(f"solvent latents have shape {tuple(Us.shape)}, expected ({self.E}, S, {2 * self.d})")
@@ -160,6 +181,16 @@ class BlockScorer:
         self._logit_s: torch.Tensor | None = None
         self._logit_cs: torch.Tensor | None = None
         self.numpy_gather = self.device.type == "cpu"  # torch index_select on accelerators
+
+    @classmethod
+    def for_ensemble(cls, ens, Us: torch.Tensor, temperatures_K: Sequence[float], head: str = "exp",
+                     chunk: int = 128, p_all: bool = True) -> "BlockScorer":
+        """A scorer for ``ens`` (a ChiEnsemble): its physical head, outputs and the std factor
+        of the head's chi task."""
+        spec = head_task(head)
+        W, b = ens.head_params()
+        return cls(W, b, ens.outputs, Us, temperatures_K, head=head, std_scale=std_scale_of(ens.std_scale, spec.name),
+                   chunk=chunk, p_all=p_all)
 
     @torch.no_grad()
     def score(self, Up: torch.Tensor) -> BlockScores:
@@ -223,6 +254,9 @@ class BlockScorer:
         logit += take(cp, pn)
         logit += take(self._logit_cs, sn)
         p = logit.sigmoid_()                                                              # (n, E)
+        if self.numpy_gather:  # the one definition of the statistics (few pairs: cheap)
+            m, sd = member_mean_std(p.numpy(), axis=1)
+            return torch.from_numpy(m.astype(np.float32)), torch.from_numpy(sd.astype(np.float32))
         E = p.shape[1]
         m = p.mean(1)
         sd = p.std(1, unbiased=True) if E > 1 else torch.zeros_like(m)
@@ -232,7 +266,8 @@ class BlockScorer:
 @torch.no_grad()
 def score_direct(W: torch.Tensor, b: torch.Tensor, outputs: Sequence[str], Up: torch.Tensor, Us: torch.Tensor,
                  temperatures_K: Sequence[float], head: str = "exp", std_scale: float = 1.0) -> BlockScores:
-    """Reference implementation of :meth:`BlockScorer.score` with the direct (P, S, d) pair feature.
+    """Reference implementation of :meth:`BlockScorer.score` with the direct (P, S, d) pair
+    feature; statistics from :class:`~chiscreen.model.posterior.EnsemblePrediction`.
 
     Slow (materialises every pair feature); used by tests to check the GEMM form.
     """
@@ -242,7 +277,10 @@ def score_direct(W: torch.Tensor, b: torch.Tensor, outputs: Sequence[str], Up: t
     z = (Up[:, :, None, :d] - Us[:, None, :, :d]) ** 2 - Up[:, :, None, d:] ** 2 - Us[:, None, :, d:] ** 2
     Y = torch.einsum("epsd,ekd->epks", z, Wc) + bc[:, None, :, None]  # (E, P, K', S)
     Y[:, :, 0] = torch.sigmoid(Y[:, :, 0])
-    m = Y.mean(0)
-    sd = Y.std(0, unbiased=True) if Y.shape[0] > 1 else torch.zeros_like(m)
+    E, P, K, S = Y.shape
+    names = ["p", *(f"chi@{j}" for j in range(K - 1))]
+    post = EnsemblePrediction.from_members(names, Y.permute(0, 1, 3, 2).reshape(E, P * S, K).numpy(), {})
+    m = torch.from_numpy(post.mean).reshape(P, S, K).permute(0, 2, 1)
+    sd = torch.from_numpy(post.std).reshape(P, S, K).permute(0, 2, 1)
     return BlockScores(chi=m[:, 1:].float(), chi_std=(sd[:, 1:] * std_scale).float(),
                        p_soluble=m[:, 0].float(), p_soluble_std=sd[:, 0].float())

@@ -6,7 +6,7 @@ import pytest
 
 from chiscreen.cli.main import main
 from chiscreen.features import get_featurizer
-from chiscreen.model import ChiEnsemble
+from chiscreen.model import ChiEnsemble, save_artifact
 from chiscreen.paths import project_root
 
 ROOT = project_root()
@@ -16,7 +16,7 @@ ROOT = project_root()
 def model_dir(tmp_path_factory):
     n = len(get_featurizer("rdkit2d"))
     d = tmp_path_factory.mktemp("model")
-    ChiEnsemble.random(n, n, n_members=3, d=6, seed=0).save(d)
+    save_artifact(ChiEnsemble.random(n, n, n_members=3, d=6, seed=0), d)
     return d
 
 
@@ -85,8 +85,8 @@ def test_screen_writes_resumes_and_refuses_to_mix(tmp_path, tiny_catalogs, model
     assert main(["screen", "--config", str(cfg), "--out", str(out), "--no-progress"]) == 0
     assert "(resumed)" in capsys.readouterr().out
     other = tmp_path / "other_model"
-    ChiEnsemble.random(len(get_featurizer("rdkit2d")), len(get_featurizer("rdkit2d")), n_members=3, d=6,
-                       seed=1).save(other)
+    save_artifact(ChiEnsemble.random(len(get_featurizer("rdkit2d")), len(get_featurizer("rdkit2d")), n_members=3, d=6,
+                                     seed=1), other)
     assert main(["screen", "--config", str(cfg), "--out", str(out), "--model", str(other), "--no-progress"]) == 2
     assert "refusing to mix" in capsys.readouterr().err
 

@@ -23,7 +23,7 @@ import pytest
 pytest.importorskip("ray")
 
 from chiscreen.features import get_featurizer  # noqa: E402
-from chiscreen.model import ChiEnsemble  # noqa: E402
+from chiscreen.model import ChiEnsemble, save_artifact  # noqa: E402
 from chiscreen.paths import project_root  # noqa: E402
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
@@ -109,7 +109,7 @@ def test_ray_job_submit_runs_the_screen(ray_head, tmp_path):
             wd / "catalogs" / "solvents.csv", index=False)
         n_f = len(get_featurizer("rdkit2d"))
         model = tmp_path / "model"
-        ChiEnsemble.random(n_f, n_f, n_members=3, d=6, seed=0).save(model)
+        save_artifact(ChiEnsemble.random(n_f, n_f, n_members=3, d=6, seed=0), model)
         out = tmp_path / "out"
         (wd / "configs").mkdir()
         (wd / "configs" / "job.yaml").write_text(

@@ -1,0 +1,120 @@
+"""The ensemble posterior: per-member values, mean, std and calibrated std -- computed here only.
+
+    from chiscreen.model import load_ensemble
+    ens = load_ensemble()
+    post = ens.posterior(Xp, Xs, T_K)                # raw descriptors, aligned pairs (N rows)
+    post.values                                      # (E, N, m) per-member values
+    post.mean, post.std, post.calibrated_std         # (N, m) each
+    post["chi_exp"]                                  # (E, N) per-member chi_exp(T)
+    post.mean_of("chi_exp"), post.calibrated_std_of("chi_exp")   # (N,)
+
+Candidate pools (batch acquisition, Thompson sampling): encode every molecule once, then ask
+for per-member values of arbitrary (polymer, solvent, T) rows; the product P x S is never
+materialised, memory is O(E x batch x d)::
+
+    Up = ens.encode_polymers(Xp_all)                 # (E, P, 2d), once per polymer
+    Us = ens.encode_solvents(Xs_all)                 # (E, S, 2d), once per solvent
+    post = ens.posterior_pool(Up, Us, pi, si, T_K)   # pi, si: (N,) int row indices; T_K: (N,) Kelvin
+    draws = post["chi_exp"]                          # (E, N): member e is one posterior sample
+
+Quantities (``post.names``): every head output ("logit", "A_exp", "B_exp", ...), chi(T) of every
+chi task of the model (by task name, e.g. "chi_exp", "chi_comp"), and the probability of every
+binary task (its result prefix, "p_soluble"). Units: chi dimensionless, A dimensionless, B in
+Kelvin, C in Kelvin^2, probabilities in [0, 1]; T always in Kelvin.
+
+Statistics: ``std`` is the sample std over members (ddof=1; 0 for one member);
+``calibrated_std`` = std x std_scale[task] for chi quantities of a task with a fitted factor
+(:func:`std_scale_of`), std otherwise. Nothing else in chiscreen applies std_scale: the
+screen's fast GEMM path (``chiscreen.screen.scoring.BlockScorer``) keeps running sums but takes
+its factor from :func:`std_scale_of` and is tested equal to this module.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+
+
+def member_mean_std(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and sample std (ddof=1; zeros for one member) over the member axis."""
+    v = np.asarray(values)
+    m = v.mean(axis)
+    s = v.std(axis, ddof=1) if v.shape[axis] > 1 else np.zeros_like(m)
+    return m, s
+
+
+def std_scale_of(std_scale: Mapping[str, float], quantity: str) -> float:
+    """The calibration factor of a quantity: ``std_scale[task]`` for the chi(T) of a chi task
+    (quantity = task name), 1.0 for everything else (head outputs, probabilities)."""
+    import chiscreen.model.tasks as _tasks
+
+    spec = _tasks.TASKS.get(quantity)
+    if spec is None or not spec.is_chi:
+        return 1.0
+    return float(std_scale.get(spec.std_scale_key, 1.0))
+
+
+@dataclass
+class EnsemblePrediction:
+    """Per-member values of m quantities for N rows and their ensemble statistics.
+
+    Attributes:
+        names: the m quantity names.
+        values: (E, N, m) float64 per-member values.
+        std_scale: (m,) factor applied to the raw std (1.0 where uncalibrated).
+        mean, std, calibrated_std: (N, m) float64.
+    """
+
+    names: tuple[str, ...]
+    values: np.ndarray
+    std_scale: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+    calibrated_std: np.ndarray
+
+    @classmethod
+    def from_members(cls, names: Sequence[str], values: np.ndarray,
+                     std_scale: Mapping[str, float] | None = None) -> "EnsemblePrediction":
+        """Statistics of per-member values (E, N, m); ``std_scale``: the ensemble's dict."""
+        v = np.asarray(values, dtype=np.float64)
+        names = tuple(names)
+        if v.ndim != 3 or v.shape[2] != len(names):
+            raise ValueError(f"values have shape {v.shape}, expected (E, N, {len(names)})")
+        f = np.array([std_scale_of(std_scale or {}, n) for n in names], dtype=np.float64)
+        m, s = member_mean_std(v, 0)
+        return cls(names, v, f, m, s, s * f)
+
+    @property
+    def n_members(self) -> int:
+        return int(self.values.shape[0])
+
+    def __len__(self) -> int:
+        return int(self.values.shape[1])
+
+    def index(self, name: str) -> int:
+        try:
+            return self.names.index(name)
+        except ValueError:
+            raise KeyError(f"no quantity {name!r}; have {list(self.names)}") from None
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        """Per-member values (E, N) of ``name``."""
+        return self.values[..., self.index(name)]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names
+
+    def mean_of(self, name: str) -> np.ndarray:
+        return self.mean[:, self.index(name)]
+
+    def std_of(self, name: str) -> np.ndarray:
+        """Raw ensemble std (N,) of ``name``."""
+        return self.std[:, self.index(name)]
+
+    def calibrated_std_of(self, name: str) -> np.ndarray:
+        return self.calibrated_std[:, self.index(name)]
+
+    def members(self) -> dict[str, np.ndarray]:
+        """{name: (E, N)} -- the layout of ``ChiEnsemble.predict_arrays``."""
+        return {n: self.values[..., k] for k, n in enumerate(self.names)}
