@@ -13,18 +13,16 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-#: Head of the current (pre task-registry) ensemble that carries the project's own
-#: xtb -> COSMO-SAC values in an AL run. An AL run trains that head only on ``chi_oracle``
-#: rows (the reference COSMO-RS rows are never in an AL training set), so it is a head of its
-#: own. With the task registry (issue 8) this becomes the ``chi_oracle`` TaskSpec.
-ORACLE_HEAD = "chi_comp"
+#: The model task that carries the project's own xtb -> COSMO-SAC values (its own head, never
+#: mixed with the reference COSMO-RS values of ``chi_comp``; see chiscreen.model.tasks).
+ORACLE_HEAD = "chi_oracle"
 
-#: task name as AL uses it -> head of the ensemble
+#: task name as AL uses it -> model task
 TASK_HEADS = {"chi_oracle": ORACLE_HEAD, "chi_exp": "chi_exp"}
 
 
 def oracle_head(task: str) -> str:
-    """Ensemble head name ("chi_exp" / "chi_comp") of an AL task ("chi_oracle", "chi_exp")."""
+    """Model task ("chi_oracle", "chi_exp") of an AL task name."""
     from chiscreen.errors import InvalidInputError
 
     if task not in TASK_HEADS:
@@ -32,10 +30,19 @@ def oracle_head(task: str) -> str:
     return TASK_HEADS[task]
 
 
+def model_task(ens, task: str) -> str:
+    """The task of ``ens`` whose posterior stands for ``task``: the task itself, or -- for a
+    model that has no ``chi_oracle`` head yet (before the first oracle rows) -- ``chi_exp``,
+    the model's best prior for chi."""
+    t = oracle_head(task)
+    return t if t in ens.tasks else "chi_exp"
+
+
 @torch.no_grad()
 def member_values(ens, Up: torch.Tensor, Us: torch.Tensor, pi: np.ndarray, si: np.ndarray,
                   T_K: np.ndarray, task: str) -> tuple[np.ndarray, np.ndarray]:
-    """Raw (uncalibrated) per-member chi of ``task`` and P(soluble) for rows (pi[n], si[n], T[n]).
+    """Raw (uncalibrated) per-member chi of ``task`` and P(soluble) for rows (pi[n], si[n], T[n]),
+    from the model's :class:`~chiscreen.model.posterior.EnsemblePrediction` over latents.
 
     Args:
         ens: a ChiEnsemble. Up (E, P, 2d), Us (E, S, 2d): latents of the pool's molecules.
@@ -43,15 +50,22 @@ def member_values(ens, Up: torch.Tensor, Us: torch.Tensor, pi: np.ndarray, si: n
     Returns:
         chi (E, N) float64, p_soluble (E, N) float64.
     """
-    Y = ens.pair_outputs(Up[:, torch.as_tensor(pi)], Us[:, torch.as_tensor(si)]).double().cpu().numpy()
-    chi = ens.chi_from_outputs(Y, np.asarray(T_K, dtype=np.float64)[None, :], oracle_head(task))
-    logit = Y[..., ens.outputs.index("logit")]
-    return chi, 1.0 / (1.0 + np.exp(-np.clip(logit, -60, 60)))
+    post = ens.posterior_pool(Up, Us, np.asarray(pi), np.asarray(si), np.asarray(T_K, dtype=np.float64))
+    return post[model_task(ens, task)], post["p_soluble"]
 
 
 def std_scale(ens, task: str) -> float:
     """Calibration factor of the ensemble spread for ``task`` (1.0 when not calibrated)."""
-    return float(ens.std_scale.get(oracle_head(task), 1.0))
+    from chiscreen.model.posterior import std_scale_of
+
+    return std_scale_of(ens.std_scale, model_task(ens, task))
+
+
+def save_model(ens, path, metrics: dict | None = None):
+    """Write a model artifact directory (loadable by ``--model``)."""
+    from chiscreen.model.artifact import save_artifact
+
+    return save_artifact(ens, path, metrics=metrics)
 
 
 def start_ray(num_cpus: int | None = None, address: str | None = None) -> None:

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from chiscreen.al.acquisition import SelectContext, select
-from chiscreen.al.adapters import ORACLE_HEAD, run_lock, start_ray
+from chiscreen.al.adapters import ORACLE_HEAD, run_lock, save_model, start_ray
 from chiscreen.al.config import ALConfig, load_al_config
 from chiscreen.al.cost import CostModel
 from chiscreen.al.labels import LabelStore, row_key
@@ -187,7 +187,7 @@ class ALRun:
             ta = time.perf_counter()
             ens = train_initial(cfg, data)
             train_s = time.perf_counter() - ta
-            ens.save(tmp / "models" / "cycle-000", metrics={"cycle": 0, "train_seconds": train_s, "rows": data.counts()})
+            save_model(ens, tmp / "models" / "cycle-000", metrics={"cycle": 0, "train_seconds": train_s, "rows": data.counts()})
             ev = featurize_table(exp[exp["polymer_key"].isin(set(eval_p))].reset_index(drop=True), ["chi_exp"])
             m = {"cycle": 0, "exp_eval": evaluate_rows(ens, ev, "chi_exp"), "oracle_eval": {"n": 0},
                  "train_seconds": train_s, "train_rows": data.counts(), "retrain": "cold (initial)"}
@@ -392,7 +392,8 @@ class ALRun:
                                                         "method_version": spec.method_version, "engine": spec.engine})
 
     def _training_data(self, k: int):
-        from chiscreen.al.training import experimental_rows, featurize_table, solubility_rows, training_table
+        from chiscreen.al.training import (LABEL_OF, experimental_rows, featurize_table, solubility_rows,
+                                           training_table)
 
         cfg = self.cfg
         sol = solubility_rows() if cfg.model.solubility == "polysol" else None
@@ -400,7 +401,7 @@ class ALRun:
                                self.manifest["eval_polymers"], cfg.evaluation.include_in_training,
                                self.manifest["method_version"], cfg.oracle.mix_method_versions)
         tasks = ["chi_exp", ORACLE_HEAD] + (["soluble"] if sol is not None or table["soluble"].notna().any() else [])
-        tasks = [t for t in tasks if table[{"chi_exp": "chi", ORACLE_HEAD: "chi_computed", "soluble": "soluble"}[t]].notna().any()]
+        tasks = [t for t in tasks if table[LABEL_OF[t]].notna().any()]
         return featurize_table(table, tasks)
 
     def _retrain(self, k: int) -> None:
@@ -410,15 +411,14 @@ class ALRun:
         data = self._training_data(k)
         t0 = time.perf_counter()
         if cfg.model.retrain == "warm":
-            ens = finetune(self.load_model(k - 1), data, cfg.model.finetune_steps, cfg.model.lr, cfg.model.weights,
-                           seed=cfg.model.seed + k, threads=cfg.model.threads)
+            ens = finetune(self.load_model(k - 1), data, cfg.model.finetune_steps, cfg.model.lr, cfg, seed=cfg.model.seed + k)
         else:
             ens = train_initial(cfg, data)
         secs = time.perf_counter() - t0
         tmp = self.path / "models" / f".cycle-{k:03d}.tmp"
         if tmp.exists():
             shutil.rmtree(tmp)
-        ens.save(tmp, metrics={"cycle": k, "retrain": cfg.model.retrain, "train_seconds": secs, "rows": data.counts()})
+        save_model(ens, tmp, metrics={"cycle": k, "retrain": cfg.model.retrain, "train_seconds": secs, "rows": data.counts()})
         final = self.model_dir(k)
         if final.exists():
             shutil.rmtree(final)
@@ -435,10 +435,11 @@ class ALRun:
         hold = labs[(labs["status"] == "ok") & labs["holdout"].astype(bool) & (labs["method_version"] == self.manifest["method_version"])]
         if len(hold):
             ht = pd.DataFrame({"polymer_smiles": hold["polymer_key"], "solvent_smiles": hold["solvent_key"],
-                               "temperature_K": hold["temperature_K"].astype(float), "chi_computed": hold["chi"].astype(float)})
+                               "temperature_K": hold["temperature_K"].astype(float), "chi_oracle": hold["chi"].astype(float)})
             from chiscreen.data import normalize_pairs
 
-            om = evaluate_rows(ens, featurize_table(normalize_pairs(ht, source="oracle hold-out"), [ORACLE_HEAD]), ORACLE_HEAD)
+            ht = normalize_pairs(ht, source="oracle hold-out", numeric_labels=("chi_oracle",))
+            om = evaluate_rows(ens, featurize_table(ht, [ORACLE_HEAD]), ORACLE_HEAD)
         else:
             om = {"n": 0}
         sel = pd.read_parquet(self.cycle_dir(k) / "selection.parquet")

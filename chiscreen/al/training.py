@@ -7,29 +7,26 @@ the config says so), and lab rows; rows of the evaluation polymers are left out 
 config includes them, and held-out oracle rows are always left out. The reference COSMO-RS
 values are never in it.
 
-Retraining: cold (:func:`train_initial` on everything) or warm (:func:`finetune`: a fixed
-number of Adam steps from the last ensemble, scalers kept; a head that had no rows before is
-initialised from its new rows' mean and std).
+Retraining (the model layer's trainer): cold (:func:`train_initial` on everything) or warm
+(:func:`finetune`: a fixed number of Adam steps from the last ensemble, scalers kept; the
+``chi_oracle`` head joins the model at its first rows).
 """
 from __future__ import annotations
 
-import copy
 import logging
 import sys
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import torch
-import torch.nn.functional as F
-
 from chiscreen.al.adapters import ORACLE_HEAD
 from chiscreen.al.config import ALConfig
 from chiscreen.errors import InvalidInputError
 
 log = logging.getLogger("chiscreen.al")
 SOLUBILITY_T_K = 298.15
-LABEL_OF = {"chi_exp": "chi", ORACLE_HEAD: "chi_computed", "soluble": "soluble"}
+LABEL_OF = {"chi_exp": "chi", ORACLE_HEAD: "chi_oracle", "soluble": "soluble"}
+NUMERIC_LABELS = ("chi", "chi_computed", "chi_oracle")
 
 
 def _stderr(msg: str) -> None:
@@ -89,17 +86,18 @@ def training_table(exp: pd.DataFrame, sol: pd.DataFrame | None, oracle: pd.DataF
             o = o[o["method_version"] == method_version]
         parts.append(pd.DataFrame({"polymer_smiles": o["polymer_key"], "solvent_smiles": o["solvent_key"],
                                    "temperature_K": o["temperature_K"].astype(float),
-                                   "chi_computed": o["chi"].astype(float), "source": "oracle"}))
+                                   "chi_oracle": o["chi"].astype(float), "source": "oracle"}))
     if len(lab):
         parts.append(pd.DataFrame({"polymer_smiles": lab["polymer_key"], "solvent_smiles": lab["solvent_key"],
                                    "temperature_K": lab["temperature_K"].astype(float),
                                    "chi": pd.to_numeric(lab["chi"], errors="coerce"),
                                    "soluble": pd.to_numeric(lab["soluble"], errors="coerce"), "source": "lab"}))
     df = pd.concat(parts, ignore_index=True)
-    for c in ("chi", "chi_computed", "soluble"):
+    for c in (*NUMERIC_LABELS, "soluble"):
         if c not in df.columns:
             df[c] = np.nan
-    df = normalize_pairs(df, strict=True, source="AL training table").drop(columns=["status", "reason"])
+    df = normalize_pairs(df, strict=True, source="AL training table", numeric_labels=NUMERIC_LABELS,
+                         binary_labels=("soluble",)).drop(columns=["status", "reason"])
     if not include_eval and eval_polymers:
         df = df[~df["polymer_key"].isin(set(eval_polymers))].reset_index(drop=True)
     return df
@@ -115,91 +113,43 @@ def featurize_table(df: pd.DataFrame, tasks: list[str], representation: str = "c
     return featurize_training(df, cfg, progress=False, log=lambda m: log.warning(m))
 
 
-def _loss_weights(w: dict[str, float]) -> tuple[float, float]:
-    """Per-task weights -> the trainer's (a1, a2): a1 = soluble share, a2 = oracle share of chi."""
-    ws, wo, we = w.get("soluble", 0.0), w.get("chi_oracle", 0.0), w.get("chi_exp", 0.0)
-    tot = ws + wo + we
-    if tot <= 0:
-        raise InvalidInputError("model.weights: all task weights are zero")
-    a1 = ws / tot
-    a2 = wo / (wo + we) if wo + we > 0 else 0.5
-    return a1, a2
+def _train_config(cfg: ALConfig, tasks: list[str], steps: int, lr: float | None = None, warm: bool = False):
+    from chiscreen.model.config import (CalibrationConfig, DataConfig, LossConfig, ModelConfig, OptimConfig,
+                                        TrainConfig)
+
+    m = cfg.model
+    w = {t: float(v) for t, v in m.weights.items() if t in tasks}
+    if not any(v > 0 for v in w.values()):
+        raise InvalidInputError(f"model.weights: no positive weight for the tasks with rows {tasks}")
+    steps = max(1, int(steps))
+    # warm: a fixed number of steps, one validation at the end (a member keeps its start weights
+    # only if the fine-tune made its validation loss worse)
+    optim = (OptimConfig(max_steps=steps, lr=lr or m.lr, lr_step=10 * steps, eval_every=steps, patience=1)
+             if warm else OptimConfig(max_steps=steps, lr_step=steps))
+    return TrainConfig(seed=m.seed, n_members=m.n_members, threads=m.threads, device="cpu",
+                       calibration=CalibrationConfig(by="none"), model=ModelConfig(activation=m.activation),
+                       loss=LossConfig(weights=w), optim=optim,
+                       data=DataConfig(tasks=tasks, experimental="none", computed="none", solubility="none"))
 
 
 def train_initial(cfg: ALConfig, data, steps: int | None = None):
     """Cold training of a fresh ensemble on ``data`` (a TrainingData). Returns a ChiEnsemble."""
-    from chiscreen.model.config import (CalibrationConfig, DataConfig, LossConfig, ModelConfig, OptimConfig,
-                                        TrainConfig)
     from chiscreen.model.train import train_ensemble
 
-    m = cfg.model
-    a1, a2 = _loss_weights(m.weights)
-    tasks = list(data.tasks)
-    tc = TrainConfig(seed=m.seed, n_members=m.n_members, threads=m.threads, device="cpu",
-                     calibration=CalibrationConfig(by="none"), model=ModelConfig(activation=m.activation),
-                     loss=LossConfig(a1=a1, a2=a2),
-                     optim=OptimConfig(max_steps=int(steps or m.init_steps), lr_step=max(1, int(steps or m.init_steps))),
-                     data=DataConfig(tasks=tasks, experimental="none", computed="none", solubility="none",
-                                     polymer_representation=data.representation))
-    res = train_ensemble(tc, data, log=lambda msg: log.info(msg), progress=False)
-    return res.ensemble
+    tc = _train_config(cfg, list(data.tasks), steps or cfg.model.init_steps)
+    return train_ensemble(tc, data, log=lambda msg: log.info(msg), progress=False).ensemble
 
 
-def finetune(ens, data, steps: int, lr: float, weights: dict[str, float], seed: int = 0, batch: int = 64,
-             threads: int = 1):
-    """Warm retrain: ``steps`` Adam steps of every member from ``ens`` on ``data`` (scalers
-    kept). Returns a new ChiEnsemble (``ens`` is unchanged)."""
-    torch.set_num_threads(max(1, threads))
-    new = copy.deepcopy(ens)
-    net = new.net
-    outs = new.outputs
-    t_ref = new.model_config.t_ref_K
-    Xp = torch.from_numpy(new.scaler_polymer.transform(data.Xp))
-    Xs = torch.from_numpy(new.scaler_solvent.transform(data.Xs))
-    w_of = {"chi_exp": weights.get("chi_exp", 0.0), ORACLE_HEAD: weights.get("chi_oracle", 0.0),
-            "soluble": weights.get("soluble", 0.0)}
-    tasks = {t: r for t, r in data.tasks.items() if len(r) and w_of.get(t, 0.0) > 0}
-    if not tasks:
-        raise InvalidInputError("warm retrain: no rows for any task with a positive weight")
-    heads = {"chi_exp": ("A_exp", "B_exp"), "chi_comp": ("A_comp", "B_comp")}
-    with torch.no_grad():
-        for t in tasks:
-            if t in heads and t not in new.target_scaling:
-                y = tasks[t].y
-                mu, sd = float(np.mean(y)), float(np.std(y) if np.std(y) > 1e-8 else 1.0)
-                a, b = (outs.index(h) for h in heads[t])
-                net.out_scale[a], net.out_shift[a] = sd, mu
-                net.out_scale[b], net.out_shift[b] = sd * t_ref, 0.0
-                new.target_scaling[t] = {"mean": mu, "std": sd}
-                log.info(f"warm start: head {t} had no rows before; initialised from {len(y)} rows (mean {mu:.3f}, std {sd:.3f})")
-    gen = torch.Generator().manual_seed(int(seed) + 4242)
-    E = new.n_members
-    tt = {t: {"pi": torch.from_numpy(r.pi.astype(np.int64)), "si": torch.from_numpy(r.si.astype(np.int64)),
-              "T": torch.from_numpy(r.T.astype(np.float32)), "y": torch.from_numpy(r.y.astype(np.float32))}
-          for t, r in tasks.items()}
-    opt = torch.optim.Adam(net.parameters(), lr=lr, amsgrad=True)
-    net.train()
-    for _ in range(int(steps)):
-        loss = 0.0
-        for t, d in tt.items():
-            idx = torch.randint(len(d["y"]), (E, batch), generator=gen)
-            Up = net.tower_p(Xp[d["pi"][idx]])
-            Us = net.tower_s(Xs[d["si"][idx]])
-            Y = net.raw_head(Up, Us) * net.out_scale + net.out_shift        # physical units (E, B, K)
-            y = d["y"][idx]
-            if t == "soluble":
-                lt = F.binary_cross_entropy_with_logits(Y[..., outs.index("logit")], y)
-            else:
-                a, b = (outs.index(h) for h in heads[t])
-                chi = Y[..., a] + Y[..., b] / d["T"][idx]
-                lt = (((chi - y) / new.target_scaling[t]["std"]) ** 2).mean()
-            loss = loss + w_of[t] * lt * E
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-    net.eval()
-    new.invalidate_hash()
-    return new
+def finetune(ens, data, steps: int, lr: float, cfg: ALConfig, seed: int = 0):
+    """Warm retrain with the model layer's trainer: ``steps`` Adam steps from ``ens`` (weights
+    copied, a new task head initialised there, descriptor scalers kept). Returns a new ChiEnsemble."""
+    from dataclasses import replace
+
+    from chiscreen.model.train import train_ensemble
+
+    tc = _train_config(cfg, list(data.tasks), steps, lr=lr, warm=True)
+    tc = replace(tc, seed=int(seed))
+    return train_ensemble(tc, data, log=lambda msg: log.info(msg), progress=False, init=ens, scalers="keep").ensemble
 
 
 # ---------------------------------------------------------------------------- evaluation
@@ -224,7 +174,8 @@ def evaluate_rows(ens, data, head: str) -> dict:
     """RMSE / MAE / R2 / 1-sd coverage of ``head`` ("chi_exp" or ORACLE_HEAD) on a TrainingData's task rows."""
     if head not in data.tasks:
         return {"n": 0}
+    if head not in ens.tasks:
+        return {"n": 0}
     r = data.tasks[head]
-    P = ens.predict_arrays(data.Xp[r.pi], data.Xs[r.si], r.T)[head]
-    s = float(ens.std_scale.get(head, 1.0))
-    return _metrics(r.y, P.mean(0), s * P.std(0, ddof=1))
+    post = ens.posterior(data.Xp[r.pi], data.Xs[r.si], r.T)
+    return _metrics(r.y, post.mean_of(head), post.calibrated_std_of(head))

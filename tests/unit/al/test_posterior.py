@@ -1,5 +1,5 @@
-"""The BoTorch model over a pool is the ensemble's prediction: same member values, mean and
-calibrated std, with latents computed once per molecule."""
+"""The BoTorch model over a pool is the ensemble's EnsemblePrediction: same member values, mean
+and calibrated std, with latents computed once per molecule."""
 import numpy as np
 import pytest
 import torch
@@ -9,26 +9,36 @@ from chiscreen.al.pool import CandidatePool, PoolPosterior
 from chiscreen.model.ensemble import ChiEnsemble
 
 
-def _pool_and_ens(scale=1.7):
+def _pool_and_ens(scale=1.7, tasks=("soluble", "chi_comp", "chi_exp", "chi_oracle")):
     rng = np.random.default_rng(0)
-    ens = ChiEnsemble.random(6, 5, n_members=4, d=3, seed=1, polymer_representation="cyclic:3")
-    ens.std_scale = {"chi_exp": 1.3, "chi_comp": scale}
+    ens = ChiEnsemble.random(6, 5, n_members=4, d=3, seed=1, polymer_representation="cyclic:3", tasks=list(tasks))
+    ens.std_scale = {"chi_exp": 1.3, "chi_comp": 0.8, "chi_oracle": scale}
     pool = CandidatePool.from_product([f"P{i}" for i in range(7)], [f"S{j}" for j in range(5)], [280.0, 330.0])
     pool.Xp = rng.normal(size=(7, 6)).astype(np.float32)
     pool.Xs = rng.normal(size=(5, 5)).astype(np.float32)
     return pool, ens
 
 
-@pytest.mark.parametrize("task,head", [("chi_oracle", "chi_comp"), ("chi_exp", "chi_exp")])
-def test_pool_posterior_equals_ensemble_prediction(task, head):
+@pytest.mark.parametrize("task", ["chi_oracle", "chi_exp"])
+def test_pool_posterior_equals_ensemble_prediction(task):
     pool, ens = _pool_and_ens()
     post = pool.posterior(ens, task=task, chunk=17)             # chunks must not change anything
-    ref = ens.predict_arrays(pool.Xp[pool.pi], pool.Xs[pool.si], pool.T)[head]   # (E, N) raw members
-    s = ens.std_scale[head]
-    np.testing.assert_allclose(post.mean, ref.mean(0), rtol=1e-5, atol=2e-6)  # float32 towers: summation order
-    np.testing.assert_allclose(post.std, s * ref.std(0, ddof=1), rtol=1e-5, atol=2e-6)  # float32 towers: summation order
-    np.testing.assert_allclose(post.values, ref.mean(0) + s * (ref - ref.mean(0)), rtol=1e-5, atol=2e-6)  # float32 towers: summation order
-    assert post.values.shape == (4, len(pool))
+    ref = ens.posterior(pool.Xp[pool.pi], pool.Xs[pool.si], pool.T)   # the model's EnsemblePrediction
+    tol = dict(rtol=1e-5, atol=2e-6)                            # float32 towers: summation order
+    np.testing.assert_allclose(post.mean, ref.mean_of(task), **tol)
+    np.testing.assert_allclose(post.std, ref.calibrated_std_of(task), **tol)
+    m, s = ref.mean_of(task), ens.std_scale[task]
+    np.testing.assert_allclose(post.values, m + s * (ref[task] - m), **tol)
+    np.testing.assert_allclose(post.p_soluble, ref["p_soluble"], **tol)
+    assert post.values.shape == (4, len(pool)) and post.scale == s
+
+
+def test_model_without_oracle_head_uses_chi_exp_prior():
+    pool, ens = _pool_and_ens(tasks=("soluble", "chi_comp", "chi_exp"))
+    post = pool.posterior(ens, task="chi_oracle")
+    ref = ens.posterior(pool.Xp[pool.pi], pool.Xs[pool.si], pool.T)
+    np.testing.assert_allclose(post.mean, ref.mean_of("chi_exp"), rtol=1e-5, atol=2e-6)
+    assert post.scale == ens.std_scale["chi_exp"]
 
 
 def test_latents_once_per_molecule(monkeypatch):
