@@ -27,7 +27,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
+from dataclasses import replace
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
@@ -99,13 +99,14 @@ def _base_data(pool_df: pd.DataFrame):
     table = training_table(exp, sol, pd.DataFrame(), pd.DataFrame(), [], True, "", False)
     # append one dummy-label-free row per pool molecule so that they are featurized with the rest
     extra = pd.DataFrame({"polymer_smiles": pool_df["polymer_key"], "solvent_smiles": pool_df["solvent_key"],
-                          "temperature_K": pool_df["temperature_K"], "chi_computed": pool_df["chi"]})
+                          "temperature_K": pool_df["temperature_K"], "chi_oracle": pool_df["chi"]})
     from chiscreen.data import normalize_pairs
 
-    extra = normalize_pairs(extra.drop_duplicates(["polymer_smiles", "solvent_smiles"]), source="pool")
+    extra = normalize_pairs(extra.drop_duplicates(["polymer_smiles", "solvent_smiles"]), source="pool",
+                            numeric_labels=("chi_oracle",))
     full = pd.concat([table, extra.drop(columns=["status", "reason"])], ignore_index=True)
-    data = featurize_table(full, ["chi_exp", "soluble", "chi_comp"])
-    data.tasks.pop("chi_comp", None)
+    data = featurize_table(full, ["chi_exp", "soluble", "chi_oracle"])
+    data.tasks.pop("chi_oracle", None)      # oracle rows are added per cycle (what was queried)
     return data
 
 
@@ -144,7 +145,8 @@ def run(args) -> dict:
     print(f"pool {N} rows ({P} polymers x {len(pool.solvents)} solvents x {len(TEMPS)} T) from {path.name}; "
           f"featurized in {time.perf_counter() - t_all:.1f} s", file=sys.stderr)
     strategies = args.strategies.split(",")
-    mcfg = ALConfig(model=ALModelConfig(n_members=5, init_steps=args.init_steps, seed=0))
+    mcfg = ALConfig(model=ALModelConfig(n_members=5, init_steps=args.init_steps, seed=0,
+                                        weights={"chi_oracle": 0.6, "chi_exp": 0.3, "soluble": 0.1}))
     cc = CostConfig(polymer_s=float(np.median(cost_p)), solvent_s=float(np.median(cost_s)), pair_s=0.001)
     results = {s: [] for s in strategies}
     for rep in range(args.repeats):
@@ -183,10 +185,9 @@ def run(args) -> dict:
             ens = ens0
             for cyc in range(args.cycles + 1):
                 q = np.flatnonzero(queried)
-                d = SimpleNamespace(Xp=data.Xp, Xs=data.Xs, tasks={**data.tasks, "chi_comp": TaskRows(
+                d = replace(data, tasks={**data.tasks, "chi_oracle": TaskRows(
                     gp[q], gs[q], pool.T[q], y[q], np.array([f"{a}_{b}" for a, b in zip(gp[q], gs[q])]), q)})
-                ens = finetune(ens, d, args.steps, 1e-3, {"chi_oracle": 0.6, "chi_exp": 0.3, "soluble": 0.1},
-                               seed=1000 * rep + cyc)
+                ens = finetune(ens, d, args.steps, 1e-3, mcfg, seed=1000 * rep + cyc)
                 post = pool.posterior(ens, "chi_oracle")
                 rmse = float(np.sqrt(np.mean((post.mean[held] - y[held]) ** 2)))
                 curve.append({"cycle": cyc, "calls": int(queried.sum()), "compute_s": spent, "rmse": rmse,

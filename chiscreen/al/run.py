@@ -66,6 +66,16 @@ def _write_json(path: Path, obj) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=float))
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _holdout(keys: np.ndarray, fraction: float) -> np.ndarray:
     """Stable pseudo-random hold-out of rows by their key (same answer in every cycle)."""
     if fraction <= 0:
@@ -155,7 +165,8 @@ class ALRun:
     @classmethod
     def init(cls, config: str | os.PathLike | dict, run_dir: str | os.PathLike, progress: bool = True) -> "ALRun":
         """Create a run: pool, evaluation polymers, the initial model (cycle 0) and its metrics.
-        Built in a temporary sibling folder and renamed into place (a killed init leaves nothing)."""
+        Built in a temporary sibling folder ``.NAME.init-PID`` and renamed into place: a killed
+        init leaves no run directory (its temp folder is removed by the next init)."""
         from chiscreen.al.training import (evaluate_rows, experimental_rows, featurize_table, pick_eval_polymers,
                                            solubility_rows, train_initial, training_table)
 
@@ -170,8 +181,10 @@ class ALRun:
         pool.featurize(progress=progress)
         method_version = cfg.oracle.oracle_config().profile.method_version
         tmp = run.parent / f".{run.name}.init-{os.getpid()}"
-        if tmp.exists():
-            shutil.rmtree(tmp)
+        for old in run.parent.glob(f".{run.name}.init-*"):      # left by a killed init
+            pid = old.name.rsplit("-", 1)[-1]
+            if pid.isdigit() and (int(pid) == os.getpid() or not _alive(int(pid))):
+                shutil.rmtree(old, ignore_errors=True)
         (tmp / "cycles" / "cycle-000").mkdir(parents=True)
         try:
             save_config(cfg, tmp / "config.yaml")
