@@ -133,3 +133,14 @@ def test_bad_lab_rows(run_dir, tmp_path, capsys):
     assert main(["al", "import", "--run", str(run_dir), str(csv)]) == 2
     assert "provenance column 'who'" in _err(capsys)
     assert snapshot(run_dir) == before
+
+
+def test_job_entrypoint_refuses_foreign_dir(tmp_path, capsys):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("al_cycle_job", ROOT / "jobs" / "al_cycle.py")
+    job = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(job)
+    (tmp_path / "x.txt").write_text("mine")
+    assert job.main(["--run", str(tmp_path)]) == 2
+    assert "not an AL run directory" in _err(capsys)
