@@ -110,3 +110,18 @@ def test_lab_rows_reach_training(tiny_run, tmp_path):
     assert ((t["polymer_key"] == "*CC*") & (t["chi"] == 1.1)).sum() == 1
     assert ((t["polymer_key"] == "*CC(*)C") & (t["soluble"] == 0.0)).sum() == 1
     path.unlink()                                                # leave the shared run as it was
+
+
+def test_cold_retrain_cycle(tiny_run):
+    """retrain: cold trains a fresh ensemble on everything (oracle rows included) instead of a warm start."""
+    from chiscreen.al import ALRun
+
+    run = ALRun(tiny_run.path)
+    run.cfg.model.retrain = "cold"
+    n0 = len(run.oracle_labels.read())
+    m = run.cycle(acquisition="thompson")
+    assert m["retrain"] == "cold" and m["acquisition"] == "thompson"
+    assert m["train_rows"].get("chi_oracle", 0) >= 1
+    labs = run.oracle_labels.read()
+    assert len(labs) == n0 + m["n_selected"] and labs["row_key"].is_unique
+    assert "chi_oracle" in run.load_model(m["cycle"]).tasks
