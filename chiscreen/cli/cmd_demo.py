@@ -17,6 +17,7 @@ def register(subparsers) -> None:
     p.add_argument("--model", help="model artifact directory (default: the shipped model)")
     p.add_argument("--top", type=int, default=5, help="solvents shown per polymer")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-recycle", action="store_true", help="skip the closing recycling campaign (configs/recycle-demo.yaml)")
     p.set_defaults(func=run)
 
 
@@ -26,4 +27,33 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     res = run_demo(out=args.out, engine=args.engine, top=args.top, progress=not args.no_progress, model=args.model)
     print(res.text)
+    if not args.no_recycle:
+        print()
+        print(recycling_answer(args))
     return 0
+
+
+def recycling_answer(args: argparse.Namespace) -> str:
+    """The demo's closing answer: configs/recycle-demo.yaml (dissolve PS out of PE/PP/PS/PET/PVC) into
+    <out>-recycle, a few lines and the report path."""
+    from pathlib import Path
+
+    from chiscreen.campaigns.recycle import RecycleConfig, run_recycle
+    from chiscreen.config import load_config
+    from chiscreen.paths import project_root
+
+    cfg_path = next((b / "configs" / "recycle-demo.yaml" for b in (Path.cwd(), project_root())
+                     if b is not None and (b / "configs" / "recycle-demo.yaml").is_file()), None)
+    cfg = load_config(cfg_path, RecycleConfig) if cfg_path else RecycleConfig(
+        mixture=["PE", "iPP", "PS", "PET", "PVC"], target="PS")
+    if args.model:
+        cfg.model = args.model
+    out = Path(str(args.out).rstrip("/") + "-recycle")
+    rerun = (out / "campaign.json").is_file()
+    r = run_recycle(cfg, out=str(out), overwrite=rerun, progress=not args.no_progress)
+    from chiscreen.cli.cmd_campaign import write_report
+
+    write_report(r)
+    head = r.text.splitlines()
+    keep = [head[0]] + [l for l in head[1:] if l.lstrip()[:1].isdigit()][:3]
+    return "\n".join(keep + [f"  full answer (table, chi(T) plots, unknowns): {out / 'report.html'}"])

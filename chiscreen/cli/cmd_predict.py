@@ -16,7 +16,8 @@ from chiscreen.errors import InvalidInputError
 
 def register(sub) -> None:
     p = sub.add_parser("predict", help="predict chi(T), P(soluble) and a verdict for one pair or a table of pairs")
-    p.add_argument("--polymer", help="repeat unit SMILES with two '*', e.g. '*CC(*)c1ccccc1'")
+    p.add_argument("--polymer", help="repeat unit SMILES with two '*', e.g. '*CC(*)c1ccccc1', or a catalog name / "
+                                     "abbreviation such as PS or iPP (carries its melting facts)")
     p.add_argument("--solvent", help="solvent SMILES, e.g. 'Cc1ccccc1'")
     p.add_argument("--temp", default="25C", help="temperature with unit, '25C' or '298.15K' (default %(default)s)")
     g = p.add_mutually_exclusive_group()
@@ -62,13 +63,17 @@ def run(args) -> int:
         return 0
     if not (args.polymer and args.solvent):
         raise InvalidInputError("give --polymer and --solvent (or --input and --output for a table)")
+    from chiscreen.catalogs.facts import polymer_facts, resolve_polymer
     from chiscreen.chem import RepeatUnit, Solvent
 
-    RepeatUnit.from_smiles(args.polymer)     # raise a clear error for a bad SMILES
+    prow = resolve_polymer(args.polymer)     # catalog name / abbreviation / SMILES; clear error otherwise
+    polymer_smiles = str(prow["smiles"])
+    RepeatUnit.from_smiles(polymer_smiles)   # raise a clear error for a bad SMILES
     Solvent.from_smiles(args.solvent)
     t_k = parse_temperature(args.temp)
     ens = load_ensemble(args.model, trust_unsigned=args.trust_unsigned)
-    df = predict_pairs(ens, [args.polymer], [args.solvent], t_k, mw=args.mw, dp=args.dp)
+    df = predict_pairs(ens, [polymer_smiles], [args.solvent], t_k, mw=args.mw, dp=args.dp,
+                       polymer_facts=polymer_facts(prow))
     r = df.iloc[0]
     if r["status"] != "ok":
         from chiscreen.errors import FeaturizationError
@@ -82,6 +87,10 @@ def run(args) -> int:
         "p_soluble": float(r["p_soluble"]), "p_soluble_std": float(r["p_soluble_std"]),
         "chi_c": float(r["chi_c"]), "verdict": r["verdict"],
         **{c: float(r[c]) for c in result_columns(ens.tasks) if c not in _SHOWN},   # further tasks
+        "polymer": str(prow.get("abbreviation") or args.polymer),
+        "dissolves": r["dissolves"], "T_dissolve_K": float(r["T_dissolve_K"]),
+        "T_dissolve_lo_K": float(r["T_dissolve_lo_K"]), "T_dissolve_hi_K": float(r["T_dissolve_hi_K"]),
+        "above_boiling": r["above_boiling"], "dissolve_reason": r["dissolve_reason"],
         "model": {"source": ens.source, "artifact_hash": artifact_hash(ens), "n_members": ens.n_members,
                   "std_scale": ens.std_scale},
     }
@@ -89,11 +98,24 @@ def run(args) -> int:
         print(json.dumps(res, indent=2))
         return 0
     cc = "long-chain limit" if args.mw is None and args.dp is None else ("from Mw" if args.mw else "from DP")
-    print(f"polymer   {args.polymer}\nsolvent   {args.solvent}\nT         {t_k:.2f} K ({t_k - 273.15:.2f} C)")
+    name = f" ({prow.get('abbreviation')}: {prow.get('name')})" if isinstance(prow.get("name"), str) \
+        and prow.get("name") != args.polymer else ""
+    print(f"polymer   {polymer_smiles}{name}\nsolvent   {args.solvent}\nT         {t_k:.2f} K ({t_k - 273.15:.2f} C)")
     print(f"chi(T)    {_fmt(res['chi_mean'])} +- {_fmt(res['chi_std'])}   (experimental head, {ens.n_members}-member ensemble, "
           f"std x {ens.std_scale.get('chi_exp', 1.0):.2f} calibration)")
     print(f"          chi = A + B/T:  A = {_fmt(res['A_mean'])} +- {_fmt(res['A_std'])},  B = {_fmt(res['B_mean_K'], 1)} +- {_fmt(res['B_std_K'], 1)} K")
     print(f"P(soluble) {_fmt(res['p_soluble'], 2)}")
     print(f"chi_c     {_fmt(res['chi_c'])} ({cc})")
     print(f"verdict   {res['verdict']}  (miscible: chi + std < chi_c; immiscible: chi - std > chi_c)")
+
+    def _c(tk: float) -> str:
+        if not math.isfinite(tk):
+            return "none below 527 C" if tk > 0 else "unknown"
+        return f"<= {tk - 273.15:.0f} C" if tk <= 200.0 else f"{tk - 273.15:.0f} C"
+
+    td = res["T_dissolve_K"]
+    span = "" if not math.isfinite(td) else f" (chi -+ std: {_c(res['T_dissolve_lo_K'])} .. {_c(res['T_dissolve_hi_K'])})"
+    print(f"dissolves {res['dissolves']} at {t_k - 273.15:.0f} C" + (f"  ({res['dissolve_reason']})" if res["dissolve_reason"] else ""))
+    print(f"dissolution temperature {_c(td) if r['dissolves'] != '' and not (td != td) else 'unknown'}{span}")
+    print(f"above boiling point: {res['above_boiling']}")
     return 0

@@ -15,7 +15,13 @@ Output columns (per pair; temperatures in Kelvin; derived from the model's tasks
     p_soluble, p_soluble_std       ensemble mean / std of sigmoid(logit) (every binary task)
     chi_c                      critical chi: 0.5 (1 + 1/sqrt(N))^2 from n_ratio / molecular weight, else 0.5
     verdict                    "miscible" (chi_mean + chi_std < chi_c), "immiscible" (chi_mean - chi_std
-                               > chi_c) or "borderline"
+                               > chi_c) or "borderline" (chiscreen.thermo.verdict.miscibility_verdict)
+    dissolves                  "yes" / "no" / "borderline" / "unknown" (thermo.verdict.dissolution_verdict:
+                               chi, chi_c, std and, for semicrystalline polymers, the depressed melting point;
+                               "unknown" when a needed fact is missing, e.g. the crystallinity)
+    T_dissolve_K, T_dissolve_lo_K, T_dissolve_hi_K   predicted dissolution temperature (and with chi -+ std)
+    above_boiling              "yes" (T above the solvent's boiling point: needs pressure) / "no" / "unknown"
+    dissolve_reason            why (empty when it dissolves without caveat)
     status, reason             "ok", "invalid" (bad SMILES / temperature) or "failed" (featurization)
 """
 from __future__ import annotations
@@ -68,6 +74,8 @@ def result_values(post: EnsemblePrediction, tasks) -> dict[str, np.ndarray]:
     """Result columns (N,) from an :class:`EnsemblePrediction` (see :func:`result_columns`)."""
     stat = {"mean": post.mean_of, "std": post.std_of, "cal": post.calibrated_std_of}
     return {col: stat[s](q) for col, q, s in _result_sources(tasks)}
+DISSOLUTION_COLUMNS = ["dissolves", "T_dissolve_K", "T_dissolve_lo_K", "T_dissolve_hi_K", "above_boiling",
+                       "dissolve_reason"]
 
 
 def repeat_unit_mass(smiles: str) -> float:
@@ -116,12 +124,15 @@ def _predict_valid(ens: ChiEnsemble, pkeys: list[str], skeys: list[str], T: np.n
 
 def predict_pairs(ens: ChiEnsemble, polymers: Sequence[str], solvents: Sequence[str], temperatures_K,
                   n_ratio=None, mw=None, dp=None, progress: bool = False,
-                  featurize_kwargs: dict | None = None) -> pd.DataFrame:
+                  featurize_kwargs: dict | None = None, dissolution: bool = True,
+                  polymer_facts=None) -> pd.DataFrame:
     """Predict aligned (polymer, solvent, temperature in Kelvin) triples.
 
     ``temperatures_K`` may be a scalar (used for every pair). ``n_ratio`` (N), ``mw`` (g/mol) or
     ``dp`` (scalars or per-pair sequences) set chi_c; otherwise the long-chain limit 0.5.
-    Bad rows never raise: they get status "invalid" or "failed" and a reason.
+    Bad rows never raise: they get status "invalid" or "failed" and a reason. ``polymer_facts``
+    (one ``thermo.PolymerFacts`` or one per pair) overrides the catalog facts looked up by SMILES,
+    e.g. for a named grade such as isotactic PP.
     """
     n = len(polymers)
     if len(solvents) != n:
@@ -133,11 +144,50 @@ def predict_pairs(ens: ChiEnsemble, polymers: Sequence[str], solvents: Sequence[
     for name, val in (("n_ratio", n_ratio), ("mw", mw), ("dp", dp)):
         if val is not None:
             df[name] = np.broadcast_to(np.asarray(val, dtype=float), (n,))
-    return predict_table(ens, df, progress=progress, featurize_kwargs=featurize_kwargs)
+    if polymer_facts is not None and not isinstance(polymer_facts, (list, tuple)):
+        polymer_facts = [polymer_facts] * n
+    return predict_table(ens, df, progress=progress, featurize_kwargs=featurize_kwargs, dissolution=dissolution,
+                         polymer_facts=polymer_facts)
+
+
+def _dissolution_columns(out: pd.DataFrame, status, polymer_facts=None) -> pd.DataFrame:
+    """The dissolution verdict per ok row (thermo.verdict.dissolution_verdict with catalog facts)."""
+    from chiscreen.catalogs.facts import polymer_facts_for_smiles, solvent_facts_for_smiles
+    from chiscreen.thermo import ChiT, dissolution_verdict
+
+    n = len(out)
+    cols = {c: [""] * n if c in ("dissolves", "above_boiling", "dissolve_reason") else np.full(n, np.nan)
+            for c in DISSOLUTION_COLUMNS}
+    pcache: dict[str, object] = {}
+    scache: dict[str, object] = {}
+    for i in np.flatnonzero(np.asarray(status) == "ok"):
+        ps, ss = str(out["polymer_smiles"].iat[i]), str(out["solvent_smiles"].iat[i])
+        pf = polymer_facts[i] if polymer_facts is not None else None
+        if pf is None:
+            if ps not in pcache:
+                try:
+                    pcache[ps] = polymer_facts_for_smiles(ps)
+                except ChiscreenError:
+                    pcache[ps] = None
+            pf = pcache[ps]
+        if ss not in scache:
+            try:
+                scache[ss] = solvent_facts_for_smiles(ss)
+            except ChiscreenError:
+                scache[ss] = None
+        v = dissolution_verdict(float(out["chi_mean"].iat[i]), float(out["chi_std"].iat[i]),
+                                float(out["temperature_K"].iat[i]), float(out["chi_c"].iat[i]),
+                                ChiT(float(out["A_mean"].iat[i]), float(out["B_mean"].iat[i])), pf, scache[ss])
+        cols["dissolves"][i], cols["above_boiling"][i], cols["dissolve_reason"][i] = v.dissolves, v.above_boiling, v.reason
+        cols["T_dissolve_K"][i], cols["T_dissolve_lo_K"][i], cols["T_dissolve_hi_K"][i] = \
+            v.T_dissolve_K, v.T_dissolve_lo_K, v.T_dissolve_hi_K
+    for c, v in cols.items():
+        out[c] = v
+    return out
 
 
 def predict_table(ens: ChiEnsemble, table: pd.DataFrame, progress: bool = False, featurize_kwargs: dict | None = None,
-                  source: str = "input") -> pd.DataFrame:
+                  source: str = "input", dissolution: bool = True, polymer_facts=None) -> pd.DataFrame:
     """Predict every row of a pair table (polymer_smiles, solvent_smiles, temperature_K or
     temperature_C; optional n_ratio, mw or dp). Returns the input rows in order with the result
     columns, ``status`` and ``reason`` added. Raises MissingColumnError for missing columns."""
@@ -182,8 +232,10 @@ def predict_table(ens: ChiEnsemble, table: pd.DataFrame, progress: bool = False,
         out[c] = verdict if c == "verdict" else res[c]
     out["status"] = status
     out["reason"] = reason
+    if dissolution:
+        out = _dissolution_columns(out, status, polymer_facts)
     return out
 
 
 __all__ = ["predict_pairs", "predict_table", "n_ratio_estimate", "repeat_unit_mass", "result_columns",
-           "CHI_C_LONG_CHAIN"]
+           "CHI_C_LONG_CHAIN", "DISSOLUTION_COLUMNS"]

@@ -141,9 +141,12 @@ def build_catalog(table: pd.DataFrame, kind: str, smiles_column: str = "smiles",
     status = ["ok" if c is not None else "invalid" for c in canon]
     reason = [r for _, r in res]
     first: dict[str, int] = {}
+    # named grades of one repeat unit (isotactic / atactic PP) are distinct rows: identity + tacticity
+    tac = [t.strip() if isinstance(t, str) else "" for t in df["tacticity"]] if "tacticity" in df.columns else [""] * n
     for i, c in enumerate(canon):
         if c is None:
             continue
+        c = f"{c} [{tac[i]}]" if tac[i] else c
         if c in first:
             j = first[c]
             status[i] = "duplicate"
@@ -291,7 +294,9 @@ def lookup(df: pd.DataFrame, queries: Iterable[str], kind: str = "polymer") -> l
             for pos, v in zip(ok.index, ok[col]):
                 if isinstance(v, str):
                     by_text.setdefault(v.strip().lower(), pos)
-    by_canon = {c: pos for pos, c in zip(ok.index, ok["canonical"])}
+    by_canon: dict[str, int] = {}
+    for pos, c in zip(ok.index, ok["canonical"]):
+        by_canon.setdefault(c, pos)   # a SMILES names the first (generic) row, not a named grade
     by_id = {int(i): pos for pos, i in zip(ok.index, ok["id"])}
     out = []
     for q in queries:

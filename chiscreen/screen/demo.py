@@ -65,12 +65,24 @@ def best_solvents(pairs: pd.DataFrame, polymer: str, T_K: float, top: int = 5, r
     return sel.sort_values(["_rank_key", "solvent_id"]).head(top).drop(columns="_rank_key")
 
 
+def _verdict(r) -> str:
+    """The screen row's verdict (thermo.miscibility_verdict, as predict says); older screens without
+    the column get it computed by the same function."""
+    v = r.get("verdict") if hasattr(r, "get") else None
+    if isinstance(v, str) and v:
+        return v
+    from chiscreen.thermo import miscibility_verdict
+
+    return miscibility_verdict(float(r["chi"]), float(r["chi_std"]), float(r.get("chi_c", 0.5)))
+
+
 def run_demo(out: str | None = None, engine: str | None = None, top: int = 5, polymers=SHOWCASE,
-             progress: bool = True, model: str | None = None) -> DemoResult:
-    """Run (or resume) the demo screen and format the highlights."""
+             progress: bool = True, model: str | None = None, cfg=None) -> DemoResult:
+    """Run (or resume) the demo screen and format the highlights (``cfg``: a ScreenConfig instead of
+    configs/screen-demo.yaml, e.g. for tests)."""
     from chiscreen.screen.job import read_pairs, run_screen
 
-    cfg = demo_config()
+    cfg = demo_config() if cfg is None else cfg
     if engine:
         cfg.engine.kind = engine
     if model:
@@ -104,7 +116,7 @@ def run_demo(out: str | None = None, engine: str | None = None, top: int = 5, po
             g = r.get("gsk_g_score", np.nan)
             gs = f"  GSK {g:.1f}" if isinstance(g, (float, np.floating)) and np.isfinite(g) else ""
             lines.append(f"  {r['solvent']:<34s} chi {r['chi']:+.2f} +- {r['chi_std']:.2f}  "
-                         f"P(soluble) {r['p_soluble']:.2f}  {'miscible' if r['miscible'] else 'immiscible'}{gs}")
+                         f"P(soluble) {r['p_soluble']:.2f}  {_verdict(r)}{gs}")
         lines.append("")
     for name, path in res.files.items():
         if name.startswith("selective-"):

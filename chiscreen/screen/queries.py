@@ -31,6 +31,7 @@ import torch
 from chiscreen.errors import ConfigError
 from chiscreen.registry import Registry
 from chiscreen.screen.scoring import BlockScores
+from chiscreen.thermo import miscibility_verdict_array
 
 # rank_by: name -> f(chi, chi_std, p_soluble) -> key, smaller is better. Arguments broadcast
 # (block: chi/chi_std (P, T, S), p_soluble (P, 1, S); candidates: (N,) columns).
@@ -48,7 +49,8 @@ PAIR_SCHEMA = pa.schema([
     ("chi_std", pa.float32()),
     ("p_soluble", pa.float32()),
     ("p_soluble_std", pa.float32()),
-    ("miscible", pa.bool_()),
+    ("miscible", pa.bool_()),    # point estimate chi < chi_c
+    ("verdict", pa.string()),    # thermo.miscibility_verdict: miscible / immiscible / borderline, as predict says
 ])
 
 
@@ -179,6 +181,7 @@ def _rows(r: BlockScores, pi: torch.Tensor, ti: torch.Tensor, si: torch.Tensor, 
         "p_soluble_std": ps.cpu().numpy(),
         "miscible": chi < chi_c,
     }
+    cols["verdict"] = miscibility_verdict_array(chi, cols["chi_std"], chi_c).astype(str)
     return pa.table(cols, schema=PAIR_SCHEMA)
 
 

@@ -27,7 +27,8 @@ def test_starter_polymer_catalog_is_valid_and_unique(polymers):
     df, rep = polymers
     assert rep.n_rows >= 60 and rep.n_ok == rep.n_rows, df[df.status != "ok"][["name", "reason"]]
     assert all(s.count("*") == 2 for s in df.smiles)
-    assert df.canonical.is_unique and df.abbreviation.is_unique and df.name.is_unique
+    ident = df.canonical + " [" + df.tacticity.fillna("") + "]"
+    assert ident.is_unique and df.abbreviation.is_unique and df.name.is_unique
     assert set(WELL_KNOWN) <= set(df.abbreviation)
     assert df["class"].notna().all()
 
