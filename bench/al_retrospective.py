@@ -239,7 +239,11 @@ def summarize(results, args, N, P, S, total) -> dict:
     fq = {s: c["frac_queried"][-1] for s, c in mean_curve.items()}
     out["final_recall_top1"] = rec
     out["final_frac_queried"] = fq
-    out["goal_recall_90pct_within_10pct"] = any(r >= 0.9 and fq[s] <= 0.10 for s, r in rec.items())
+    # first fraction of the pool queried at which >= 90 % of the top-1 % rows are found
+    first90 = {s: next((f for f, r in zip(c["frac_queried"], c["recall_top1"]) if r >= 0.9), None)
+               for s, c in mean_curve.items()}
+    out["frac_queried_at_recall_90pct"] = first90
+    out["goal_recall_90pct_within_10pct"] = any(f is not None and f <= 0.10 for f in first90.values())
     return out
 
 
@@ -293,6 +297,7 @@ def main(argv=None) -> int:
         return 0
     out = run(args)
     plot(out, Path(args.plot))
+    Path(args.plot).with_suffix(".json").write_text(json.dumps(out, indent=1, default=float))
     for s, c in out["curves"].items():
         print(f"{s:10s} final RMSE {c['rmse'][-1]:.3f} after {c['calls'][-1]:.0f} calls / {c['compute_s'][-1]:.0f} s; "
               f"top-1% recall {c['recall_top1'][-1]:.2f} at {100 * c['frac_queried'][-1]:.1f}% queried")
@@ -301,7 +306,7 @@ def main(argv=None) -> int:
             fc = "never" if v["calls_frac_of_random"] is None else f"{100 * v['calls_frac_of_random']:.0f}%"
             fs = "never" if v["compute_frac_of_random"] is None else f"{100 * v['compute_frac_of_random']:.0f}%"
             print(f"{s:10s} reaches random's final RMSE {out['random_final_rmse']:.3f} with {fc} of random's calls, {fs} of its compute")
-    print(f"plot: {args.plot}; total {out['seconds']} s")
+    print(f"plot: {args.plot} (curves: {Path(args.plot).with_suffix('.json')}); total {out['seconds']} s")
     compact = {k: v for k, v in out.items() if k != "curves"}
     print(json.dumps(compact, default=float))
     return 0
