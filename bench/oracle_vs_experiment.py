@@ -5,17 +5,23 @@ match on (ps_pair, temp). Polymers are built as the cyclic 10-mer of their repea
 (``ps_pair_nonCyclic``) through chiscreen.chem, or, with ``--polymer-build dataset``, from the
 dataset's own cyclic 10-mer SMILES (``ps_pair``) as the reference prototype did.
 
-Prints, for the oracle and for COSMO-RS side by side: Pearson r, Spearman rho, MAE and
-agreement of the chi < 0.5 call with experiment; per-row agreement with the prototype's output
-(chi_xtb of ../shared/reference/xtb_cosmosac/chi_benchmark_dip_2010.csv); a calibration fitted
-on the training polymers of a polymer-grouped split and scored on held-out polymers; the
-conformer spread; reproducibility; costs per molecule and per chi. Profile calculations run in
-parallel (``--backend process`` or ``ray``; OMP_NUM_THREADS=1 per worker) and are stored in
-``--store`` so a rerun is fast. The per-row CSV goes to ``--out``; the last printed line is one
-JSON object with the named figures.
+Prints, for the old method (profiles + the 2010 literature COSMO-SAC parameters, "raw"), the
+fitted method (the same stored profiles + a COSMO-SAC parameter set fitted to experimental chi)
+and COSMO-RS on the same rows: Pearson r, Spearman rho, MAE and agreement of the chi < 0.5 call
+with experiment, overall and per solvent class (with the mean signed error, "bias"). Every
+fitted figure is out of fold: polymer-grouped 5-fold cross-validation (the parameter set that
+scores a polymer never saw it), for the parameter fit and for the isotonic calibration alike.
+``--levers`` also scores each physics lever (combinatorial term, HB constants, HB width,
+free volume, HB temperature dependence, conformer combination) the same way;
+``--params-out FILE`` fits the recipe on all rows and writes the parameter-set JSON (this is how
+chiscreen/qc/paramsets/*.json is made). Also: per-row agreement with the prototype's output, the
+conformer spread, reproducibility from a fresh store, costs per molecule (median, p90) and per
+chi. Profiles run in parallel (``--backend process`` or ``ray``; OMP_NUM_THREADS=1 per worker)
+and are kept in ``--store``, so a rerun only fits. The per-row CSV goes to ``--out``; the last
+printed line is one JSON object with the named figures.
 
-    python bench/oracle_vs_experiment.py --out runs/oracle_bench --store runs/oracle_store
-    python bench/oracle_vs_experiment.py --max-polymers 5 --out /tmp/ob --store /tmp/os
+    python bench/oracle_vs_experiment.py --out runs/oracle_bench --store /work/cache/qc-store
+    python bench/oracle_vs_experiment.py --max-polymers 8 --out /tmp/ob --store /tmp/os
 """
 from __future__ import annotations
 
@@ -37,7 +43,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from chiscreen.qc import Calibration, Oracle, ProfileSpec, ProfileStore, RunOptions  # noqa: E402
+from chiscreen.qc.fit import (RECIPE, FitData, cross_validate, fit_params, fit_provenance,  # noqa: E402
+                              grouped_folds, recipe_base)
+from chiscreen.qc.params import SAC2010, get_params  # noqa: E402
 from chiscreen.qc.parallel import init_ray  # noqa: E402
+from chiscreen.qc.sigma import combine_profiles  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "mtl_chi"
 PROTO = ROOT.parent / "shared" / "reference" / "xtb_cosmosac" / "chi_benchmark_dip_2010.csv"
@@ -61,6 +71,53 @@ def load_rows(max_polymers: int | None) -> pd.DataFrame:
         keep = m.poly_ru.value_counts().index[:max_polymers]
         m = m[m.poly_ru.isin(keep)]
     return m.reset_index(drop=True)
+
+
+def solvent_class(smiles: str) -> str:
+    """Coarse solvent class from the SMILES (first match): water, acids, alcohols (incl.
+    phenols, glycols), halogenated, nitrogen, sulfur/other, oxygenated (ethers, ketones,
+    esters), aromatics, aliphatics."""
+    from rdkit import Chem
+
+    m = Chem.MolFromSmiles(smiles)
+    if m is None:
+        return "other"
+    if Chem.MolToSmiles(m) == "O":
+        return "water"
+
+    def has(smarts: str) -> bool:
+        return m.HasSubstructMatch(Chem.MolFromSmarts(smarts))
+
+    for cls, smarts in (("acids", "C(=O)[OX2H1]"), ("alcohols", "[OX2H1][#6]"),
+                        ("halogenated", "[Cl,Br,I,F]"), ("nitrogen", "[#7]"),
+                        ("sulfur/other", "[#16,#15,#14]"), ("oxygenated", "[#8]"),
+                        ("aromatics", "a")):
+        if has(smarts):
+            return cls
+    return "aliphatics"
+
+
+def lever_variants(recs: dict, pkind: str, skind: str):
+    """(label, base set, free parameters, profiles override or None) for the lever table."""
+    fh = SAC2010.with_values(combinatorial="fh")
+    yield "raw sac2010 (SG), no fit", SAC2010, [], None
+    yield "raw sac2010 with FH comb., no fit", fh, [], None
+    yield "SG: es, hb", SAC2010, ["es", "hb"], None
+    yield "SG: es, hb, sigma_hb", SAC2010, ["es", "hb", "sigma_hb"], None
+    yield "FH: es, hb, sigma_hb", fh, ["es", "hb", "sigma_hb"], None
+    yield "FH-FV: es, hb, sigma_hb, fv", fh, ["es", "hb", "sigma_hb", "fv"], None
+    yield "FH-FV: + ot", fh, ["es", "hb", "ot", "sigma_hb", "fv"], None
+    yield "FH-FV: + t_hb", fh, ["es", "hb", "sigma_hb", "fv", "t_hb"], None
+    free = ["es", "hb", "sigma_hb", "fv"]
+    first = {m: r.conformers[0] for m, r in recs.items()}
+    yield "FH-FV, conformer 0 only (1-conformer method)", fh, free, first
+    low = {m: r.conformers[int(np.argmin(r.energies))] for m, r in recs.items()}
+    yield "FH-FV, lowest-xtb-energy conformer", fh, free, low
+    from chiscreen.qc.profile import conformer_weights
+
+    boltz = {m: combine_profiles(r.conformers, conformer_weights(r.energies, "boltzmann", 298.15))
+             for m, r in recs.items()}
+    yield "FH-FV, Boltzmann-weighted conformers", fh, free, boltz
 
 
 def metrics(y: np.ndarray, x: np.ndarray) -> dict:
@@ -91,14 +148,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--conformers", type=int, default=None, help="conformers per molecule")
     ap.add_argument("--combine", choices=("mean", "boltzmann", "lowest"), default=None)
     ap.add_argument("--cavity-subdivision", type=int, default=None)
+    ap.add_argument("--n-units", type=int, default=None, help="repeat units in the polymer ring")
     ap.add_argument("--no-dipoles", action="store_true")
     ap.add_argument("--backend", choices=("process", "ray", "serial"), default="process")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds per molecule")
     ap.add_argument("--retries", type=int, default=1)
-    ap.add_argument("--calibration", choices=("isotonic", "linear"), default="isotonic")
-    ap.add_argument("--test-fraction", type=float, default=0.2)
-    ap.add_argument("--split-seed", type=int, default=0)
+    ap.add_argument("--calibration", choices=("isotonic", "linear"), default="isotonic",
+                    help="the monotone map scored on top of raw and fitted chi (grouped CV)")
+    ap.add_argument("--folds", type=int, default=5, help="polymer-grouped CV folds")
+    ap.add_argument("--fold-seed", type=int, default=0)
+    ap.add_argument("--levers", action="store_true", help="score each physics lever under CV")
+    ap.add_argument("--params-out", help="write the all-rows fitted parameter set JSON here")
     ap.add_argument("--time-molecules", type=int, default=3,
                     help="re-time N median-size polymers and 3N solvents serially in this process")
     ap.add_argument("--no-progress", action="store_true")
@@ -111,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         spec_kw["n_conformers"] = args.conformers
     if args.combine is not None:
         spec_kw["combine"] = args.combine
+    if args.n_units is not None:
+        spec_kw["n_units"] = args.n_units
     if args.cavity_subdivision is not None:
         spec_kw["cavity_subdivision"] = args.cavity_subdivision
     if args.no_dipoles:
@@ -124,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"spec: {spec.to_dict()}  method_version: {spec.method_version}")
 
     # ---------------------------------------------------------------- profiles (parallel)
-    oracle = Oracle(spec, ProfileStore(args.store))
+    oracle = Oracle(spec, ProfileStore(args.store), params=SAC2010)  # the old method
     if args.backend == "ray":
         init_ray(num_cpus=args.workers)
     opts = RunOptions(backend=args.backend, workers=args.workers, timeout_s=args.timeout,
@@ -153,10 +216,18 @@ def main(argv: list[str] | None = None) -> int:
           f"{np.median(c_p):.2f} s (max {c_p.max():.1f}; median {np.median(n_at):.0f} atoms)")
     try:
         u_s, u_p = meta(solv_mols, "t_cpu"), meta(poly_mols, "t_cpu")
-        print(f"  CPU time (one core): solvent median {np.median(u_s):.3f} s; polymer median "
-              f"{np.median(u_p):.2f} s")
+        print(f"  CPU time (one core, as stored): solvent median {np.median(u_s):.3f} s, p90 "
+              f"{np.percentile(u_s, 90):.3f} s; polymer median {np.median(u_p):.2f} s, p90 "
+              f"{np.percentile(u_p, 90):.2f} s")
+        parts = {k: meta(poly_mols, k).sum() for k in ("t_embed", "t_xtb", "t_cavity")}
+        tot = sum(parts.values())
+        shares = {k[2:]: float(v / tot) for k, v in parts.items()}
+        print("  polymer wall-time shares: " + ", ".join(f"{k} {v:.0%}" for k, v in shares.items()))
         fig_cpu = {"cpu_solvent_median_s": float(np.median(u_s)),
-                   "cpu_polymer_median_s": float(np.median(u_p))}
+                   "cpu_solvent_p90_s": float(np.percentile(u_s, 90)),
+                   "cpu_polymer_median_s": float(np.median(u_p)),
+                   "cpu_polymer_p90_s": float(np.percentile(u_p, 90)),
+                   "polymer_time_shares": shares}
     except KeyError:  # profiles stored before CPU times were recorded
         fig_cpu = {}
 
@@ -173,162 +244,234 @@ def main(argv: list[str] | None = None) -> int:
         mp_ = [compute_profile(pkind, p, spec).meta for p in pick]
         ms_ = [compute_profile(skind, s_, spec).meta for s_ in sol]
         tp, cp = [m["t_total"] for m in mp_], [m["t_cpu"] for m in mp_]
+        sh = {k: float(np.sum([m[f"t_{k}"] for m in mp_]) / np.sum(tp)) for k in ("embed", "xtb", "cavity")}
         ts, cs = [m["t_total"] for m in ms_], [m["t_cpu"] for m in ms_]
         load = os.getloadavg()[0]
         print(f"serial re-timing in this process (load average {load:.1f} on {os.cpu_count()} cores): "
               f"{len(pick)} polymers of ~{med:.0f} atoms: median {np.median(cp):.2f} s CPU "
               f"({np.median(tp):.2f} s wall); {len(sol)} solvents: median {np.median(cs):.3f} s CPU "
-              f"({np.median(ts):.3f} s wall)")
-        fig_cost = {"retimed_polymer_median_cpu_s": float(np.median(cp)),
+              f"({np.median(ts):.3f} s wall); polymer shares " +
+              ", ".join(f"{k} {v:.0%}" for k, v in sh.items()))
+        fig_cost = {"retimed_polymer_shares": sh, "retimed_polymer_median_cpu_s": float(np.median(cp)),
                     "retimed_polymer_median_wall_s": float(np.median(tp)),
                     "retimed_solvent_median_cpu_s": float(np.median(cs)),
                     "retimed_solvent_median_wall_s": float(np.median(ts)), "load_average": load}
 
-    # ---------------------------------------------------------------- chi per row
+    # ---------------------------------------------------------------- chi per row (old method)
     t0 = time.perf_counter()
     res = oracle.chi_rows(list(zip(rows[pcol], rows.solv, rows.t_k)), polymer_kind=pkind,
-                         solvent_kind=skind)
+                          solvent_kind=skind)
     t_rows = time.perf_counter() - t0
     rows["chi_oracle"] = [r.chi if r.ok else np.nan for r in res]
     rows["chi_spread"] = [r.spread if r.ok else np.nan for r in res]
     rows["status"] = ["ok" if r.ok else "failed" for r in res]
     rows["reason"] = [r.reason or "" for r in res]
-    # timing of fresh (pair, T) evaluations from stored profiles (empty segment cache)
-    fresh = Oracle(spec, ProfileStore(args.store))
-    sample = rows[rows.status == "ok"].sample(min(200, int((rows.status == "ok").sum())), random_state=0)
-    for p, s in zip(sample[pcol], sample.solv):  # load records (disk I/O not timed)
-        fresh.record(pkind, p), fresh.record(skind, s)
-    recs = [(fresh.record(pkind, p), fresh.record(skind, s), t + 0.0137 * i)
-            for i, (p, s, t) in enumerate(zip(sample[pcol], sample.solv, sample.t_k))]
-    n_rec = max(1, len(recs))
-    t0, c0 = time.perf_counter(), time.process_time()
-    for pr, sr, t in recs:
-        fresh.chi_from_records(pr, sr, t, spread=False)
-    t_fresh, c_fresh = (time.perf_counter() - t0) / n_rec, (time.process_time() - c0) / n_rec
-    t0, c0 = time.perf_counter(), time.process_time()
-    for pr, sr, t in recs:
-        fresh.chi_from_records(pr, sr, t + 0.001, spread=True)
-    t_fresh_sp, c_fresh_sp = (time.perf_counter() - t0) / n_rec, (time.process_time() - c0) / n_rec
-    print(f"chi from stored profiles, new (pair, T): {1e3 * c_fresh:.2f} ms CPU ({1e3 * t_fresh:.2f} "
-          f"ms wall) for the value, {1e3 * c_fresh_sp:.2f} ms CPU ({1e3 * t_fresh_sp:.2f} ms wall) "
-          f"with the conformer spread; batch of {len(rows)} rows {1e3 * t_rows / max(1, len(rows)):.2f}"
-          f" ms/row wall (segment terms cached per molecule and T)")
-
-    ok = rows.status == "ok"
-    y = rows.chi_exp.to_numpy()
+    ok = (rows.status == "ok").to_numpy()
+    okr = rows[ok].reset_index(drop=True)
+    groups = okr[pcol].to_numpy()
+    y_ok = okr.chi_exp.to_numpy()
     fig: dict = {"rows": int(len(rows)), "rows_ok": int(ok.sum()),
                  "method_version": spec.method_version, "spec": spec.to_dict(),
-                 "polymer_build": args.polymer_build}
-    print("\nagainst experimental chi (rows where the oracle has a value):")
-    m_or = metrics(y[ok], rows.chi_oracle.to_numpy()[ok])
-    m_rs = metrics(y[ok], rows.chi_cosmors.to_numpy()[ok])
+                 "polymer_build": args.polymer_build, "old_param_set": SAC2010.version}
+
+    # ---------------------------------------------------------------- parameter fit (grouped CV)
+    recs = {m: o.record for m, o in outcomes.items() if o.ok}
+    fit_rows = [((pkind, p), (skind, s_), t, yv) for p, s_, t, yv in
+                zip(okr[pcol], okr.solv, okr.t_k, okr.chi_exp)]
+    data = FitData.build(fit_rows, {m: r.profile for m, r in recs.items()})
+    base, free = recipe_base(), list(RECIPE["free"])
+    t0 = time.perf_counter()
+    oof, fold_fits = cross_validate(data, groups, free, base, k=args.folds, seed=args.fold_seed)
+    t_cv = time.perf_counter() - t0
+    okr["chi_fitted_cv"] = oof
+    m_fit = metrics(y_ok, oof)
+    print(f"\nparameter fit: recipe {RECIPE['name']} (free {free}, base combinatorial "
+          f"{base.combinatorial!r}), {args.folds}-fold polymer-grouped CV in {t_cv:.0f} s")
+    for f, fr in enumerate(fold_fits):
+        print(f"  fold {f}: " + ", ".join(f"{k}={v:.4g}" for k, v in fr.params.numeric_dict().items()
+                                         if isinstance(v, float)) +
+              f"  (train MAE {fr.train_mae:.3f}, {fr.nfev} evaluations)")
+    # the same split, an isotonic map on top of the old method's chi (the previous calibration)
+    folds = grouped_folds(groups, args.folds, args.fold_seed)
+    iso_cv = np.full(len(okr), np.nan)
+    iso_fit_cv = np.full(len(okr), np.nan)
+    for f, te in enumerate(folds):
+        tr = np.setdiff1d(np.arange(len(okr)), te)
+        c = Calibration.fit(okr.chi_oracle.to_numpy()[tr], y_ok[tr], args.calibration)
+        iso_cv[te] = c.apply(okr.chi_oracle.to_numpy()[te])
+        # isotonic on top of the fitted set: both fitted on the training polymers only
+        pr_tr = data.subset(tr).predict(fold_fits[f].params)
+        c2 = Calibration.fit(pr_tr, y_ok[tr], args.calibration)
+        iso_fit_cv[te] = c2.apply(oof[te])
+    okr["chi_raw_isotonic_cv"] = iso_cv
+    okr["chi_fitted_isotonic_cv"] = iso_fit_cv
+
+    print(f"\nagainst experimental chi ({int(ok.sum())} rows where the oracle has a value; "
+          f"fitted = out of fold, {args.folds}-fold polymer-grouped CV):")
+    m_or = metrics(y_ok, okr.chi_oracle.to_numpy())
+    m_rs = metrics(y_ok, okr.chi_cosmors.to_numpy())
+    m_iso = metrics(y_ok, iso_cv)
+    m_fiso = metrics(y_ok, iso_fit_cv)
     print(fmt("COSMO-RS (COSMOtherm)", m_rs))
-    print(fmt("oracle (this package)", m_or))
-    fig["oracle"], fig["cosmors"] = m_or, m_rs
-    if "chi_prototype" in rows:
-        m_pt = metrics(y[ok], rows.chi_prototype.to_numpy()[ok])
+    print(fmt(f"old: raw {SAC2010.name}", m_or))
+    print(fmt("old + isotonic (CV)", m_iso))
+    print(fmt(f"fitted {RECIPE['name']} (CV)", m_fit))
+    print(fmt("fitted + isotonic (CV)", m_fiso))
+    fig.update({"oracle": m_or, "cosmors": m_rs, "raw_isotonic_cv": m_iso, "fitted_cv": m_fit,
+                "fitted_isotonic_cv": m_fiso, "cv_seconds": t_cv, "recipe": RECIPE})
+    if "chi_prototype" in okr:
+        m_pt = metrics(y_ok, okr.chi_prototype.to_numpy())
         print(fmt("prototype (reference csv)", m_pt))
-        agree = metrics(rows.chi_prototype.to_numpy()[ok], rows.chi_oracle.to_numpy()[ok])
-        print(f"  oracle vs prototype per row: r={agree.get('pearson_r', float('nan')):.4f} "
+        agree = metrics(okr.chi_prototype.to_numpy(), okr.chi_oracle.to_numpy())
+        print(f"  old method vs prototype per row: r={agree.get('pearson_r', float('nan')):.4f} "
               f"MAE={agree.get('mae', float('nan')):.4f}")
         fig["prototype"] = m_pt
         fig["oracle_vs_prototype_r"] = agree.get("pearson_r")
         fig["oracle_vs_prototype_mae"] = agree.get("mae")
-    vs_rs = metrics(rows.chi_cosmors.to_numpy()[ok], rows.chi_oracle.to_numpy()[ok])
-    print(f"  oracle vs COSMO-RS per row: r={vs_rs.get('pearson_r', float('nan')):.3f}")
+    vs_rs = metrics(okr.chi_cosmors.to_numpy(), okr.chi_oracle.to_numpy())
+    vs_rs_f = metrics(okr.chi_cosmors.to_numpy(), oof)
+    print(f"  vs COSMO-RS per row: old r={vs_rs.get('pearson_r', float('nan')):.3f}, fitted (CV) "
+          f"r={vs_rs_f.get('pearson_r', float('nan')):.3f}")
     fig["oracle_vs_cosmors_r"] = vs_rs.get("pearson_r")
-    for cls in rows.polymer_class.value_counts().index[:4]:
-        sel = ok & (rows.polymer_class == cls)
-        print(fmt(f"  [{cls}] oracle", metrics(y[sel], rows.chi_oracle.to_numpy()[sel])))
+
+    # ---------------------------------------------------------------- per solvent class
+    okr["solvent_class"] = [solvent_class(s_) for s_ in okr.solv]
+    print("\nper solvent class (bias = mean(predicted - experimental chi)):")
+    print(f"  {'class':<22s} {'n':>4s}  {'COSMO-RS r/MAE/bias':>22s}  {'old r/MAE/bias':>22s}  "
+          f"{'fitted(CV) r/MAE/bias':>22s}")
+    per_class = {}
+    for cls, sub in okr.groupby("solvent_class"):
+        yy = sub.chi_exp.to_numpy()
+        cells, d = [], {"n": int(len(sub))}
+        for name, col in (("cosmors", "chi_cosmors"), ("old", "chi_oracle"),
+                          ("fitted_cv", "chi_fitted_cv")):
+            x = sub[col].to_numpy()
+            mm = metrics(yy, x)
+            b = float(np.mean(x - yy))
+            d[name] = {**mm, "bias": b}
+            r_ = mm.get("pearson_r", float("nan"))
+            cells.append(f"{r_:6.3f}/{mm.get('mae', float('nan')):5.3f}/{b:+6.3f}")
+        per_class[cls] = d
+        print(f"  {cls:<22s} {len(sub):4d}  " + "  ".join(f"{c:>22s}" for c in cells))
+    fig["per_solvent_class"] = per_class
+    for cls in ("water", "alcohols"):
+        if cls in per_class:
+            fig[f"{cls}_bias_old"] = per_class[cls]["old"]["bias"]
+            fig[f"{cls}_bias_fitted_cv"] = per_class[cls]["fitted_cv"]["bias"]
+    print("\nper polymer class (largest four):")
+    for cls in okr.polymer_class.value_counts().index[:4]:
+        sel = (okr.polymer_class == cls).to_numpy()
+        print(fmt(f"  [{cls}] old", metrics(y_ok[sel], okr.chi_oracle.to_numpy()[sel])))
+        print(fmt(f"  [{cls}] fitted (CV)", metrics(y_ok[sel], oof[sel])))
+
+    # ---------------------------------------------------------------- levers
+    if args.levers:
+        print(f"\nphysics levers ({args.folds}-fold polymer-grouped CV; each row one variant):")
+        lever_figs = {}
+        for label, lbase, lfree, note in lever_variants(recs, pkind, skind):
+            ldata = data if note is None else FitData.build(fit_rows, note)
+            t0 = time.perf_counter()
+            loof, _ = cross_validate(ldata, groups, lfree, lbase, k=args.folds, seed=args.fold_seed)
+            mm = metrics(y_ok, loof)
+            wb = {c: float(np.mean(loof[(okr.solvent_class == c).to_numpy()]
+                                   - y_ok[(okr.solvent_class == c).to_numpy()]))
+                  for c in ("water", "alcohols") if (okr.solvent_class == c).any()}
+            lever_figs[label] = {**mm, **{f"bias_{c}": b for c, b in wb.items()}}
+            print(fmt(label, mm) + "  " + " ".join(f"bias[{c}]={b:+.3f}" for c, b in wb.items())
+                  + f"  ({time.perf_counter() - t0:.0f} s)")
+        fig["levers"] = lever_figs
+
+    # ---------------------------------------------------------------- fit on all rows
+    full = fit_params(data, free, base, name=RECIPE["name"])
+    prov = fit_provenance(full, free, spec.method_version,
+                          "mtl_chi data_Chi.csv x data_COSMO.csv (matched rows), experimental chi only",
+                          cv={"folds": args.folds, "grouping": "polymer", "fold_seed": args.fold_seed,
+                              **{k: m_fit.get(k) for k in ("n", "pearson_r", "spearman_rho", "mae",
+                                                             "agree_chi_lt_0.5")},
+                              "rmse": float(np.sqrt(np.mean((oof - y_ok) ** 2)))})
+    prov.update({"engine": spec.engine, "spec": spec.to_dict(), "polymer_build": args.polymer_build,
+                 "n_polymers": int(len(set(groups)))})
+    fitted = full.params.with_values(profile_method=spec.method_version, provenance=prov)
+    print(f"\nall-rows fit ({full.nfev} evaluations): " + ", ".join(
+        f"{k}={v:.4g}" for k, v in fitted.numeric_dict().items() if isinstance(v, float)) +
+        f"; in-sample MAE {full.train_mae:.3f}, r {full.train_pearson_r:.3f} (not a CV figure)")
+    fig["fitted_params_all_rows"] = fitted.numeric_dict()
+    if args.params_out:
+        path = fitted.save(args.params_out)
+        print(f"parameter set {fitted.version} written to {path}")
+    shipped = get_params(None)
+    if shipped.name != SAC2010.name:
+        same = shipped.numeric_dict() == fitted.numeric_dict()
+        print(f"shipped default parameter set: {shipped.version} (fitted on "
+              f"{shipped.profile_method}); equal to this all-rows fit: {same}")
+        fig["shipped_param_set"] = shipped.version
+
+    # ---------------------------------------------------------------- chi cost from stored profiles
+    fresh = Oracle(spec, ProfileStore(args.store), params=fitted)
+    sample = okr.sample(min(200, len(okr)), random_state=0)
+    recs_s = [(fresh.record(pkind, p), fresh.record(skind, s_), t + 0.0137 * i)
+              for i, (p, s_, t) in enumerate(zip(sample[pcol], sample.solv, sample.t_k))]
+    n_rec = max(1, len(recs_s))
+    t0, c0 = time.perf_counter(), time.process_time()
+    for pr, sr, t in recs_s:
+        fresh.chi_from_records(pr, sr, t, spread=False)
+    t_fresh, c_fresh = (time.perf_counter() - t0) / n_rec, (time.process_time() - c0) / n_rec
+    t0, c0 = time.perf_counter(), time.process_time()
+    for pr, sr, t in recs_s:
+        fresh.chi_from_records(pr, sr, t + 0.001, spread=True)
+    t_fresh_sp, c_fresh_sp = (time.perf_counter() - t0) / n_rec, (time.process_time() - c0) / n_rec
+    print(f"\nchi from stored profiles (fitted set), new (pair, T): {1e3 * c_fresh:.2f} ms CPU "
+          f"({1e3 * t_fresh:.2f} ms wall) for the value, {1e3 * c_fresh_sp:.2f} ms CPU with the "
+          f"conformer spread; old-set batch of {len(rows)} rows {1e3 * t_rows / max(1, len(rows)):.2f}"
+          f" ms/row wall (segment terms cached per molecule and T)")
+    # the oracle with the fitted set reproduces the fit's numbers
+    chk = np.array([fresh.chi_from_records(pr, sr, t - 0.0137 * i, spread=False)[0]
+                    for i, (pr, sr, t) in enumerate(recs_s)])
+    chk_ref = data.subset(sample.index.to_numpy()).predict(fitted)
+    fig["oracle_vs_fit_max_abs_diff"] = float(np.max(np.abs(chk - chk_ref)))
+    print(f"  Oracle(params=fitted) vs the fit's own evaluation: max |diff| "
+          f"{fig['oracle_vs_fit_max_abs_diff']:.1e}")
 
     # ---------------------------------------------------------------- conformer spread
-    sp = rows.chi_spread[ok].to_numpy()
-    fig["spread_median"] = float(np.median(sp)) if len(sp) else None
-    fig["spread_mean"] = float(np.mean(sp)) if len(sp) else None
-    fig["spread_p90"] = float(np.percentile(sp, 90)) if len(sp) else None
-    print(f"\nconformer spread of chi ({spec.n_conformers} conformers, {spec.combine}): median "
-          f"{fig['spread_median']:.4f}, mean {fig['spread_mean']:.4f}, 90th percentile "
-          f"{fig['spread_p90']:.4f}")
-
-    # ---------------------------------------------------------------- calibration
-    from sklearn.model_selection import GroupKFold, GroupShuffleSplit
-
-    okr = rows[ok].reset_index(drop=True)
-    groups = okr[pcol].to_numpy()
-    if okr[pcol].nunique() >= 3:
-        gss = GroupShuffleSplit(n_splits=1, test_size=args.test_fraction, random_state=args.split_seed)
-        tr, te = next(gss.split(okr, groups=groups))
-        cal = Calibration.fit(okr.chi_oracle.to_numpy()[tr], okr.chi_exp.to_numpy()[tr],
-                              args.calibration, provenance={
-                                  "oracle_method_version": spec.method_version,
-                                  "engine": spec.engine, "spec": spec.to_dict(),
-                                  "data": "mtl_chi data_Chi.csv x data_COSMO.csv (1178 matched rows)",
-                                  "split": f"GroupShuffleSplit(test_size={args.test_fraction}, "
-                                           f"random_state={args.split_seed}) by polymer",
-                                  "train_polymers": sorted(set(groups[tr]))})
-        cal_path = cal.save(out / "calibration.json")
-        pred = cal.apply(okr.chi_oracle.to_numpy()[te])
-        m_cal = metrics(okr.chi_exp.to_numpy()[te], pred)
-        m_raw = metrics(okr.chi_exp.to_numpy()[te], okr.chi_oracle.to_numpy()[te])
-        m_rs_te = metrics(okr.chi_exp.to_numpy()[te], okr.chi_cosmors.to_numpy()[te])
-        print(f"\ncalibration ({args.calibration}) fitted on {len(tr)} rows of "
-              f"{len(set(groups[tr]))} training polymers, held-out {len(te)} rows of "
-              f"{len(set(groups[te]))} polymers; saved to {cal_path}")
-        print(fmt("held-out COSMO-RS", m_rs_te))
-        print(fmt("held-out oracle raw", m_raw))
-        print(fmt("held-out oracle calibrated", m_cal))
-        fig["calibration_split"] = {"kind": args.calibration, "raw": m_raw, "calibrated": m_cal,
-                                    "cosmors": m_rs_te}
-        # pooled 5-fold grouped cross-validation (every polymer held out once)
-        k = min(5, okr[pcol].nunique())
-        pred_cv = np.full(len(okr), np.nan)
-        for tr_i, te_i in GroupKFold(n_splits=k).split(okr, groups=groups):
-            c = Calibration.fit(okr.chi_oracle.to_numpy()[tr_i], okr.chi_exp.to_numpy()[tr_i],
-                                args.calibration)
-            pred_cv[te_i] = c.apply(okr.chi_oracle.to_numpy()[te_i])
-        m_cv = metrics(okr.chi_exp.to_numpy(), pred_cv)
-        print(fmt(f"{k}-fold grouped CV calibrated", m_cv))
-        fig["calibration_cv"] = m_cv
-        # the held-out r depends a lot on which polymers are held out: 10 grouped splits
-        r_raw, r_cal, mae_cal = [], [], []
-        for seed in range(10):
-            tr_i, te_i = next(GroupShuffleSplit(n_splits=1, test_size=args.test_fraction,
-                                                random_state=seed).split(okr, groups=groups))
-            c = Calibration.fit(okr.chi_oracle.to_numpy()[tr_i], okr.chi_exp.to_numpy()[tr_i],
-                                args.calibration)
-            yt = okr.chi_exp.to_numpy()[te_i]
-            r_raw.append(metrics(yt, okr.chi_oracle.to_numpy()[te_i]).get("pearson_r", np.nan))
-            mc = metrics(yt, c.apply(okr.chi_oracle.to_numpy()[te_i]))
-            r_cal.append(mc.get("pearson_r", np.nan))
-            mae_cal.append(mc.get("mae", np.nan))
-        print(f"  10 grouped splits (seeds 0-9): held-out r raw mean {np.nanmean(r_raw):.3f}, "
-              f"calibrated mean {np.nanmean(r_cal):.3f} (median {np.nanmedian(r_cal):.3f}, "
-              f"min {np.nanmin(r_cal):.3f}, max {np.nanmax(r_cal):.3f}); calibrated MAE mean "
-              f"{np.nanmean(mae_cal):.3f}")
-        fig["calibration_10_splits"] = {"r_raw_mean": float(np.nanmean(r_raw)),
-                                        "r_calibrated_mean": float(np.nanmean(r_cal)),
-                                        "r_calibrated_median": float(np.nanmedian(r_cal)),
-                                        "mae_calibrated_mean": float(np.nanmean(mae_cal))}
-        rows.loc[ok, "chi_calibrated_cv"] = pred_cv
+    sp_old = okr.chi_spread.to_numpy()
+    sp_fit = np.array([fresh.chi_from_records(pr, sr, t, spread=True)[1]
+                       for pr, sr, t in recs_s])
+    fig["spread_median"] = float(np.median(sp_old)) if len(sp_old) else None
+    fig["spread_mean"] = float(np.mean(sp_old)) if len(sp_old) else None
+    fig["spread_p90"] = float(np.percentile(sp_old, 90)) if len(sp_old) else None
+    fig["spread_fitted_median"] = float(np.median(sp_fit)) if len(sp_fit) else None
+    print(f"\nconformer spread of chi ({spec.n_conformers} conformers, {spec.combine}): old set "
+          f"median {fig['spread_median']:.4f}, mean {fig['spread_mean']:.4f}, p90 "
+          f"{fig['spread_p90']:.4f}; fitted set (200 rows) median {fig['spread_fitted_median']:.4f}")
 
     # ---------------------------------------------------------------- reproducibility
     if len(sample):
         rp, rs = sample.iloc[0][pcol], sample.iloc[0].solv
-        fresh2 = Oracle(spec, ProfileStore(None))  # fresh in-memory store: recompute both
+        fresh2 = Oracle(spec, ProfileStore(None), params=fitted)  # in-memory store: recompute
         t0 = time.perf_counter()
         a = fresh2.chi(rp, rs, float(sample.iloc[0].t_k), polymer_kind=pkind, solvent_kind=skind)
         t_rep = time.perf_counter() - t0
-        b = oracle.chi(rp, rs, float(sample.iloc[0].t_k), polymer_kind=pkind, solvent_kind=skind)
+        b = fresh.chi(rp, rs, float(sample.iloc[0].t_k), polymer_kind=pkind, solvent_kind=skind)
         diff = abs(a.chi - b.chi) if a.ok and b.ok else float("nan")
         print(f"\nreproducibility: {rp[:40]} / {rs}: recomputed in a fresh store ({t_rep:.1f} s) "
               f"chi {a.chi:.10f} vs stored {b.chi:.10f}; |diff| = {diff:.2e}")
         fig["repro_abs_diff"] = diff
 
+    rows = rows.merge(okr[["ps_pair", "temp", "solvent_class", "chi_fitted_cv", "chi_raw_isotonic_cv",
+                           "chi_fitted_isotonic_cv"]], on=["ps_pair", "temp"], how="left")
     csv = out / "oracle_vs_experiment.csv"
     rows.to_csv(csv, index=False)
     print(f"\nper-row CSV written to {csv}")
-    fig.update({"cost_solvent_median_s": float(np.median(c_s)), "cost_solvent_max_s": float(c_s.max()),
-                "cost_polymer_median_s": float(np.median(c_p)), "cost_polymer_max_s": float(c_p.max()),
+    fig.update({"raw_pearson_r": m_or.get("pearson_r"), "raw_spearman_rho": m_or.get("spearman_rho"),
+                "raw_mae": m_or.get("mae"), "raw_agree_chi_lt_0.5": m_or.get("agree_chi_lt_0.5"),
+                "fitted_pearson_r": m_fit.get("pearson_r"),
+                "fitted_spearman_rho": m_fit.get("spearman_rho"), "fitted_mae": m_fit.get("mae"),
+                "fitted_agree_chi_lt_0.5": m_fit.get("agree_chi_lt_0.5"),
+                "cosmors_pearson_r": m_rs.get("pearson_r"), "cosmors_mae": m_rs.get("mae"),
+                "cost_solvent_median_s": float(np.median(c_s)),
+                "cost_solvent_p90_s": float(np.percentile(c_s, 90)), "cost_solvent_max_s": float(c_s.max()),
+                "cost_polymer_median_s": float(np.median(c_p)),
+                "cost_polymer_p90_s": float(np.percentile(c_p, 90)), "cost_polymer_max_s": float(c_p.max()),
                 "profiles_wall_s": wall, "profiles_computed": n_new, "profiles_failed": len(failed),
                 "chi_fresh_ms": 1e3 * t_fresh, "chi_fresh_with_spread_ms": 1e3 * t_fresh_sp,
                 "chi_fresh_cpu_ms": 1e3 * c_fresh, "chi_fresh_with_spread_cpu_ms": 1e3 * c_fresh_sp,

@@ -55,7 +55,7 @@ def time_featurization(n: int, jobs: int) -> dict:
 
     from chiscreen.features import featurize
     from chiscreen.paths import project_root
-    from chiscreen.screen.enumerate import RULES, generate, read_blocks
+    from chiscreen.catalogs.enumerate import RULES, generate, read_blocks
 
     items = list(generate(read_blocks(), RULES))
     rng = np.random.default_rng(0)
@@ -123,11 +123,10 @@ def main(argv=None) -> int:
         shutil.rmtree(dest, ignore_errors=True)
         t_init = 0.0
         if engine == "ray":
-            import ray
+            from chiscreen.runtime import connect_ray
 
             t0 = time.perf_counter()
-            if not ray.is_initialized():
-                ray.init(include_dashboard=False, log_to_driver=False)
+            connect_ray()
             t_init = time.perf_counter() - t0
         t0 = time.perf_counter()
         res = run_screen(cfg, out=str(dest), ensemble=ens, descriptors=(Xp, Xs), catalogs=(pol, sol), progress=False)

@@ -111,7 +111,7 @@ def resolve_catalog(path: str) -> Path:
 def load_solvents(path: str) -> tuple[pd.DataFrame, pd.DataFrame, Path]:
     """(valid solvents with facts and greenness, invalid rows with reasons, resolved path)."""
     from chiscreen.catalogs.facts import solvent_facts_table
-    from chiscreen.screen.catalogs import build_catalog, join_greenness, read_source
+    from chiscreen.catalogs.catalog import build_catalog, join_greenness, read_source
 
     p = resolve_catalog(path)
     df, _ = build_catalog(read_source(p), "solvent", source=str(p))

@@ -12,6 +12,9 @@ def parse_smiles(smiles: object) -> tuple[Chem.Mol | None, str]:
     if not s:
         return None, "empty SMILES"
     with rdBase.BlockLogs():
+        mol = Chem.MolFromSmiles(s)
+        if mol is not None:  # parsed and sanitized: nothing to diagnose
+            return mol, ""
         raw = Chem.MolFromSmiles(s, sanitize=False)
         if raw is None:
             return None, "RDKit cannot parse it (SMILES syntax error)"

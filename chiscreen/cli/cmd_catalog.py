@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 
 
 def register(subparsers) -> None:
@@ -23,7 +24,7 @@ def register(subparsers) -> None:
     b.add_argument("--greenness", action="store_true",
                    help="solvents: join the GSK solvent-guide G-score from the reference data where present")
     b.add_argument("--jobs", type=int, default=1, help="worker processes for canonicalization")
-    b.add_argument("--out", required=True, help="output Parquet file")
+    _output(b)
     b.set_defaults(func=run_build)
 
     e = sub.add_parser("enumerate", help="combinatorial polymers from monomer building blocks",
@@ -33,22 +34,44 @@ def register(subparsers) -> None:
     e.add_argument("--blocks", help="building-block folder (default: catalogs/building_blocks)")
     e.add_argument("--rules", default="all", help="comma-separated rules or 'all'")
     e.add_argument("--limit", type=int, help="stop after this many generated units")
-    e.add_argument("--jobs", type=int, default=2, help="worker processes for canonicalization")
-    e.add_argument("--out", required=True, help="output Parquet file")
+    e.add_argument("--jobs", type=int, default=2, help="worker processes that build and canonicalize the units")
+    _output(e)
     e.add_argument("--no-progress", action="store_true")
     e.set_defaults(func=run_enumerate)
     p.set_defaults(func=lambda a: (p.print_help(), 2)[1])
 
 
-def run_build(args: argparse.Namespace) -> int:
-    from chiscreen.screen.catalogs import build_catalog, join_greenness, read_source, write_catalog
+def _output(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--output", metavar="FILE", help="output Parquet file (the catalog: one table)")
+    p.add_argument("--out", dest="out_old", metavar="FILE", help=argparse.SUPPRESS)  # old spelling
 
+
+def _output_path(args: argparse.Namespace) -> str:
+    """--output FILE (one table, as every chiscreen command that writes one table); the old
+    ``--out FILE`` still works with a note."""
+    from chiscreen.errors import InvalidInputError
+
+    if args.output and args.out_old:
+        raise InvalidInputError("give --output FILE only (--out is its old spelling)")
+    if args.out_old:
+        print(f"chiscreen catalog: note: --out {args.out_old} is the old spelling of --output (one table); "
+              "use --output", file=sys.stderr)
+        return args.out_old
+    if not args.output:
+        raise InvalidInputError("chiscreen catalog needs --output FILE (the catalog's Parquet file)")
+    return args.output
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from chiscreen.catalogs.catalog import build_catalog, join_greenness, read_source, write_catalog
+
+    output = _output_path(args)
     df = read_source(args.input)
     cat, rep = build_catalog(df, args.kind, smiles_column=args.smiles_column, name_column=args.name_column,
                              n_jobs=args.jobs, progress=sys.stderr.isatty(), source=str(args.input))
     if args.greenness and args.kind == "solvent":
         cat = join_greenness(cat)
-    path = write_catalog(cat, args.out)
+    path = write_catalog(cat, output)
     print(f"catalog: {rep}")
     bad = cat[cat["status"] != "ok"]
     for _, row in bad.head(10).iterrows():
@@ -60,14 +83,16 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_enumerate(args: argparse.Namespace) -> int:
-    from chiscreen.screen.catalogs import write_catalog
-    from chiscreen.screen.enumerate import RULES, enumerate_polymers
+    from chiscreen.catalogs.catalog import write_catalog
+    from chiscreen.catalogs.enumerate import RULES, enumerate_polymers
 
+    output = _output_path(args)
     rules = RULES if args.rules == "all" else tuple(r.strip() for r in args.rules.split(",") if r.strip())
+    t0 = time.perf_counter()
     df, rep = enumerate_polymers(args.blocks, rules=rules, n_jobs=args.jobs, limit=args.limit,
                                  progress=not args.no_progress)
-    path = write_catalog(df, args.out)
-    print(f"enumerate: {rep}")
+    path = write_catalog(df, output)
+    print(f"enumerate: {rep} in {time.perf_counter() - t0:.1f} s ({args.jobs} process(es))")
     for r in rep.rejected_blocks:
         print(f"  rejected building block: {r}")
     print(json.dumps(rep.to_dict()["per_rule"]))

@@ -22,7 +22,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from chiscreen.screen.demo import run_demo
+    from chiscreen.report.text import run_demo
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     res = run_demo(out=args.out, engine=args.engine, top=args.top, progress=not args.no_progress, model=args.model)

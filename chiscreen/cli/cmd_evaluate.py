@@ -27,6 +27,8 @@ def register(sub) -> None:
     p.add_argument("--folds", type=int, default=5, help="folds for --splits polymer (default 5)")
     p.add_argument("--trust-unsigned", action="store_true",
                    help="with no --config: read the training config of a shipped model that carries no artifact_hash (unverifiable; default: refuse)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="write --out into a non-empty folder chiscreen does not own (its other files are kept)")
     p.add_argument("--lenient", action="store_true",
                    help="keep auxiliary (computed chi, solubility) rows of held-out pairs/polymers in training")
     p.set_defaults(func=run)
@@ -58,11 +60,30 @@ def run(args) -> int:
         cfg.seed = args.seed
     if args.members is not None:
         cfg.n_members = args.members
+    owned = None
+    if args.out:  # checked and locked before the expensive part
+        from chiscreen.runtime import OwnedDir
+
+        owned = OwnedDir(args.out, "evaluate", EVALUATE_FILES, overwrite=args.overwrite).open()
+    try:
+        return _run(args, cfg, owned)
+    finally:
+        if owned is not None:
+            owned.release()
+
+
+#: files an evaluation writes into --out
+EVALUATE_FILES = ["official_predictions.csv", "polymer_cv_predictions.csv", "parity_*.png"]
+
+
+def _run(args, cfg, owned) -> int:
+    from chiscreen.model.data import load_training_data
+    from chiscreen.model.evaluate import (evaluate_grouped, evaluate_official, parity_plot, solubility_holdout,
+                                          summarize, write_json)
+
     t0 = time.perf_counter()
     data = load_training_data(cfg.data, progress=True)
-    out = Path(args.out) if args.out else None
-    if out:
-        out.mkdir(parents=True, exist_ok=True)
+    out = Path(owned.root) if owned is not None else None
     strict = not args.lenient
     if args.splits == "solubility":
         res = {"solubility": solubility_holdout(cfg, data, seed=cfg.seed)}
@@ -89,6 +110,8 @@ def run(args) -> int:
                      "tasks": cfg.data.tasks, "representation": cfg.data.polymer_representation}
     res["wall_seconds"] = time.perf_counter() - t0
     write_json(res, args.json)
+    if owned is not None:
+        owned.write_manifest({"splits": args.splits, "json": str(args.json), "config": res["config"]})
     print(f"wrote {args.json}" + (f" and predictions/plots to {out}" if out else ""))
     return 0
 

@@ -25,7 +25,14 @@ def register(sub) -> None:
     p.add_argument("--timeout", type=float, default=30.0, help="seconds per molecule before it is recorded as failed")
     p.add_argument("--cache", default=None, help="descriptor cache folder (default $CHISCREEN_CACHE/descriptors)")
     p.add_argument("--out", default=None, help="write features and per-molecule status as Parquet into this folder")
+    p.add_argument("--overwrite", action="store_true",
+                   help="write --out into a non-empty folder chiscreen does not own (its other files are kept)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
+
+
+#: files ``featurize --out`` writes
+FEATURIZE_FILES = ["polymer_features.parquet", "solvent_features.parquet"]
 
 
 def _inputs(path: str | None) -> tuple[list[str], list[str], str]:
@@ -45,6 +52,19 @@ def _inputs(path: str | None) -> tuple[list[str], list[str], str]:
 
 
 def run(args) -> int:
+    owned = None
+    if args.out:  # checked and locked before any work
+        from chiscreen.runtime import OwnedDir
+
+        owned = OwnedDir(args.out, "featurize", FEATURIZE_FILES, overwrite=args.overwrite).open()
+    try:
+        return _run(args, owned)
+    finally:
+        if owned is not None:
+            owned.release()
+
+
+def _run(args, owned) -> int:
     polys, solvs, source = _inputs(args.input)
     print(f"featurizing {len(polys)} polymers ({args.representation}) and {len(solvs)} solvents from {source} "
           f"with {args.featurizer}, {args.n_jobs} workers")
@@ -54,7 +74,8 @@ def run(args) -> int:
             continue
         t0 = time.perf_counter()
         ft = featurize(smiles, kind=kind, featurizer=args.featurizer, representation=args.representation,
-                       cache_root=args.cache, n_jobs=args.n_jobs, timeout_s=args.timeout)
+                       cache_root=args.cache, n_jobs=args.n_jobs, timeout_s=args.timeout,
+                       progress=not args.no_progress)
         dt = time.perf_counter() - t0
         counts = pd.Series(ft.status).value_counts().to_dict()
         print(f"  {kind}s: {len(ft)} in {dt:.2f} s ({ft.n_computed} computed, {len(ft) - ft.n_computed} from cache); "
@@ -66,13 +87,23 @@ def run(args) -> int:
     rep = args.representation
     cache = DescriptorCache(args.featurizer, FEATURIZERS[args.featurizer].version, rep, root=args.cache)
     print(f"descriptor cache: {cache.path.parent}")
-    if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
+    if owned is not None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from chiscreen.io import atomic_path
+        from chiscreen.runtime import table_metadata, with_metadata
+
+        out = Path(owned.root)
         for kind, ft in results.items():
             df = ft.report()
             feats = pd.DataFrame(ft.X, columns=ft.feature_names)
             path = out / f"{kind}_features.parquet"
-            pd.concat([df, feats], axis=1).to_parquet(path, index=False)
+            meta = table_metadata(None, writer="featurize", featurizer=ft.featurizer, featurizer_version=str(ft.version),
+                                  representation=ft.representation)
+            with atomic_path(path) as tmp:
+                pq.write_table(with_metadata(pa.Table.from_pandas(pd.concat([df, feats], axis=1),
+                                                                  preserve_index=False), meta), tmp)
             print(f"wrote {path}")
+        owned.write_manifest({"source": source, "featurizer": args.featurizer, "representation": rep})
     return 0

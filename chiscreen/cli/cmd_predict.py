@@ -56,7 +56,9 @@ def run(args) -> int:
         ens = load_ensemble(args.model, trust_unsigned=args.trust_unsigned)
         table = read_table(args.input)
         out = predict_table(ens, table, progress=True, source=str(args.input))
-        write_table(out, args.output)
+        from chiscreen.runtime import table_metadata
+
+        write_table(out, args.output, metadata=table_metadata(ens.artifact_hash, writer="predict"))
         counts = out["status"].value_counts().to_dict()
         print(f"predicted {len(out)} rows ({', '.join(f'{v} {k}' for k, v in counts.items())}) in "
               f"{time.perf_counter() - t0:.1f} s with {ens.n_members}-member model {artifact_hash(ens)}; wrote {args.output}")
@@ -86,11 +88,11 @@ def run(args) -> int:
         "chi_comp_mean": float(r["chi_comp_mean"]), "chi_comp_std": float(r["chi_comp_std"]),
         "p_soluble": float(r["p_soluble"]), "p_soluble_std": float(r["p_soluble_std"]),
         "chi_c": float(r["chi_c"]), "verdict": r["verdict"],
-        **{c: float(r[c]) for c in result_columns(ens.tasks) if c not in _SHOWN},   # further tasks
         "polymer": str(prow.get("abbreviation") or args.polymer),
         "dissolves": r["dissolves"], "T_dissolve_K": float(r["T_dissolve_K"]),
         "T_dissolve_lo_K": float(r["T_dissolve_lo_K"]), "T_dissolve_hi_K": float(r["T_dissolve_hi_K"]),
         "above_boiling": r["above_boiling"], "dissolve_reason": r["dissolve_reason"],
+        **{c: float(r[c]) for c in result_columns(ens.tasks) if c not in _SHOWN},   # further tasks
         "model": {"source": ens.source, "artifact_hash": artifact_hash(ens), "n_members": ens.n_members,
                   "std_scale": ens.std_scale},
     }

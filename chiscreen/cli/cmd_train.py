@@ -15,8 +15,15 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=None, help="override the config's seed")
     p.add_argument("--members", type=int, default=None, help="override the config's n_members")
     p.add_argument("--device", default=None, help="override the config's device (auto, cpu, cuda)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="write into a non-empty folder chiscreen does not own (its other files are kept)")
+    p.add_argument("--take-over", action="store_true", help="take over the stale lock of an interrupted run")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run)
+
+
+#: files a training run writes into --out (the artifact and its config)
+TRAIN_FILES = ["config.json", "metrics.json", "scalers.npz", "weights.pt", "train-config.yaml"]
 
 
 def run(args) -> int:
@@ -32,10 +39,14 @@ def run(args) -> int:
         cfg.n_members = args.members
     if args.device is not None:
         cfg.device = args.device
+    from chiscreen.runtime import OwnedDir
+
     out = Path(args.out)
     t0 = time.perf_counter()
-    res = train_and_save(cfg, out, progress=not args.no_progress, log=print)
-    save_config(cfg, out / "train-config.yaml")
+    with OwnedDir(out, "train", TRAIN_FILES, overwrite=args.overwrite, take_over=args.take_over) as owned:
+        res = train_and_save(cfg, out, progress=not args.no_progress, log=print)
+        save_config(cfg, out / "train-config.yaml")
+        owned.write_manifest({"artifact_hash": res.ensemble.artifact_hash, "config": str(args.config)})
     print(f"training time for the {cfg.n_members}-member ensemble: {res.seconds:.1f} s "
           f"(featurization {res.featurize_seconds:.1f} s, std calibration {res.calibration.get('seconds', 0.0):.1f} s, "
           f"total {time.perf_counter() - t0:.1f} s)")

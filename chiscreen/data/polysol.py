@@ -54,9 +54,12 @@ import pandas as pd
 from rdkit import Chem, rdBase
 from rdkit.Chem import AllChem
 
-from chiscreen.chem import RepeatUnit, Solvent
+from chiscreen.chem import Solvent, canonical_key
 from chiscreen.data.locator import data_file
 from chiscreen.errors import ChiscreenError, InvalidInputError
+from chiscreen.schema import (
+    POLYMER_KEY, POLYMER_NAME, POLYMER_SMILES, SOLUBLE, SOLVENT_KEY, SOLVENT_NAME, SOLVENT_SMILES,
+)
 
 POLYSOL_FILE = "polysol/df_atactic_NOPE_nr_norad_nomol.csv"
 
@@ -236,7 +239,7 @@ def monomer_to_repeat_unit(monomer_smiles: str, monomer_name: str) -> tuple[str 
             continue
         Chem.RemoveStereochemistry(p)
         try:
-            units.add(RepeatUnit.from_smiles(Chem.MolToSmiles(p)).canonical)
+            units.add(canonical_key("polymer", Chem.MolToSmiles(p)))
         except ChiscreenError:
             continue
     if len(units) != 1:
@@ -302,13 +305,13 @@ def curate_polysol(path: str | Path | None = None) -> Curation:
     df.loc[dup, ["status", "reason"]] = ["duplicate", "same pair and label as an earlier row (merged)"]
     lab = df[df["status"] == "kept"]
     labels = pd.DataFrame({
-        "polymer_smiles": lab["polymer_smiles"].to_numpy(),
-        "solvent_smiles": lab["solvent_smiles"].to_numpy(),
-        "soluble": lab["soluble"].astype(int).to_numpy(),
-        "polymer_key": lab["polymer_smiles"].to_numpy(),   # already canonical repeat units
-        "solvent_key": lab["solvent_smiles"].to_numpy(),   # already canonical solvents
-        "polymer_name": lab["polymer"].to_numpy(),
-        "solvent_name": lab["solvent"].to_numpy(),
+        POLYMER_SMILES: lab["polymer_smiles"].to_numpy(),
+        SOLVENT_SMILES: lab["solvent_smiles"].to_numpy(),
+        SOLUBLE: lab["soluble"].astype(int).to_numpy(),
+        POLYMER_KEY: lab["polymer_smiles"].to_numpy(),   # already canonical repeat units
+        SOLVENT_KEY: lab["solvent_smiles"].to_numpy(),   # already canonical solvents
+        POLYMER_NAME: lab["polymer"].to_numpy(),
+        SOLVENT_NAME: lab["solvent"].to_numpy(),
         "polymer_class": lab["polymer_class"].to_numpy(),
     })
     return Curation(rows=df, labels=labels)

@@ -13,12 +13,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from chiscreen.chem import RepeatUnit, Solvent
+from chiscreen.chem import canonical_key
 from chiscreen.data.locator import data_file
 from chiscreen.errors import InvalidInputError
+from chiscreen.schema import CHI, PAIR_COLUMNS, POLYMER_KEY, POLYMER_SMILES, SOLVENT_KEY, SOLVENT_SMILES, TEMPERATURE_K
 from chiscreen.units import ZERO_C
 
-PAIR_COLUMNS = ["polymer_smiles", "solvent_smiles", "temperature_K"]
+PAIR_COLUMNS = list(PAIR_COLUMNS)
 
 
 def _split_pair(pairs: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -41,10 +42,10 @@ def load_experimental_chi(path: str | Path | None = None, canonicalize: bool = T
     df = pd.DataFrame(
         {
             "row": raw.index.to_numpy(),
-            "polymer_smiles": poly.to_numpy(),
-            "solvent_smiles": solv.to_numpy(),
-            "temperature_K": raw["temp"].to_numpy(dtype=float) + ZERO_C,
-            "chi": raw["chi"].to_numpy(dtype=float),
+            POLYMER_SMILES: poly.to_numpy(),
+            SOLVENT_SMILES: solv.to_numpy(),
+            TEMPERATURE_K: raw["temp"].to_numpy(dtype=float) + ZERO_C,
+            CHI: raw["chi"].to_numpy(dtype=float),
             "polymer_class": raw.get("polymer_class", pd.Series([""] * len(raw))).to_numpy(),
             "ps_pair": raw["ps_pair"].to_numpy(),
         }
@@ -66,10 +67,10 @@ def load_cosmo_chi(path: str | Path | None = None, exp: pd.DataFrame | None = No
     pairs = exp.drop_duplicates("ps_pair").set_index("ps_pair")
     keep = raw["ps_pair"].isin(pairs.index)
     raw = raw[keep]
-    cols = ["polymer_smiles", "solvent_smiles"] + [c for c in ("polymer_key", "solvent_key") if c in pairs.columns]
+    cols = [POLYMER_SMILES, SOLVENT_SMILES] + [c for c in (POLYMER_KEY, SOLVENT_KEY) if c in pairs.columns]
     df = pairs.loc[raw["ps_pair"], cols].reset_index()
-    df["temperature_K"] = raw["temp"].to_numpy(dtype=float) + ZERO_C
-    df["chi"] = raw["chi"].to_numpy(dtype=float)
+    df[TEMPERATURE_K] = raw["temp"].to_numpy(dtype=float) + ZERO_C
+    df[CHI] = raw["chi"].to_numpy(dtype=float)
     return df
 
 
@@ -77,12 +78,12 @@ def matched_rows(exp: pd.DataFrame | None = None, cosmo: pd.DataFrame | None = N
     """Rows where experiment and COSMO-RS share (ps_pair, T): 1178 rows, columns chi_exp, chi_cosmors."""
     exp = exp if exp is not None else load_experimental_chi()
     cosmo = cosmo if cosmo is not None else load_cosmo_chi(exp=exp)
-    c = cosmo[["ps_pair", "temperature_K", "chi"]].copy()
-    c["tk"] = c["temperature_K"].round(6)
+    c = cosmo[["ps_pair", TEMPERATURE_K, CHI]].copy()
+    c["tk"] = c[TEMPERATURE_K].round(6)
     e = exp.copy()
-    e["tk"] = e["temperature_K"].round(6)
-    m = e.merge(c.drop(columns="temperature_K").rename(columns={"chi": "chi_cosmors"}), on=["ps_pair", "tk"])
-    return m.drop(columns="tk").rename(columns={"chi": "chi_exp"})
+    e["tk"] = e[TEMPERATURE_K].round(6)
+    m = e.merge(c.drop(columns=TEMPERATURE_K).rename(columns={CHI: "chi_cosmors"}), on=["ps_pair", "tk"])
+    return m.drop(columns="tk").rename(columns={CHI: "chi_exp"})
 
 
 def load_official_splits(path: str | Path | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -96,8 +97,8 @@ def load_official_splits(path: str | Path | None = None) -> list[tuple[np.ndarra
 
 def add_keys(df: pd.DataFrame) -> pd.DataFrame:
     """Add canonical polymer_key / solvent_key columns in place (raises on invalid SMILES)."""
-    pk = {s: RepeatUnit.from_smiles(s).canonical for s in pd.unique(df["polymer_smiles"])}
-    sk = {s: Solvent.from_smiles(s).canonical for s in pd.unique(df["solvent_smiles"])}
-    df["polymer_key"] = df["polymer_smiles"].map(pk)
-    df["solvent_key"] = df["solvent_smiles"].map(sk)
+    pk = {s: canonical_key("polymer", s) for s in pd.unique(df[POLYMER_SMILES])}
+    sk = {s: canonical_key("solvent", s) for s in pd.unique(df[SOLVENT_SMILES])}
+    df[POLYMER_KEY] = df[POLYMER_SMILES].map(pk)
+    df[SOLVENT_KEY] = df[SOLVENT_SMILES].map(sk)
     return df

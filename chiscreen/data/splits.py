@@ -9,7 +9,6 @@ from typing import Iterator
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import GroupKFold, GroupShuffleSplit
 
 from chiscreen.errors import InvalidInputError
 
@@ -31,6 +30,8 @@ def groups_for(df: pd.DataFrame, by: str) -> np.ndarray:
 
 def grouped_kfold(df: pd.DataFrame, by: str = "polymer", n_splits: int = 5, seed: int = 0) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """GroupKFold over shuffled groups: yields (train positions, test positions)."""
+    from sklearn.model_selection import GroupKFold  # imported on use: every CLI command loads data/
+
     g = groups_for(df, by)
     uniq = np.unique(g)
     if len(uniq) < n_splits:
@@ -43,6 +44,8 @@ def grouped_kfold(df: pd.DataFrame, by: str = "polymer", n_splits: int = 5, seed
 
 def grouped_holdout(df: pd.DataFrame, by: str = "pair", test_size: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """One grouped train/test (or train/validation) split of positions."""
+    from sklearn.model_selection import GroupShuffleSplit
+
     g = groups_for(df, by)
     gss = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
     tr, te = next(gss.split(np.zeros(len(df)), groups=g))

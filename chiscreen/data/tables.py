@@ -1,8 +1,11 @@
 """Generic user tables of polymer-solvent pairs (CSV or Parquet).
 
 Required columns: ``polymer_smiles``, ``solvent_smiles`` and one of ``temperature_K`` /
-``temperature_C``; optional labels ``chi`` (experimental), ``chi_computed`` and ``soluble``
-(0/1). Temperatures become ``temperature_K`` (Kelvin, always, inside the library).
+``temperature_C``; optional labels ``chi`` (experimental), ``chi_computed``, ``chi_oracle`` and
+``soluble`` (0/1). Temperatures become ``temperature_K`` (Kelvin, always, inside the library).
+Column names are those of :mod:`chiscreen.schema`; old spellings (``polymer`` / ``solvent`` /
+``temp`` of oracle pair files, ``T_K`` of screen outputs, ``t_kelvin`` of oracle results) are
+read with a note naming the column.
 
 Two modes, as the house rules ask:
 - ``strict=True`` (training): the first bad row raises, naming the row and the problem;
@@ -16,11 +19,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from chiscreen.chem import RepeatUnit, Solvent
-from chiscreen.errors import ChiscreenError, InvalidInputError, MissingColumnError
+from chiscreen.chem import try_canonical_key
+from chiscreen.errors import InvalidInputError, MissingColumnError
+from chiscreen.schema import (
+    LABEL_COLUMNS, POLYMER_KEY, POLYMER_SMILES, REASON, SOLUBLE, SOLVENT_KEY, SOLVENT_SMILES,
+    STATUS, TEMPERATURE_C, TEMPERATURE_K, rename_old,
+)
 from chiscreen.units import T_MAX_K, T_MIN_K, ZERO_C
 
-LABEL_COLUMNS = ("chi", "chi_computed", "soluble")
+__all__ = ["LABEL_COLUMNS", "read_table", "write_table", "normalize_pairs", "load_pair_table"]
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
@@ -41,11 +48,18 @@ def read_table(path: str | Path) -> pd.DataFrame:
     raise InvalidInputError(f"table {p}: unknown extension {suffix!r}, expected .csv, .tsv or .parquet")
 
 
-def write_table(df: pd.DataFrame, path: str | Path) -> Path:
+def write_table(df: pd.DataFrame, path: str | Path, metadata: dict[bytes, bytes] | None = None) -> Path:
+    """Write a CSV or (by suffix) Parquet table; Parquet gets ``metadata`` (e.g.
+    :func:`chiscreen.runtime.table_metadata`: model hash, versions) in its schema."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     if p.suffix.lower() in (".parquet", ".pq"):
-        df.to_parquet(p, index=False)
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from chiscreen.runtime import with_metadata
+
+        pq.write_table(with_metadata(pa.Table.from_pandas(df, preserve_index=False), metadata), p)
     else:
         df.to_csv(p, index=False)
     return p
@@ -58,26 +72,30 @@ def normalize_pairs(df: pd.DataFrame, strict: bool = True, need_temperature: boo
     ``status`` and ``reason``. Rows are numbered from 0 in error messages ("row 3").
 
     ``numeric_labels`` / ``binary_labels``: label columns coerced to numbers / checked to be 0 or 1
-    (the model layer passes its tasks' label columns, see :mod:`chiscreen.model.tasks`)."""
-    missing = [c for c in ("polymer_smiles", "solvent_smiles") if c not in df.columns]
+    (the model layer passes its tasks' label columns, see :mod:`chiscreen.model.tasks`).
+    Old column spellings are renamed first (:func:`chiscreen.schema.rename_old`, with a note).
+    Raises MissingColumnError for a missing column; with ``strict`` InvalidInputError for the
+    first bad row (SMILES, temperature out of 150-700 K, a binary label not 0/1)."""
+    df = rename_old(df, source=source)
+    missing = [c for c in (POLYMER_SMILES, SOLVENT_SMILES) if c not in df.columns]
     if missing:
         raise MissingColumnError(
-            f"{source}: missing column(s) {missing}; expected polymer_smiles, solvent_smiles and "
-            f"temperature_K or temperature_C (got {list(df.columns)})"
+            f"{source}: missing column(s) {missing}; expected {POLYMER_SMILES}, {SOLVENT_SMILES} and "
+            f"{TEMPERATURE_K} or {TEMPERATURE_C} (got {list(df.columns)})"
         )
     out = df.copy().reset_index(drop=True)
-    if need_temperature or "temperature_K" in out or "temperature_C" in out:
-        if "temperature_K" in out.columns:
-            tk = pd.to_numeric(out["temperature_K"], errors="coerce").to_numpy(dtype=float)
-            unit = "temperature_K"
-        elif "temperature_C" in out.columns:
-            tk = pd.to_numeric(out["temperature_C"], errors="coerce").to_numpy(dtype=float) + ZERO_C
-            unit = "temperature_C"
+    if need_temperature or TEMPERATURE_K in out or TEMPERATURE_C in out:
+        if TEMPERATURE_K in out.columns:
+            tk = pd.to_numeric(out[TEMPERATURE_K], errors="coerce").to_numpy(dtype=float)
+            unit = TEMPERATURE_K
+        elif TEMPERATURE_C in out.columns:
+            tk = pd.to_numeric(out[TEMPERATURE_C], errors="coerce").to_numpy(dtype=float) + ZERO_C
+            unit = TEMPERATURE_C
         else:
             raise MissingColumnError(
-                f"{source}: missing column temperature_K or temperature_C (got {list(df.columns)})"
+                f"{source}: missing column {TEMPERATURE_K} or {TEMPERATURE_C} (got {list(df.columns)})"
             )
-        out["temperature_K"] = tk
+        out[TEMPERATURE_K] = tk
     else:
         tk, unit = None, ""
     status = np.array(["ok"] * len(out), dtype=object)
@@ -89,22 +107,19 @@ def normalize_pairs(df: pd.DataFrame, strict: bool = True, need_temperature: boo
         if status[i] == "ok":
             status[i], reason[i] = "invalid", msg
 
-    pkeys = {}
-    skeys = {}
+    keys: dict[str, dict[object, tuple[str | None, str]]] = {"polymer": {}, "solvent": {}}
+
+    def key(kind: str, smiles: object) -> tuple[str | None, str]:
+        memo = keys[kind]
+        h = smiles if isinstance(smiles, str) else repr(smiles)
+        if h not in memo:
+            memo[h] = try_canonical_key(kind, smiles)
+        return memo[h]
+
     pk_col, sk_col = [], []
-    for i, (p, s) in enumerate(zip(out["polymer_smiles"], out["solvent_smiles"])):
-        if p not in pkeys:
-            try:
-                pkeys[p] = (RepeatUnit.from_smiles(p).canonical, "")
-            except ChiscreenError as exc:
-                pkeys[p] = (None, str(exc))
-        if s not in skeys:
-            try:
-                skeys[s] = (Solvent.from_smiles(s).canonical, "")
-            except ChiscreenError as exc:
-                skeys[s] = (None, str(exc))
-        pk, perr = pkeys[p]
-        sk, serr = skeys[s]
+    for i, (p, s) in enumerate(zip(out[POLYMER_SMILES], out[SOLVENT_SMILES])):
+        pk, perr = key("polymer", p)
+        sk, serr = key("solvent", s)
         if perr:
             bad(i, perr)
         if serr:
@@ -117,9 +132,9 @@ def normalize_pairs(df: pd.DataFrame, strict: bool = True, need_temperature: boo
                 bad(i, f"{unit} is missing or not a number")
             elif not (T_MIN_K <= t <= T_MAX_K):
                 bad(i, f"temperature {t:.2f} K (from {unit}) outside {T_MIN_K:.0f}-{T_MAX_K:.0f} K"
-                    + (" - is the column in the wrong unit?" if unit == "temperature_K" and t < T_MIN_K else ""))
-    out["polymer_key"] = pk_col
-    out["solvent_key"] = sk_col
+                    + (" - is the column in the wrong unit?" if unit == TEMPERATURE_K and t < T_MIN_K else ""))
+    out[POLYMER_KEY] = pk_col
+    out[SOLVENT_KEY] = sk_col
     for c in binary_labels:
         if c in out.columns:
             sol = pd.to_numeric(out[c], errors="coerce")
@@ -129,8 +144,8 @@ def normalize_pairs(df: pd.DataFrame, strict: bool = True, need_temperature: boo
     for c in numeric_labels:
         if c in out.columns:
             out[c] = pd.to_numeric(out[c], errors="coerce")
-    out["status"] = status
-    out["reason"] = reason
+    out[STATUS] = status
+    out[REASON] = reason
     return out
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from chiscreen.chem import RepeatUnit, Solvent
+from chiscreen.chem import canonical_key
 from chiscreen.errors import ChiscreenError, InvalidInputError
 from chiscreen.features.base import get_featurizer
 from chiscreen.features.cache import DescriptorCache
@@ -62,15 +62,6 @@ class FeatureTable:
     def report(self) -> pd.DataFrame:
         """One row per input: smiles, key, status, reason."""
         return pd.DataFrame({"smiles": self.inputs, "key": self.keys, "status": self.status, "reason": self.reason})
-
-
-def canonical_key(kind: str, smiles: str) -> str:
-    """Canonical identity of a polymer repeat unit or a solvent (raises on invalid input)."""
-    if kind == "polymer":
-        return RepeatUnit.from_smiles(smiles).canonical
-    if kind == "solvent":
-        return Solvent.from_smiles(smiles).canonical
-    raise InvalidInputError(f"unknown molecule kind {kind!r}, expected 'polymer' or 'solvent'")
 
 
 def featurize(
@@ -137,7 +128,7 @@ def featurize(
         items = [(fz.name, kind, k, rep) for k in todo]
         runner = run_guarded(items, n_jobs=n_jobs, timeout_s=timeout_s, mem_limit_mb=mem_limit_mb) if guarded else run_inline(items)
         pending: list[tuple[str, str, str, np.ndarray | None]] = []
-        bar = tqdm(total=len(todo), desc=f"featurize {kind}s ({rep})", unit="mol", disable=not progress,
+        bar = tqdm(total=len(todo), desc=f"featurize {kind}s ({rep})", unit="mol", disable=None if progress else True,
                    file=sys.stderr, leave=False)
         try:
             for r in runner:

@@ -74,6 +74,8 @@ def result_values(post: EnsemblePrediction, tasks) -> dict[str, np.ndarray]:
     """Result columns (N,) from an :class:`EnsemblePrediction` (see :func:`result_columns`)."""
     stat = {"mean": post.mean_of, "std": post.std_of, "cal": post.calibrated_std_of}
     return {col: stat[s](q) for col, q, s in _result_sources(tasks)}
+
+
 DISSOLUTION_COLUMNS = ["dissolves", "T_dissolve_K", "T_dissolve_lo_K", "T_dissolve_hi_K", "above_boiling",
                        "dissolve_reason"]
 

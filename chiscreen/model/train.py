@@ -206,13 +206,15 @@ def warm_start(net: StackedChiNet, init: ChiEnsemble, outputs: list[str], same_s
     copied (for the log)."""
     old = init.net
     old_out = init.outputs
-    if not same_scalers:
-        raise InvalidInputError("warm start needs the init model's descriptor scalers (scalers='keep'): "
-                                "refitted scalers feed the towers different inputs")
     for name, tower in (("polymer", "tower_p"), ("solvent", "tower_s")):
         a, b = getattr(net, tower).widths, getattr(old, tower).widths
         if a != b:
-            raise InvalidInputError(f"warm start: {name} tower widths {a} differ from the init model's {b}")
+            hint = (" (refitted descriptor scalers keep other columns: use scalers='keep')" if not same_scalers
+                    and a[1:] == b[1:] else "")
+            raise InvalidInputError(f"warm start: {name} tower widths {a} differ from the init model's {b}{hint}")
+    if not same_scalers:
+        log.warning("warm start with refitted descriptor scalers: the copied towers see rescaled inputs "
+                    "(scalers='keep' keeps them consistent)")
     if net.d != old.d:
         raise InvalidInputError(f"warm start: latent size d={net.d} differs from the init model's d={old.d}")
     E, E0 = net.n_members, old.n_members
@@ -365,7 +367,8 @@ def train_ensemble(cfg: TrainConfig, data: TrainingData | None = None, log: Call
         init: warm start from this ensemble (towers and head outputs of the same name copied;
             its target scaling kept for its tasks). The new model may have more tasks/outputs.
         scalers: "keep" the init model's descriptor scalers, "refit" on the training rows;
-            "auto": keep with ``init``, refit without. (A warm start needs "keep".)
+            "auto": keep with ``init``, refit without. A warm start with "refit" works when the
+            refitted scalers keep as many columns (the towers then see rescaled inputs; logged).
             A warm-started model carries the init model's std_scale until recalibrated
             (:func:`chiscreen.model.calibration.calibrate_std`); a cold one has 1.0.
         log: one-line messages (default: the "chiscreen.model" logger at INFO).

@@ -66,12 +66,30 @@ def chi_matrix(
     return flory_huggins_chi(lng, v_s[:, None, None], v_p[None, :, None])
 
 
+def combinatorial_chi(a_solvent, v_solvent, a_polymer, v_polymer, combinatorial: str = "sg",
+                      fv_ln_ratio: float = 0.0) -> np.ndarray:
+    """The combinatorial part of chi: ln gamma_comb^inf + ln(V_p/V_s) - 1 + V_s/V_p.
+
+    ``"sg"``: Staverman-Guggenheim (COSMO-SAC 2010); it reduces to
+    (z/2) q_s [ln(q_s r_p / (q_p r_s)) + r_s q_p / (r_p q_s) - 1], which depends on the polymer
+    only through its area/volume ratio. ``"fh"``: Flory-Huggins with free volumes f V
+    (ln(f_s/f_p) = ``fv_ln_ratio``): ln(f_s/f_p) + (V_s/V_p)(1 - f_s/f_p); 0 for equal f.
+    Areas A^2, volumes A^3; broadcasts.
+    """
+    if combinatorial == "sg":
+        comb = ln_gamma_comb_inf(a_solvent, v_solvent, a_polymer, v_polymer)
+        return flory_huggins_chi(comb, v_solvent, v_polymer)
+    ratio = np.asarray(v_solvent, dtype=float) / np.asarray(v_polymer, dtype=float)
+    return fv_ln_ratio + ratio * (1.0 - np.exp(fv_ln_ratio)) + 0.0 * np.asarray(a_solvent)
+
+
 def chi_from_terms(
     p_solvent: np.ndarray, a_solvent: np.ndarray | float, v_solvent: np.ndarray | float,
     lng_solvent: np.ndarray, a_polymer: np.ndarray | float, v_polymer: np.ndarray | float,
-    lng_polymer: np.ndarray,
+    lng_polymer: np.ndarray, combinatorial: str = "sg", fv_ln_ratio: float = 0.0,
 ) -> np.ndarray:
     """chi from precomputed segment terms; broadcasts over leading dimensions.
+    ``combinatorial`` / ``fv_ln_ratio``: see :func:`combinatorial_chi`.
 
     Args:
         p_solvent: solvent profile areas, A^2, shape (..., 153).
@@ -82,5 +100,5 @@ def chi_from_terms(
     """
     res = np.sum(np.asarray(p_solvent) / A_EFF * (np.asarray(lng_polymer) - np.asarray(lng_solvent)),
                  axis=-1)
-    comb = ln_gamma_comb_inf(a_solvent, v_solvent, a_polymer, v_polymer)
-    return flory_huggins_chi(res + comb, v_solvent, v_polymer)
+    return res + combinatorial_chi(a_solvent, v_solvent, a_polymer, v_polymer, combinatorial,
+                                   fv_ln_ratio)

@@ -4,6 +4,8 @@
     run: {backend: ray, workers: 2, timeout_s: 900}     # RunOptions fields
     store: null          # profile store folder; null = $CHISCREEN_CACHE/oracle
     calibration: null    # calibration JSON to apply, or null
+    params: null         # COSMO-SAC parameter set: shipped name (sac2010, xtbfit-1) or JSON path;
+                         # null = the shipped default
 
 Unknown keys raise ConfigError (via :mod:`chiscreen.config`).
 """
@@ -25,6 +27,7 @@ class OracleConfig:
     run: RunOptions = field(default_factory=RunOptions)
     store: str | None = None
     calibration: str | None = None
+    params: str | None = None
 
     def store_path(self) -> Path:
         """The profile store folder (the configured one or ``$CHISCREEN_CACHE/oracle``)."""

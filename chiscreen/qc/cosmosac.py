@@ -55,9 +55,14 @@ def _logsumexp_rows(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def segment_ln_gamma(p_norm: np.ndarray, t_kelvin: float, tol: float = 1e-11,
-                     max_iter: int = 200) -> np.ndarray:
+                     max_iter: int = 200, minus_dw: np.ndarray | None = None,
+                     y0: np.ndarray | None = None) -> np.ndarray:
     """Segment activity coefficients ln Gamma(sigma) in a liquid with normalised profile
     ``p_norm`` (shape (153,), sums to 1), at ``t_kelvin`` (K). Returns shape (153,).
+
+    ``minus_dw``: -Delta W / RT (153, 153) of another parameter set
+    (:meth:`chiscreen.qc.params.CosmoSacParams.minus_dw`); default the 2010 constants.
+    ``y0``: a starting guess (153,) for ln Gamma (e.g. the solution at nearby parameters).
 
     Solves ln Gamma_m = -ln sum_n p_n Gamma_n exp(-Delta W_mn / RT) on the bins where the
     liquid has area, by Newton's method in log space with a backtracking line search (stable
@@ -67,15 +72,15 @@ def segment_ln_gamma(p_norm: np.ndarray, t_kelvin: float, tol: float = 1e-11,
     p = np.asarray(p_norm, dtype=float).ravel()
     if p.shape != (N_SEG,):
         raise OracleError(f"profile must have {N_SEG} entries, got {p.shape}")
-    mw = _minus_dw(float(t_kelvin))
+    mw = _minus_dw(float(t_kelvin)) if minus_dw is None else minus_dw
     sup = np.flatnonzero(p > 0)
     if sup.size == 0:
         raise OracleError("empty sigma profile")
     logp = np.log(p[sup])
     base = mw[np.ix_(sup, sup)] + logp[None, :]
     eye = np.eye(sup.size)
-    y = np.zeros(sup.size)
-    lse, w = _logsumexp_rows(base)
+    y = np.zeros(sup.size) if y0 is None else np.array(np.asarray(y0, dtype=float)[sup])
+    lse, w = _logsumexp_rows(base + y[None, :])
     r = y + lse
     nr = float(np.max(np.abs(r)))
     for _ in range(max_iter):
@@ -162,3 +167,4 @@ def ln_gamma_inf(solute: SigmaProfile, liquid: SigmaProfile, t_kelvin: float) ->
               - segment_ln_gamma(p1, t_kelvin))))
     comb = float(ln_gamma_comb_inf(solute.area, solute.volume, liquid.area, liquid.volume))
     return comb + res, res
+

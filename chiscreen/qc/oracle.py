@@ -23,9 +23,11 @@ from chiscreen.errors import ChiscreenError, OracleError
 from chiscreen.qc.calibrate import Calibration
 from chiscreen.qc.chi import chi_from_terms
 from chiscreen.qc.cosmosac import segment_ln_gamma
+from chiscreen.qc.params import CosmoSacParams, get_params, resplit
 from chiscreen.qc.parallel import RunOptions, run_profile_tasks
 from chiscreen.qc.profile import ProfileOutcome, ProfileRecord, ProfileSpec
 from chiscreen.qc.results import ChiResult, Reason, reason_of
+from chiscreen.qc.sigma import SIGMA_HB, SigmaProfile
 from chiscreen.qc.store import ProfileStore, StoreKey
 from chiscreen.units import parse_temperature
 
@@ -51,11 +53,18 @@ class Oracle:
         store: a ProfileStore, a directory for one, or None for an in-memory store.
         calibration: optional fitted map; when given, results carry ``chi_calibrated``.
         recompute_failed: retry molecules whose failure is recorded in the store.
+        params: COSMO-SAC parameter set (a :class:`~chiscreen.qc.params.CosmoSacParams`, a
+            shipped name such as ``"sac2010"`` or a JSON path); None = the shipped default
+            (:func:`~chiscreen.qc.params.get_params`). It acts on stored profiles only, so
+            switching it never recomputes a profile.
     """
 
     def __init__(self, spec: ProfileSpec | None = None, store: ProfileStore | str | None = None,
-                 calibration: Calibration | None = None, recompute_failed: bool = False) -> None:
+                 calibration: Calibration | None = None, recompute_failed: bool = False,
+                 params: CosmoSacParams | str | None = None) -> None:
         self.spec = spec or ProfileSpec()
+        self.params = get_params(params)
+        self._split: dict[tuple, tuple[SigmaProfile, list[SigmaProfile]]] = {}
         self.store = store if isinstance(store, ProfileStore) else ProfileStore(store)
         self.calibration = calibration
         self.recompute_failed = recompute_failed
@@ -68,14 +77,10 @@ class Oracle:
         """Canonical identity of a molecule (raises InvalidInputError subclasses)."""
         m = (kind, smiles)
         if m not in self._canon:
-            if kind == "polymer":
-                from chiscreen.chem import RepeatUnit
+            if kind in ("polymer", "solvent"):
+                from chiscreen.chem import canonical_key
 
-                self._canon[m] = RepeatUnit.from_smiles(smiles).canonical
-            elif kind == "solvent":
-                from chiscreen.chem import Solvent
-
-                self._canon[m] = Solvent.from_smiles(smiles).canonical
+                self._canon[m] = canonical_key(kind, smiles)
             else:
                 from chiscreen.qc.geometry import molecule_with_h
 
@@ -137,19 +142,47 @@ class Oracle:
         return res.record
 
     # ------------------------------------------------------------------ chi
+    def provenance(self, polymer: ProfileRecord | None = None,
+                   solvent: ProfileRecord | None = None) -> dict:
+        """What a chi value depends on: profile method(s) and parameter-set version."""
+        d = {"profile_engine": self.spec.engine, "profile_method": self.spec.method_version,
+             "param_set": self.params.version}
+        if self.params.profile_method is not None:
+            d["param_set_fitted_on"] = self.params.profile_method
+        for name, rec in (("polymer", polymer), ("solvent", solvent)):
+            if rec is not None and rec.method_version != self.spec.method_version:
+                d[f"{name}_profile_method"] = rec.method_version
+        return d
+
+    def profiles_of(self, rec: ProfileRecord) -> tuple[SigmaProfile, list[SigmaProfile]]:
+        """(combined profile, conformer profiles) of a record as the parameter set sees them
+        (re-split for its HB width; cached)."""
+        sh = self.params.sigma_hb
+        if sh == SIGMA_HB:
+            return rec.profile, rec.conformers
+        key = (rec.kind, rec.canonical, rec.engine, rec.method_version, sh)
+        hit = self._split.get(key)
+        if hit is None:
+            hit = (resplit(rec.profile, sh), [resplit(c, sh) for c in rec.conformers])
+            self._split[key] = hit
+        return hit
+
     def _segment_terms(self, rec: ProfileRecord, t: float, conformers: bool) -> tuple[np.ndarray, np.ndarray | None]:
         """ln Gamma of the record's combined liquid (153,) and, if ``conformers``, of each
         conformer's liquid (n_conf, 153); cached per (molecule, T)."""
-        key = ((rec.kind, rec.canonical, rec.engine, rec.method_version), t)
+        key = ((rec.kind, rec.canonical, rec.engine, rec.method_version), t, self.params.digest)
         hit = self._terms.get(key)
         if hit is not None and (hit[1] is not None or not conformers):
             self._terms.move_to_end(key)
             return hit
+        prof, cprofs = self.profiles_of(rec)
+        mw = self.params.minus_dw(t)
         comb = hit[0] if hit is not None else segment_ln_gamma(
-            rec.profile.p.ravel() / rec.profile.area, t)
+            prof.p.ravel() / prof.area, t, minus_dw=mw)
         confs = None
         if conformers:
-            confs = (np.stack([segment_ln_gamma(c.p.ravel() / c.area, t) for c in rec.conformers])
+            confs = (np.stack([segment_ln_gamma(c.p.ravel() / c.area, t, minus_dw=mw, y0=comb)
+                               for c in cprofs])
                      if rec.n_conformers > 1 else comb[None, :])
         self._terms[key] = (comb, confs)
         self._terms.move_to_end(key)
@@ -165,22 +198,25 @@ class Oracle:
         t = float(t_kelvin)
         gs, gs_c = self._segment_terms(solvent, t, spread)
         gp, gp_c = self._segment_terms(polymer, t, spread)
-        ps, pp = solvent.profile, polymer.profile
-        chi = float(chi_from_terms(ps.p.ravel(), ps.area, ps.volume, gs, pp.area, pp.volume, gp))
+        (ps, ps_c), (pp, pp_c) = self.profiles_of(solvent), self.profiles_of(polymer)
+        ck = {"combinatorial": self.params.combinatorial, "fv_ln_ratio": self.params.fv_ln_ratio}
+        chi = float(chi_from_terms(ps.p.ravel(), ps.area, ps.volume, gs, pp.area, pp.volume, gp,
+                                   **ck))
         if not spread:
             return chi, None
         var = 0.0
         assert gs_c is not None and gp_c is not None
         if polymer.n_conformers > 1:
-            a = np.array([c.area for c in polymer.conformers])
-            v = np.array([c.volume for c in polymer.conformers])
-            vals = chi_from_terms(ps.p.ravel()[None, :], ps.area, ps.volume, gs[None, :], a, v, gp_c)
+            a = np.array([c.area for c in pp_c])
+            v = np.array([c.volume for c in pp_c])
+            vals = chi_from_terms(ps.p.ravel()[None, :], ps.area, ps.volume, gs[None, :], a, v, gp_c,
+                                  **ck)
             var += conformer_spread(vals, polymer.weights) ** 2
         if solvent.n_conformers > 1:
-            p = np.stack([c.p.ravel() for c in solvent.conformers])
-            a = np.array([c.area for c in solvent.conformers])
-            v = np.array([c.volume for c in solvent.conformers])
-            vals = chi_from_terms(p, a, v, gs_c, pp.area, pp.volume, gp[None, :])
+            p = np.stack([c.p.ravel() for c in ps_c])
+            a = np.array([c.area for c in ps_c])
+            v = np.array([c.volume for c in ps_c])
+            vals = chi_from_terms(p, a, v, gs_c, pp.area, pp.volume, gp[None, :], **ck)
             var += conformer_spread(vals, solvent.weights) ** 2
         return chi, math.sqrt(var)
 
@@ -201,7 +237,8 @@ class Oracle:
         except ChiscreenError as exc:
             return ChiResult(pid, sid, t, reason=reason_of(exc).value, message=str(exc))
         cal = float(self.calibration.apply(chi)) if self.calibration is not None else None
-        return ChiResult(pid, sid, t, chi, sd, cal)
+        return ChiResult(pid, sid, t, chi, sd, cal,
+                         extra=self.provenance(po.record, so.record))
 
     def chi(self, polymer: str, solvent: str, temperature: float | str,
             polymer_kind: str = "polymer", spread: bool = True,
@@ -254,9 +291,10 @@ class Oracle:
         srecs = [outcomes[(solvent_kind, s)].record for s in solvents]
         ok_s = [j for j, r in enumerate(srecs) if r is not None]
         if ok_s:
-            p_s = np.stack([srecs[j].profile.p.ravel() for j in ok_s])          # (S, 153)
-            a_s = np.array([srecs[j].profile.area for j in ok_s])
-            v_s = np.array([srecs[j].profile.volume for j in ok_s])
+            sprof = [self.profiles_of(srecs[j])[0] for j in ok_s]
+            p_s = np.stack([sp.p.ravel() for sp in sprof])          # (S, 153)
+            a_s = np.array([sp.area for sp in sprof])
+            v_s = np.array([sp.volume for sp in sprof])
         for k, t in enumerate(temps):
             if not ok_s:
                 break
@@ -266,8 +304,10 @@ class Oracle:
                 if prec is None:
                     continue
                 g_p = self._segment_terms(prec, t, False)[0]
-                chi[i, ok_s, k] = chi_from_terms(p_s, a_s, v_s, g_s, prec.profile.area,
-                                                 prec.profile.volume, g_p[None, :])
+                pprof = self.profiles_of(prec)[0]
+                chi[i, ok_s, k] = chi_from_terms(p_s, a_s, v_s, g_s, pprof.area, pprof.volume,
+                                                 g_p[None, :], self.params.combinatorial,
+                                                 self.params.fv_ln_ratio)
                 if sd is not None:
                     for j in ok_s:
                         sd[i, j, k] = self.chi_from_records(prec, srecs[j], t, True)[1]

@@ -19,7 +19,7 @@ from chiscreen.qc.cavity import build_cavity, multipole_potential, solve_conduct
 from chiscreen.qc.engines import DEFAULT_ENGINE, ENGINES, make_engine
 from chiscreen.qc.geometry import DEFAULT_SEED, embed_conformers, molecule_with_h, relax
 from chiscreen.qc.results import Reason, reason_of
-from chiscreen.qc.sigma import SigmaProfile, combine_profiles, sigma_profile
+from chiscreen.qc.sigma import SigmaProfile, combine_profiles, segment_table, sigma_profile
 
 #: Bump when the numerics change in a way that changes stored profiles.
 PIPELINE_VERSION = "xtbcosmo-sac2010-v1"
@@ -53,11 +53,11 @@ class ProfileSpec:
     """
 
     engine: str = DEFAULT_ENGINE
-    n_conformers: int = 2
+    n_conformers: int = 1
     combine: str = "mean"
     seed: int = DEFAULT_SEED
     ff_max_iter: int = 5000
-    n_units: int = 10
+    n_units: int = 6
     area_per_point: float = 0.35
     area_per_point_large: float = 0.6
     large_atoms: int = 100
@@ -123,6 +123,9 @@ class ProfileRecord:
         profile: the combined profile used for chi.
         meta: n_atoms, n_segments, timings (s: wall ``t_total`` and its parts, CPU ``t_cpu`` of
             this single-threaded process), engine version, spec, input SMILES.
+        segments: per conformer, the :func:`~chiscreen.qc.sigma.segment_table` it was binned
+            from (None for records stored before segments were kept). Lets a parameter set
+            rebuild profiles (other HB splits, sigma scaling) without re-running xtb.
     """
 
     kind: str
@@ -134,6 +137,7 @@ class ProfileRecord:
     weights: np.ndarray
     profile: SigmaProfile
     meta: dict = field(default_factory=dict)
+    segments: list[dict] | None = None
 
     @property
     def n_conformers(self) -> int:
@@ -182,7 +186,7 @@ def compute_profile(kind: str, smiles: str, spec: ProfileSpec) -> ProfileRecord:
     engine = make_engine(spec.engine, **spec.engine_options())
     n_atoms = len(confs[0].numbers)
     app = spec.area_per_point if n_atoms < spec.large_atoms else spec.area_per_point_large
-    profiles, energies, nseg = [], [], []
+    profiles, energies, nseg, segments = [], [], [], []
     t_xtb = t_cav = t_relax = 0.0
     for conf in confs:
         if spec.relax:
@@ -196,7 +200,9 @@ def compute_profile(kind: str, smiles: str, spec: ProfileSpec) -> ProfileRecord:
         phi = multipole_potential(surf.positions, conf.positions, el.charges,
                                   el.dipoles if spec.uses_dipoles else None)
         solve_conductor(surf, phi)
-        profiles.append(sigma_profile(conf.numbers, conf.positions, surf))
+        seg = segment_table(conf.numbers, conf.positions, surf)
+        segments.append(seg)
+        profiles.append(sigma_profile(conf.numbers, conf.positions, surf, seg))
         t_xtb += tb - ta
         t_cav += time.perf_counter() - tb
         energies.append(el.energy)
@@ -215,7 +221,7 @@ def compute_profile(kind: str, smiles: str, spec: ProfileSpec) -> ProfileRecord:
         "ff_energies": [float(c.ff_energy) for c in confs],
     }
     return ProfileRecord(kind, canonical, spec.engine, spec.method_version, profiles,
-                         energies_a, weights, combined, meta)
+                         energies_a, weights, combined, meta, segments)
 
 
 def profile_task(kind: str, smiles: str, spec: ProfileSpec, attempt: int = 1) -> ProfileOutcome:

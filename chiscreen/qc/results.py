@@ -10,6 +10,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from chiscreen.errors import OracleError
+from chiscreen.schema import (
+    CHI, CHI_CALIBRATED, CHI_ORACLE, CHI_ORACLE_SPREAD, MESSAGE, POLYMER_SMILES, REASON, SOLVENT_SMILES, SOURCE,
+    SOURCE_ROW, SPREAD, STATUS, TEMPERATURE_K,
+)
 
 
 class Reason(str, Enum):
@@ -94,9 +98,57 @@ class ChiResult:
         return self.chi is not None
 
     def to_dict(self) -> dict:
+        """One row of an oracle results table (column names of :mod:`chiscreen.schema`)."""
         return {
-            "polymer": self.polymer, "solvent": self.solvent, "t_kelvin": self.t_kelvin,
-            "chi": self.chi, "spread": self.spread, "chi_calibrated": self.chi_calibrated,
-            "status": "ok" if self.ok else "failed", "reason": self.reason,
-            "message": self.message, **self.extra,
+            POLYMER_SMILES: self.polymer, SOLVENT_SMILES: self.solvent, TEMPERATURE_K: self.t_kelvin,
+            CHI: self.chi, SPREAD: self.spread, CHI_CALIBRATED: self.chi_calibrated,
+            STATUS: "ok" if self.ok else "failed", REASON: self.reason,
+            MESSAGE: self.message, **self.extra,
         }
+
+
+def label_rows(results, value: str = CHI, source: str = "oracle"):
+    """Training label rows of oracle results: the table the ``chi_oracle`` task trains on.
+
+    Args:
+        results: a sequence of :class:`ChiResult` or an oracle results table (a DataFrame as
+            ``chiscreen oracle batch`` writes it; the old column names polymer / solvent /
+            t_kelvin are read with a note).
+        value: which oracle value becomes the label: "chi" (raw COSMO-SAC) or "chi_calibrated".
+        source: provenance written into the ``source`` column.
+    Returns:
+        DataFrame with polymer_smiles, solvent_smiles (canonical), temperature_K (K), chi_oracle,
+        chi_oracle_spread, source, source_row (position in ``results``), one row per result
+        that has a value; failed results carry no label and are left out.
+    Raises MissingColumnError when a table lacks a needed column; InvalidInputError for ``value``.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from chiscreen.errors import InvalidInputError, MissingColumnError
+    from chiscreen.schema import rename_old
+
+    if value not in (CHI, CHI_CALIBRATED):
+        raise InvalidInputError(f"oracle label value {value!r}; expected {CHI!r} or {CHI_CALIBRATED!r}")
+    if isinstance(results, pd.DataFrame):
+        df = rename_old(results, source=source)
+    else:
+        df = pd.DataFrame([r.to_dict() for r in results],
+                          columns=[POLYMER_SMILES, SOLVENT_SMILES, TEMPERATURE_K, CHI, SPREAD, CHI_CALIBRATED])
+    need = [POLYMER_SMILES, SOLVENT_SMILES, TEMPERATURE_K, value]
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise MissingColumnError(f"{source}: oracle results lack column(s) {missing}; columns are {list(df.columns)}")
+    y = pd.to_numeric(df[value], errors="coerce").to_numpy(dtype=float)
+    keep = np.flatnonzero(np.isfinite(y))
+    spread = (pd.to_numeric(df[SPREAD], errors="coerce").to_numpy(dtype=float) if SPREAD in df.columns
+              else np.full(len(df), np.nan))
+    return pd.DataFrame({
+        POLYMER_SMILES: df[POLYMER_SMILES].to_numpy(dtype=object)[keep],
+        SOLVENT_SMILES: df[SOLVENT_SMILES].to_numpy(dtype=object)[keep],
+        TEMPERATURE_K: pd.to_numeric(df[TEMPERATURE_K], errors="coerce").to_numpy(dtype=float)[keep],
+        CHI_ORACLE: y[keep],
+        CHI_ORACLE_SPREAD: spread[keep],
+        SOURCE: source,
+        SOURCE_ROW: keep.astype(np.int64),
+    })

@@ -114,26 +114,61 @@ def hb_classes(numbers: np.ndarray, positions: np.ndarray) -> np.ndarray:
     return cls
 
 
-def sigma_profile(numbers: np.ndarray, positions: np.ndarray, surface: Surface) -> SigmaProfile:
+def segment_table(numbers: np.ndarray, positions: np.ndarray, surface: Surface) -> dict:
+    """Per-segment data of a solved ``surface``, enough to rebuild any sigma profile of it
+    (other HB splits, sigma scalings) without re-running xtb.
+
+    Returns a dict of arrays: ``sigma`` (averaged, e/A^2, float64, (n_seg,)), ``sigma_raw``
+    (unaveraged, (n_seg,)), ``area`` (A^2, (n_seg,)), ``atom`` (owner atom index, int32,
+    (n_seg,)), ``seg_pos`` (A, float32, (n_seg, 3)), ``numbers`` (int16, (n_atoms,)),
+    ``atom_pos`` (A, float32, (n_atoms, 3)) and ``hb_class`` (int8, (n_atoms,): 0 NHB, 1 OH, 2 OT).
+    """
+    sig = average_sigma(surface.positions, surface.areas, surface.sigma)
+    return {"sigma": sig, "sigma_raw": np.asarray(surface.sigma, dtype=float),
+            "area": np.asarray(surface.areas, dtype=float),
+            "atom": np.asarray(surface.atoms, dtype=np.int32),
+            "seg_pos": np.asarray(surface.positions, dtype=np.float32),
+            "numbers": np.asarray(numbers, dtype=np.int16),
+            "atom_pos": np.asarray(positions, dtype=np.float32),
+            "hb_class": hb_classes(numbers, positions).astype(np.int8)}
+
+
+def profile_from_segments(seg: dict, area: float, volume: float,
+                          sigma_hb: float = SIGMA_HB) -> SigmaProfile:
+    """The three-part 2010 profile of a :func:`segment_table` (area A^2, volume A^3 of the
+    cavity), split with HB width ``sigma_hb`` (e/A^2). Same numbers as :func:`sigma_profile` of
+    the surface the table came from."""
+    sig = np.asarray(seg["sigma"], dtype=float)
+    areas = np.asarray(seg["area"], dtype=float)
+    atoms = np.asarray(seg["atom"])
+    cls = np.asarray(seg["hb_class"])[atoms]
+    is_h = np.asarray(seg["numbers"])[atoms] == 1
+    return _split_profile(sig, areas, cls, is_h, area, volume, sigma_hb)
+
+
+def sigma_profile(numbers: np.ndarray, positions: np.ndarray, surface: Surface,
+                  segments: dict | None = None) -> SigmaProfile:
     """The three-part 2010 sigma profile of a solved ``surface`` of atoms ``numbers`` at
-    ``positions`` (Angstrom).
+    ``positions`` (Angstrom). ``segments``: its :func:`segment_table`, if already made.
 
     Hydrogen-bonding candidates: negative-sigma segments of H atoms (donors) and positive-sigma
     segments of non-H atoms (acceptors) of the OH/OT classes.
     """
-    sig = average_sigma(surface.positions, surface.areas, surface.sigma)
-    cls = hb_classes(numbers, positions)[surface.atoms]
-    is_h = np.asarray(numbers)[surface.atoms] == 1
+    seg = segments if segments is not None else segment_table(numbers, positions, surface)
+    return profile_from_segments(seg, surface.total_area, surface.volume)
+
+
+def _split_profile(sig: np.ndarray, areas: np.ndarray, cls: np.ndarray, is_h: np.ndarray,
+                   total_area: float, volume: float, sigma_hb: float = SIGMA_HB) -> SigmaProfile:
     cand = is_h == (sig < 0)
     m_oh = cand & (cls == 1)
     m_ot = cand & (cls == 2)
     m_n = ~(m_oh | m_ot)
-    p_oh = bin_profile(sig[m_oh], surface.areas[m_oh])
-    p_ot = bin_profile(sig[m_ot], surface.areas[m_ot])
-    p_hb = 1.0 - np.exp(-0.5 * (SIGMA_GRID / SIGMA_HB) ** 2)
-    p_n = bin_profile(sig[m_n], surface.areas[m_n]) + (p_oh + p_ot) * (1.0 - p_hb)
-    return SigmaProfile(np.vstack([p_n, p_oh * p_hb, p_ot * p_hb]), surface.total_area,
-                        surface.volume)
+    p_oh = bin_profile(sig[m_oh], areas[m_oh])
+    p_ot = bin_profile(sig[m_ot], areas[m_ot])
+    p_hb = 1.0 - np.exp(-0.5 * (SIGMA_GRID / sigma_hb) ** 2)
+    p_n = bin_profile(sig[m_n], areas[m_n]) + (p_oh + p_ot) * (1.0 - p_hb)
+    return SigmaProfile(np.vstack([p_n, p_oh * p_hb, p_ot * p_hb]), total_area, volume)
 
 
 def combine_profiles(profiles: list[SigmaProfile], weights: np.ndarray) -> SigmaProfile:

@@ -72,6 +72,9 @@ class ProfileStore:
             "profile_av": np.array([rec.profile.area, rec.profile.volume]),
             "meta_json": np.array(json.dumps(meta, default=float)),
         }
+        for i, seg in enumerate(rec.segments or []):
+            for name, arr in seg.items():
+                arrays[f"seg{i}_{name}"] = np.asarray(arr)
         self._atomic_write(self._path(key, ".npz"), lambda fh: np.savez(fh, **arrays))
         failed = self._path(key, ".failed.json")
         if failed.exists():
@@ -93,11 +96,18 @@ class ProfileStore:
                 confs = [SigmaProfile(p, float(a), float(v)) for p, a, v in
                          zip(z["conformer_p"], z["conformer_area"], z["conformer_volume"])]
                 av = z["profile_av"]
+                segs: list[dict] | None = None
+                if "seg0_sigma" in z.files:
+                    segs = []
+                    for i in range(len(confs)):
+                        pre = f"seg{i}_"
+                        segs.append({f[len(pre):]: np.array(z[f]) for f in z.files
+                                     if f.startswith(pre)})
                 rec = ProfileRecord(meta.pop("kind"), meta.pop("canonical"), meta.pop("engine"),
                                     meta.pop("method_version"), confs, np.array(z["energies"]),
                                     np.array(z["weights"]),
                                     SigmaProfile(np.array(z["profile_p"]), float(av[0]), float(av[1])),
-                                    meta)
+                                    meta, segs)
         except (OSError, ValueError, KeyError) as exc:
             raise OracleError(f"corrupt profile file {path}: {exc}") from exc
         self._mem[key] = rec

@@ -1,5 +1,6 @@
-"""Screening layer: catalogs, combinatorial enumeration, GEMM block scoring, streaming queries,
-a plain and a Ray engine writing resumable per-shard Parquet, and the demo.
+"""Screening layer: GEMM block scoring, streaming queries, a plain and a Ray engine writing
+resumable per-shard Parquet. Catalogs and enumeration live in :mod:`chiscreen.catalogs`, the
+text of results in :mod:`chiscreen.report.text`.
 
     from chiscreen.config import load_config
     from chiscreen.screen import ScreenConfig, run_screen
@@ -17,7 +18,6 @@ import sys as _sys
 
 if "torch" not in _sys.modules:
     _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-from chiscreen.screen.catalogs import CatalogReport, build_catalog, join_greenness, load_catalog, write_catalog
 from chiscreen.screen.engine import (
     EngineConfig, EngineHooks, RayPool, RunStats, ScreenTask, ShardWorker, run_plain, run_ray,
 )
@@ -26,7 +26,6 @@ from chiscreen.screen.queries import QueryConfig, SelectiveQuery
 from chiscreen.screen.scoring import BlockScorer, BlockScores, collapse_head
 
 __all__ = [
-    "CatalogReport", "build_catalog", "join_greenness", "load_catalog", "write_catalog",
     "EngineConfig", "EngineHooks", "RayPool", "RunStats", "ScreenTask", "ShardWorker", "run_plain", "run_ray",
     "FeaturizeOptions", "ScreenConfig", "ScreenResult", "read_pairs", "run_screen",
     "QueryConfig", "SelectiveQuery", "BlockScorer", "BlockScores", "collapse_head",

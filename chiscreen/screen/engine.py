@@ -30,7 +30,6 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from chiscreen.errors import ScreenError
 from chiscreen.screen.queries import QueryConfig, filter_block
@@ -71,6 +70,7 @@ class ScreenTask:
     chunk: int = 128
     gpu_chunk: int = 2048
     task_id: str = ""  # set per run; Ray actors rebuild their worker when it changes
+    table_meta: dict | None = None  # Parquet metadata of every shard file (model hash, versions)
 
     @property
     def n_shards(self) -> int:
@@ -104,6 +104,7 @@ class ShardWorker:
         self.ens = ens.to(self.device)
         self.task = task
         self.out = OutputDir(task.out)
+        self.out.metadata = task.table_meta
         Us = torch.tensor(np.asarray(task.Us), device=self.device)
         chunk = task.gpu_chunk if self.device.type == "cuda" else task.chunk  # big GEMMs feed a GPU
         self.scorer = BlockScorer.for_ensemble(ens, Us, task.temperatures_K, head=task.head, chunk=chunk,
@@ -215,8 +216,9 @@ class RunStats:
 
 
 def _bar(total: int, desc: str, progress: bool):
-    return tqdm(total=total, desc=desc, unit="shard", disable=not progress, file=sys.stderr,
-                dynamic_ncols=True, leave=False)
+    from chiscreen.runtime import bar
+
+    return bar(total, desc, progress, unit="shard")
 
 
 def _account(st: RunStats, s: dict, bar, t0: float, hooks: EngineHooks | None) -> None:
@@ -263,20 +265,13 @@ def run_plain(ens: Any, task: ScreenTask, cfg: EngineConfig | None = None, progr
     return st
 
 
-def ensure_ray(address: str | None = None, **init_kwargs) -> None:
-    """Connect to Ray if not yet connected: ``address`` given -> that cluster ("auto" under
-    ``ray job submit``); None -> an embedded local Ray (``ray.init()`` with no address, which
-    also attaches to the cluster when running inside a Ray job)."""
-    import ray
+def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> None:
+    """Connect to Ray if not yet connected, with chiscreen's one set of session settings
+    (:func:`chiscreen.runtime.connect_ray`): ``address`` given -> that cluster ("auto" under
+    ``ray job submit``); None -> the current job's cluster, else an embedded local Ray."""
+    from chiscreen.runtime import connect_ray
 
-    if ray.is_initialized():
-        return
-    kw = {"include_dashboard": False, "log_to_driver": True, **init_kwargs}
-    if address:
-        kw.pop("include_dashboard", None)
-        ray.init(address=address, **kw)
-    else:
-        ray.init(**kw)
+    connect_ray(address=address, num_cpus=num_cpus)
 
 
 def actor_resources(resources: dict, cfg: EngineConfig) -> tuple[int, dict, str]:
@@ -285,30 +280,42 @@ def actor_resources(resources: dict, cfg: EngineConfig) -> tuple[int, dict, str]
     GPU actors only when the cluster has GPUs; CPU actors otherwise (num_gpus=0 explicitly, so
     nothing waits for a GPU that does not exist).
     """
+    from chiscreen.runtime import ray_options
+
     gpus = int(resources.get("GPU", 0) or 0)
     cpus = int(resources.get("CPU", 1) or 1)
     if cfg.use_gpus and gpus > 0:
         n = cfg.num_actors or gpus
-        return n, {"num_gpus": 1, "num_cpus": min(cfg.cpus_per_actor, max(1, cpus // max(n, 1)))}, "cuda"
+        return n, ray_options(threads=min(cfg.cpus_per_actor, max(1, cpus // max(n, 1))), num_gpus=1), "cuda"
     n = cfg.num_actors or max(1, cpus // cfg.cpus_per_actor)
-    opts: dict = {"num_gpus": 0, "num_cpus": cfg.cpus_per_actor}
-    if cfg.cpus_per_actor > 1:  # multi-threaded actors: no OpenMP spin-waiting (see chiscreen.screen)
-        opts["runtime_env"] = {"env_vars": {"OMP_WAIT_POLICY": "PASSIVE"}}
-    return n, opts, "cpu"
+    # threads per actor via its options (OMP_NUM_THREADS = its CPUs; passive OpenMP waits when > 1):
+    # never inherited from whoever started the Ray session
+    return n, ray_options(threads=cfg.cpus_per_actor, num_gpus=0), "cpu"
 
 
 class _ActorBody:
-    """The Ray actor. It is created holding only the ensemble, so it can start (new worker
-    process, imports, unpickling) while the driver still featurizes; the task arrives with each
-    shard call (zero-copy from the object store) and the :class:`ShardWorker` built from it is
-    kept per task id. A restarted actor rebuilds it on its first call."""
+    """The Ray actor. Its constructor takes only scalars; the ensemble comes as a nested reference
+    (``[ref]``) with :meth:`load` (sent right after creation, so the actor starts and loads it while
+    the driver still featurizes) and again with every shard call, so a restarted actor reloads it
+    on its first call. (A reference among the constructor arguments of a restartable actor is what
+    Ray reports as "constructor arguments in the object store"; the pool holds the reference for
+    its whole life.) The task arrives with each shard call (zero-copy from the object store) and
+    the :class:`ShardWorker` built from it is kept per task id."""
 
-    def __init__(self, ens: Any, device: str, threads: int) -> None:
+    def __init__(self, device: str, threads: int) -> None:
         if threads:
             torch.set_num_threads(int(threads))
-        self.ens, self.device, self.threads = ens, device, threads
+        self.ens: Any = None
+        self.device, self.threads = device, threads
         self._worker: ShardWorker | None = None
         self._task_id: str | None = None
+
+    def load(self, ens_box: list) -> int:
+        import ray
+
+        if self.ens is None:
+            self.ens = ray.get(ens_box[0])
+        return os.getpid()
 
     def pid(self) -> int:
         return os.getpid()
@@ -318,7 +325,8 @@ class _ActorBody:
 
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
 
-    def run(self, task: ScreenTask, i: int) -> dict:
+    def run(self, task: ScreenTask, i: int, ens_box: list) -> dict:
+        self.load(ens_box)
         if self._worker is None or self._task_id != task.task_id:
             self._worker = ShardWorker(self.ens, task, device=self.device, threads=self.threads)
             self._task_id = task.task_id
@@ -343,8 +351,8 @@ class RayPool:
         self.n, opts, device = actor_resources(ray.cluster_resources(), self.cfg)
         Actor = ray.remote(max_restarts=-1, max_task_retries=-1)(_ActorBody)
         self._ens_ref = ray.put(ens.to("cpu"))  # held for the pool's life: restarts need it
-        self.actors = [Actor.options(**opts).remote(self._ens_ref, device, int(opts["num_cpus"]))
-                       for _ in range(self.n)]
+        self.actors = [Actor.options(**opts).remote(device, int(opts["num_cpus"])) for _ in range(self.n)]
+        self._loading = [a.load.remote([self._ens_ref]) for a in self.actors]
 
     def close(self) -> None:
         import ray
@@ -372,7 +380,7 @@ class RayPool:
         t0 = time.perf_counter()
         task_ref = ray.put(task)
         try:
-            ray.get([a.pid.remote() for a in self.actors])  # actors up (usually already, started early)
+            ray.get(self._loading)  # actors up, ensemble loaded (usually already: started early)
         except ray.exceptions.RayError as exc:
             raise ScreenError(f"screen actors could not start: {exc}") from exc
         st.startup_seconds = time.perf_counter() - t0
@@ -388,7 +396,7 @@ class RayPool:
                 while todo and min(load) < cap:
                     a = int(np.argmin(load))
                     i = todo.pop(0)
-                    pending[self.actors[a].run.remote(task_ref, i)] = (i, a)
+                    pending[self.actors[a].run.remote(task_ref, i, [self._ens_ref])] = (i, a)
                     load[a] += 1
                 ready, _ = ray.wait(list(pending), num_returns=1)
                 for ref in ready:

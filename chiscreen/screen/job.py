@@ -31,9 +31,10 @@ import pyarrow as pa
 import torch
 import yaml
 
-from chiscreen.errors import ScreenError
+from chiscreen.catalogs.catalog import join_greenness, load_catalog, lookup
+from chiscreen.errors import InvalidInputError, ScreenError
 from chiscreen.model.artifact import artifact_hash
-from chiscreen.screen.catalogs import join_greenness, load_catalog, lookup
+from chiscreen.schema import POLYMER_ID, POLYMER_NAME, POLYMER_SMILES, SOLVENT_ID, SOLVENT_NAME, SOLVENT_SMILES
 from chiscreen.screen.engine import (
     CAND_DIR, PAIRS_DIR, EngineConfig, EngineHooks, RunStats, ScreenTask, run_plain, run_ray,
 )
@@ -144,55 +145,130 @@ def _catalog_table(df: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(d, preserve_index=False)
 
 
+#: every file a screen writes (relative glob patterns): what ``--overwrite`` may remove
+SCREEN_FILES = ["manifest.json", "config.yaml", "polymers.parquet", "solvents.parquet", f"{PAIRS_DIR}/shard-*.parquet",
+                f"{CAND_DIR}/shard-*.parquet", "top_per_solvent.parquet", "selective-*.parquet", "summary.json"]
+
+
+@dataclass
+class PreparedInputs:
+    """Everything a screen scores, built once (catalogs, descriptors, solvent latents); active
+    learning and other callers reuse it for more scoring without re-featurizing.
+
+    Attributes:
+        pol, sol: catalogs with ``feature_status`` / ``feature_reason`` / ``scored`` columns.
+        Xp, Xs: (N_p, F) / (N_s, F) float32 raw descriptors aligned with the catalog rows (NaN
+            rows where not scored).
+        pi, si: positions of the scored rows; pids, sids: their catalog ids (int64).
+        Us: (E, S, 2d) float32 latents of the scored solvents (encoded once).
+        temperatures_K, head, chi_c: what is scored (Kelvin; "exp" / "comp"; threshold).
+        selective_rows: per selective query name, the polymer row positions (dissolve + exclude).
+    """
+
+    pol: pd.DataFrame
+    sol: pd.DataFrame
+    Xp: np.ndarray
+    Xs: np.ndarray
+    pi: np.ndarray
+    si: np.ndarray
+    pids: np.ndarray
+    sids: np.ndarray
+    Us: np.ndarray
+    temperatures_K: list[float]
+    head: str
+    chi_c: float
+    selective_rows: dict[str, list[int]] = field(default_factory=dict)
+    seconds_featurize: float = 0.0
+
+    def scorer(self, ens: Any, temperatures_K: list[float] | None = None, chunk: int = 128,
+               p_all: bool = False) -> BlockScorer:
+        """A :class:`BlockScorer` over every scored solvent (reuses :attr:`Us`)."""
+        W, b = ens.head_params()
+        std_scale = ens.std_scale.get("chi_exp" if self.head == "exp" else "chi_comp", 1.0)
+        return BlockScorer(W, b, ens.outputs, torch.tensor(self.Us), temperatures_K or self.temperatures_K,
+                           head=self.head, std_scale=std_scale, chunk=chunk, p_all=p_all)
+
+    def polymer_latents(self, ens: Any, rows: np.ndarray | list[int]) -> torch.Tensor:
+        """Encoded polymers of catalog row positions ``rows`` (for :meth:`BlockScorer.score`)."""
+        with torch.no_grad():
+            return ens.encode_polymers(np.ascontiguousarray(self.Xp[np.asarray(rows)]))
+
+
 def run_screen(cfg: ScreenConfig, out: str | None = None, overwrite: bool = False, progress: bool = True,
                ensemble: Any = None, descriptors: tuple[np.ndarray, np.ndarray] | None = None,
                catalogs: tuple[pd.DataFrame, pd.DataFrame] | None = None,
-               hooks: EngineHooks | None = None, device: str = "auto") -> ScreenResult:
-    """Run (or resume) a screen and merge its results.
+               hooks: EngineHooks | None = None, device: str = "auto", take_over: bool = False,
+               trust_unsigned: bool = False) -> ScreenResult:
+    """Run (or resume) a screen and merge its results: validate -> :func:`prepare_inputs` ->
+    :func:`run_shards` -> :func:`finalize`, inside the output folder's lock.
 
     Args:
         cfg: the job.
         out: results location (overrides ``cfg.out``).
-        overwrite: replace an existing folder holding a different job (else ScreenError).
+        overwrite: replace a folder holding a different job, or write into a non-empty folder
+            chiscreen does not own; only files a screen writes are removed, others are kept.
+        take_over: take over the stale lock of an interrupted run (:class:`~chiscreen.runtime.OwnedDir`).
         ensemble: a ChiEnsemble to use instead of loading ``cfg.model`` (tests, benchmarks).
         descriptors: precomputed raw descriptors (Xp aligned with the polymer catalog rows, Xs with
             the solvent rows) instead of featurizing (benchmarks with synthetic descriptors).
         catalogs: (polymers, solvents) catalog DataFrames instead of reading ``cfg.polymers`` /
             ``cfg.solvents``.
     Raises:
-        ScreenError (different job in ``out``, nothing to score, failed shard), ArtifactError,
-        ConfigError, InvalidInputError.
+        ScreenError (different job in ``out``, nothing to score, unknown polymer in a selective
+        query, failed shard), OutputDirError / OutputLockedError (``out`` is a file, foreign, or
+        being written), ArtifactError, ConfigError, InvalidInputError.
     """
+    from chiscreen.runtime import OwnedDir, table_metadata
     from chiscreen.thermo import chi_critical
     from chiscreen.units import parse_temperatures
 
     t_start = time.perf_counter()
-    odir = OutputDir(out or cfg.out)
+    location = out or cfg.out
     temps = parse_temperatures(cfg.temperatures)
     if not temps:
         raise ScreenError("no temperatures given; expected e.g. temperatures: ['25C', '80C']")
+    for sq in cfg.query.selective:
+        if sq.temperatures:
+            parse_temperatures(sq.temperatures)
     chi_c = float(cfg.chi_c) if cfg.chi_c is not None else chi_critical()
     cfg.query.check_bounded()
-    if ensemble is None:
-        from chiscreen.model import load_ensemble
+    with OwnedDir(location, "screen", SCREEN_FILES, overwrite=overwrite, take_over=take_over) as owned:
+        odir = OutputDir(location)
+        if ensemble is None:
+            from chiscreen.model import load_ensemble
 
-        ensemble = load_ensemble(cfg.model)
-    ens = ensemble
-    pool = None
-    if cfg.engine.kind == "ray" and (cfg.query.writes_pairs or cfg.query.top_k_per_solvent > 0):
-        from chiscreen.screen.engine import RayPool
+            ensemble = load_ensemble(cfg.model, trust_unsigned=trust_unsigned)
+        ens = ensemble
+        odir.metadata = table_metadata(artifact_hash(ens), writer="screen")  # on every table written
+        pool = None
+        if cfg.engine.kind == "ray" and _sharded(cfg):
+            from chiscreen.screen.engine import RayPool
 
-        pool = RayPool(ens, cfg.engine, cfg.ray_address)  # actors start while the driver featurizes
-    try:
-        return _run_screen(cfg, odir, temps, chi_c, ens, catalogs, descriptors, overwrite, progress, hooks,
-                           device, pool, t_start)
-    finally:
-        if pool is not None:
-            pool.close()
+            pool = RayPool(ens, cfg.engine, cfg.ray_address)  # actors start while the driver featurizes
+        try:
+            prep = prepare_inputs(cfg, ens, temps, chi_c, catalogs=catalogs, descriptors=descriptors,
+                                  progress=progress)
+            man, resumed = _claim(cfg, ens, prep, owned, odir)
+            task, stats = run_shards(cfg, ens, prep, odir, progress=progress, hooks=hooks, device=device, pool=pool)
+        finally:
+            if pool is not None:
+                pool.close()
+        return finalize(cfg, ens, prep, odir, man, task, stats, resumed, t_start)
 
 
-def _run_screen(cfg, odir, temps, chi_c, ens, catalogs, descriptors, overwrite, progress, hooks, device, pool,
-                t_start) -> ScreenResult:
+def _sharded(cfg: ScreenConfig) -> bool:
+    return cfg.query.writes_pairs or cfg.query.top_k_per_solvent > 0
+
+
+def prepare_inputs(cfg: ScreenConfig, ens: Any, temps: list[float], chi_c: float,
+                   catalogs: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+                   descriptors: tuple[np.ndarray, np.ndarray] | None = None, progress: bool = True) -> PreparedInputs:
+    """Catalogs (read and built, or given), the polymer names of selective queries checked, raw
+    descriptors (featurized and cached, or given) and the solvent latents.
+
+    Raises ScreenError for an unknown or unscorable polymer in a selective query (before any
+    scoring) and when nothing can be scored; InvalidInputError for unreadable catalogs.
+    """
     if catalogs is None:
         pol, prep = load_catalog(cfg.polymers, "polymer", progress=progress)
         sol, srep = load_catalog(cfg.solvents, "solvent", progress=progress)
@@ -201,6 +277,12 @@ def _run_screen(cfg, odir, temps, chi_c, ens, catalogs, descriptors, overwrite, 
         pol, sol = catalogs
     pol = pol.reset_index(drop=True)
     sol = sol.reset_index(drop=True)
+    selective_rows = {}
+    for sq in cfg.query.selective:  # names checked before featurizing and scoring
+        try:
+            selective_rows[sq.name] = lookup(pol, sq.dissolve, "polymer") + lookup(pol, sq.exclude, "polymer")
+        except InvalidInputError as exc:
+            raise ScreenError(f"selective query {sq.name!r}: {exc}") from None
 
     t_feat = time.perf_counter()
     if descriptors is None:
@@ -224,69 +306,93 @@ def _run_screen(cfg, odir, temps, chi_c, ens, catalogs, descriptors, overwrite, 
     if len(pi) == 0 or len(si) == 0:
         raise ScreenError(f"nothing to score: {len(pi)} usable polymers and {len(si)} usable solvents "
                           "(see feature_status / reason in the catalogs)")
+    for name, rows in selective_rows.items():
+        bad = [pol["name"].iat[r] for r in rows if not bool(pol["scored"].iat[r])]
+        if bad:
+            raise ScreenError(f"selective query {name!r}: polymer(s) {bad} could not be featurized; "
+                              "see feature_reason in polymers.parquet")
     if "cas" in sol.columns or "canonical" in sol.columns:
         sol = join_greenness(sol)
-
-    pids = pol["id"].to_numpy()[pi].astype(np.int64)
-    sids = sol["id"].to_numpy()[si].astype(np.int64)
-    pins = _query_pins(cfg, temps, chi_c)
-    n_shards = (len(pi) + cfg.engine.shard_size - 1) // cfg.engine.shard_size
-    man = Manifest(
-        model_hash=artifact_hash(ens),
-        polymers_hash=hash_catalog(pids, pol["canonical"].to_numpy()[pi].tolist()),
-        solvents_hash=hash_catalog(sids, sol["canonical"].to_numpy()[si].tolist()),
-        query_hash=hash_json(pins), n_shards=n_shards, shard_size=cfg.engine.shard_size,
-        n_polymers=len(pi), n_solvents=len(si), temperatures_K=temps, head=cfg.head, chi_c=chi_c,
-        query=asdict(cfg.query), model_source=getattr(ens, "source", "") or "",
-    )
-    resumed = check_or_write(odir, man, overwrite=overwrite)
-    odir.remove_tmp(PAIRS_DIR)
-    odir.remove_tmp(CAND_DIR)
-    if not resumed or not odir.exists("polymers.parquet"):
-        odir.write_parquet(_catalog_table(pol), "polymers.parquet")
-        odir.write_parquet(_catalog_table(sol), "solvents.parquet")
-    odir.write_text(yaml.safe_dump(asdict(cfg), sort_keys=False), "config.yaml")
-
     with torch.no_grad():
         Us = ens.to("cpu").encode_solvents(Xs[si]).cpu().numpy()
-    task = ScreenTask(Xp=Xp[pi], polymer_ids=pids, solvent_ids=sids, Us=Us, temperatures_K=temps,
-                      head=cfg.head, chi_c=chi_c, query=cfg.query, out=str(odir) if odir.local else odir.uri,
-                      shard_size=cfg.engine.shard_size, chunk=cfg.engine.chunk, gpu_chunk=cfg.engine.gpu_chunk)
-    sharded = cfg.query.writes_pairs or cfg.query.top_k_per_solvent > 0
-    if not sharded:  # only selective queries: nothing to stream over the full product
+    return PreparedInputs(pol=pol, sol=sol, Xp=Xp, Xs=Xs, pi=pi, si=si,
+                          pids=pol["id"].to_numpy()[pi].astype(np.int64), sids=sol["id"].to_numpy()[si].astype(np.int64),
+                          Us=Us, temperatures_K=temps, head=cfg.head, chi_c=chi_c, selective_rows=selective_rows,
+                          seconds_featurize=seconds_featurize)
+
+
+def _claim(cfg: ScreenConfig, ens: Any, prep: PreparedInputs, owned: Any, odir: OutputDir) -> tuple[Manifest, bool]:
+    """The manifest of this job, checked against the folder's (resume) or written (new run)."""
+    pins = _query_pins(cfg, prep.temperatures_K, prep.chi_c)
+    n_shards = (len(prep.pi) + cfg.engine.shard_size - 1) // cfg.engine.shard_size
+    man = Manifest(
+        model_hash=artifact_hash(ens),
+        polymers_hash=hash_catalog(prep.pids, prep.pol["canonical"].to_numpy()[prep.pi].tolist()),
+        solvents_hash=hash_catalog(prep.sids, prep.sol["canonical"].to_numpy()[prep.si].tolist()),
+        query_hash=hash_json(pins), n_shards=n_shards, shard_size=cfg.engine.shard_size,
+        n_polymers=len(prep.pi), n_solvents=len(prep.si), temperatures_K=prep.temperatures_K, head=cfg.head,
+        chi_c=prep.chi_c, query=asdict(cfg.query), model_source=getattr(ens, "source", "") or "",
+    )
+    resumed = check_or_write(owned, man, overwrite=owned.overwrite)
+    if not resumed or not odir.exists("polymers.parquet"):
+        odir.write_parquet(_catalog_table(prep.pol), "polymers.parquet")
+        odir.write_parquet(_catalog_table(prep.sol), "solvents.parquet")
+    odir.write_text(yaml.safe_dump(asdict(cfg), sort_keys=False), "config.yaml")
+    return man, resumed
+
+
+def run_shards(cfg: ScreenConfig, ens: Any, prep: PreparedInputs, odir: OutputDir, progress: bool = True,
+               hooks: EngineHooks | None = None, device: str = "auto", pool: Any = None) -> tuple[ScreenTask, RunStats]:
+    """Score every shard not yet on disk (plain loop or Ray actors); finished shards are skipped."""
+    from chiscreen.runtime import table_metadata
+
+    task = ScreenTask(Xp=prep.Xp[prep.pi], polymer_ids=prep.pids, solvent_ids=prep.sids, Us=prep.Us,
+                      temperatures_K=prep.temperatures_K, head=cfg.head, chi_c=prep.chi_c, query=cfg.query,
+                      out=str(odir) if odir.local else odir.uri, shard_size=cfg.engine.shard_size,
+                      chunk=cfg.engine.chunk, gpu_chunk=cfg.engine.gpu_chunk,
+                      table_meta=table_metadata(artifact_hash(ens), writer="screen"))
+    if not _sharded(cfg):  # only selective queries: nothing to stream over the full product
         stats = RunStats(n_shards=0, engine="none")
     elif cfg.engine.kind == "ray":
         stats = run_ray(ens, task, cfg.engine, progress=progress, hooks=hooks, address=cfg.ray_address, pool=pool)
     else:
         stats = run_plain(ens, task, cfg.engine, progress=progress, hooks=hooks, device=device)
+    return task, stats
 
+
+def finalize(cfg: ScreenConfig, ens: Any, prep: PreparedInputs, odir: OutputDir, man: Manifest, task: ScreenTask,
+             stats: RunStats, resumed: bool, t_start: float) -> ScreenResult:
+    """Check every shard is there, merge the per-solvent top k, run the selective queries and
+    write the summary."""
+    sharded = _sharded(cfg)
+    pol, sol, si = prep.pol, prep.sol, prep.si
     files = {"pairs": odir.path(PAIRS_DIR), "manifest": odir.path("manifest.json")} if sharded else \
         {"manifest": odir.path("manifest.json")}
-    missing = [i for i in range(n_shards) if sharded and not odir.exists(PAIRS_DIR, f"shard-{i:06d}.parquet")]
+    missing = [i for i in range(man.n_shards) if sharded and not odir.exists(PAIRS_DIR, f"shard-{i:06d}.parquet")]
     if missing:
         raise ScreenError(f"{len(missing)} shard(s) missing after the run (first: {missing[:5]}); rerun to resume")
     if cfg.query.top_k_per_solvent:
         top = merge_top_per_solvent(odir.iter_parquet(CAND_DIR), cfg.query)
         files["top_per_solvent"] = odir.write_parquet(top, "top_per_solvent.parquet")
     for sq in cfg.query.selective:
-        tab = run_selective(ens, sq, pol, Xp, sids, Xs[si], temps, cfg.head, chi_c)
+        tab = run_selective(ens, sq, pol, prep.Xp, prep.sids, prep.Xs[si], prep.temperatures_K, cfg.head, prep.chi_c)
         if "gsk_g_score" in sol.columns:  # greenness beside the margin, for the recycling chemist
             g = dict(zip(sol["id"].astype(np.int64), sol["gsk_g_score"].astype(float)))
             tab = tab.append_column("gsk_g_score", pa.array([g.get(int(x), np.nan) for x in
-                                                              tab.column("solvent_id").to_pylist()], pa.float32()))
+                                                              tab.column(SOLVENT_ID).to_pylist()], pa.float32()))
         files[f"selective-{sq.name}"] = odir.write_parquet(tab, f"selective-{sq.name}.parquet")
     n_rows = count_rows(odir)
     summary = {
         "out": str(odir), "resumed": resumed, "manifest": man.to_dict(),
-        "polymers": {"rows": len(pol), "scored": int(len(pi)), "not_scored": _not_scored(pol)},
+        "polymers": {"rows": len(pol), "scored": int(len(prep.pi)), "not_scored": _not_scored(pol)},
         "solvents": {"rows": len(sol), "scored": int(len(si)), "not_scored": _not_scored(sol)},
         "pairs_total": task.n_pairs, "rows_in_pairs": n_rows, "run": stats.to_dict(),
-        "seconds_featurize": round(seconds_featurize, 3),
+        "seconds_featurize": round(prep.seconds_featurize, 3),
         "seconds_total": round(time.perf_counter() - t_start, 3),
     }
     files["summary"] = odir.write_json(summary, "summary.json")
     return ScreenResult(out=odir, stats=stats, manifest=man, resumed=resumed, files=files, summary=summary,
-                        seconds_featurize=seconds_featurize)
+                        seconds_featurize=prep.seconds_featurize)
 
 
 def _not_scored(df: pd.DataFrame, limit: int = 20) -> list[dict]:
@@ -328,7 +434,8 @@ def count_rows(out: OutputDir | str) -> int:
 
 
 def read_pairs(out: OutputDir | str, names: bool = True, filter_expr=None) -> pd.DataFrame:
-    """The kept rows of a results folder as a DataFrame (with polymer / solvent names joined)."""
+    """The kept rows of a results folder as a DataFrame (with polymer_name / polymer_smiles and
+    solvent_name / solvent_smiles of the run's catalogs joined, see :mod:`chiscreen.schema`)."""
     import pyarrow.dataset as ds
 
     odir = out if isinstance(out, OutputDir) else OutputDir(out)
@@ -348,6 +455,6 @@ def attach_names(out: OutputDir | str, df: pd.DataFrame) -> pd.DataFrame:
     sol = odir.read_parquet("solvents.parquet").to_pandas()
     pcols = ["id", "name", "canonical"] + (["abbreviation"] if "abbreviation" in pol.columns else [])
     scols = ["id", "name", "canonical"] + (["gsk_g_score"] if "gsk_g_score" in sol.columns else [])
-    p = pol[pcols].rename(columns={"id": "polymer_id", "name": "polymer", "canonical": "polymer_smiles"})
-    s = sol[scols].rename(columns={"id": "solvent_id", "name": "solvent", "canonical": "solvent_smiles"})
-    return df.merge(p, on="polymer_id", how="left").merge(s, on="solvent_id", how="left")
+    p = pol[pcols].rename(columns={"id": POLYMER_ID, "name": POLYMER_NAME, "canonical": POLYMER_SMILES})
+    s = sol[scols].rename(columns={"id": SOLVENT_ID, "name": SOLVENT_NAME, "canonical": SOLVENT_SMILES})
+    return df.merge(p, on=POLYMER_ID, how="left").merge(s, on=SOLVENT_ID, how="left")

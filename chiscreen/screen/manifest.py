@@ -1,5 +1,7 @@
 """The manifest pins what produced a results folder, so reruns resume and never mix jobs.
 
+The folder itself is an :class:`~chiscreen.runtime.OwnedDir` of kind ``screen`` (format
+``chiscreen-screen``): locked while written, and ``--overwrite`` removes only screen files.
 ``manifest.json`` holds the model artifact hash, content hashes of both catalogs (after
 featurization: the rows that are scored), the query hash (query, temperatures, head, chi_c and
 the shard plan) and the shard count. A rerun with the same pins skips finished shards; a rerun
@@ -15,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from chiscreen.errors import ScreenError
-from chiscreen.screen.sinks import OutputDir
 
 MANIFEST = "manifest.json"
 FORMAT = "chiscreen-screen"
@@ -58,32 +59,29 @@ class Manifest:
         return asdict(self)
 
 
-def check_or_write(out: OutputDir, m: Manifest, overwrite: bool = False) -> bool:
+def check_or_write(out: Any, m: Manifest, overwrite: bool = False) -> bool:
     """Write the manifest of a new run, or check an existing one.
 
-    Returns True when resuming an existing run of the same job. Raises ScreenError when the
-    folder holds another job's results (a different model, catalog or query) unless
-    ``overwrite``, which deletes the old results first.
+    ``out`` is the open :class:`~chiscreen.runtime.OwnedDir` (locked; ownership checked). Returns
+    True when resuming an existing run of the same job; the manifest is then rewritten with this
+    run's non-pinned fields (e.g. selective queries, which are evaluated after the shards), so it
+    always describes the last run. Raises ScreenError when the folder holds another screen's
+    results (a different model, catalog or query) unless ``overwrite``, which removes the old
+    results first (only files a screen writes; anything else in the folder is kept).
     """
-    if out.exists(MANIFEST):
-        try:
-            old = out.read_json(MANIFEST)
-        except (ValueError, OSError) as exc:
-            raise ScreenError(f"{out}: {MANIFEST} is unreadable ({exc}); use another --out") from exc
+    old = out.previous if out.state == "owned" else None
+    if old is not None:
         diffs = [f"{k}: {old.get(k)!r} there, {getattr(m, k)!r} now" for k in PINS if old.get(k) != getattr(m, k)]
         if not diffs:
+            out.write_manifest(m.to_dict())
             return True
         if not overwrite:
             raise ScreenError(
                 f"output folder {out} holds results of a different screen ({'; '.join(diffs)}); "
                 "refusing to mix them: choose a new --out, or pass --overwrite to replace them"
             )
-        out.delete_dir_contents()
-    elif out.list("pairs"):
-        if not overwrite:
-            raise ScreenError(f"output folder {out} has shard files but no {MANIFEST}; refusing to mix; "
-                              "choose a new --out or pass --overwrite")
-        out.delete_dir_contents()
-    out.mkdir()
-    out.write_json(m.to_dict(), MANIFEST)
+        out.clear()
+    elif overwrite:
+        out.clear()  # shard files of an unknown run (no manifest): only the screen's own files go
+    out.write_manifest(m.to_dict())
     return False

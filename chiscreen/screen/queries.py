@@ -30,6 +30,7 @@ import torch
 
 from chiscreen.errors import ConfigError
 from chiscreen.registry import Registry
+from chiscreen.schema import POLYMER_ID, SOLVENT_ID, T_K
 from chiscreen.screen.scoring import BlockScores
 from chiscreen.thermo import miscibility_verdict_array
 
@@ -41,10 +42,10 @@ RANK_KEYS.register("chi_upper")(lambda chi, chi_std, p_soluble: chi + chi_std)
 RANK_KEYS.register("p_soluble")(lambda chi, chi_std, p_soluble: -p_soluble)
 RANK_NEEDS_P = {"p_soluble"}  # keys that read P(soluble) for every pair
 
-PAIR_SCHEMA = pa.schema([
-    ("polymer_id", pa.int64()),
-    ("solvent_id", pa.int64()),
-    ("T_K", pa.float32()),
+PAIR_SCHEMA = pa.schema([  # on-disk names of screen pair tables (chiscreen.schema: screen tables)
+    (POLYMER_ID, pa.int64()),
+    (SOLVENT_ID, pa.int64()),
+    (T_K, pa.float32()),
     ("chi", pa.float32()),
     ("chi_std", pa.float32()),
     ("p_soluble", pa.float32()),
@@ -172,9 +173,9 @@ def _rows(r: BlockScores, pi: torch.Tensor, ti: torch.Tensor, si: torch.Tensor, 
     else:
         raise ValueError("P(soluble) was not computed and no pair_p function was given")
     cols = {
-        "polymer_id": polymer_ids[pi.cpu().numpy()].astype(np.int64),
-        "solvent_id": solvent_ids[si.cpu().numpy()].astype(np.int64),
-        "T_K": np.asarray(temperatures_K, dtype=np.float32)[ti.cpu().numpy()],
+        POLYMER_ID: polymer_ids[pi.cpu().numpy()].astype(np.int64),
+        SOLVENT_ID: solvent_ids[si.cpu().numpy()].astype(np.int64),
+        T_K: np.asarray(temperatures_K, dtype=np.float32)[ti.cpu().numpy()],
         "chi": chi,
         "chi_std": r.chi_std[pi, ti, si].cpu().numpy(),
         "p_soluble": pm.cpu().numpy(),
@@ -319,8 +320,8 @@ def selective_dissolution(r: BlockScores, n_dissolve: int, labels: list[str], so
     margin = m.min(0)
     tt, ss = np.meshgrid(np.arange(T), np.arange(S), indexing="ij")
     cols = {
-        "solvent_id": np.asarray(solvent_ids, dtype=np.int64)[ss].ravel(),
-        "T_K": np.asarray(temperatures_K, dtype=np.float32)[tt].ravel(),
+        SOLVENT_ID: np.asarray(solvent_ids, dtype=np.int64)[ss].ravel(),
+        T_K: np.asarray(temperatures_K, dtype=np.float32)[tt].ravel(),
         "margin": margin.ravel().astype(np.float32),
         "selective": (margin > 0).ravel(),
         "n_dissolved": (m[:n_dissolve] > 0).sum(0).ravel().astype(np.int32),
@@ -334,8 +335,8 @@ def selective_dissolution(r: BlockScores, n_dissolve: int, labels: list[str], so
     t = pa.table(cols)
     if sq.only_selective:
         t = t.filter(t.column("selective"))
-    t = t.sort_by([("T_K", "ascending"), ("margin", "descending"), ("solvent_id", "ascending")])
-    tk = t.column("T_K").to_numpy()
+    t = t.sort_by([(T_K, "ascending"), ("margin", "descending"), (SOLVENT_ID, "ascending")])
+    tk = t.column(T_K).to_numpy()
     n = t.num_rows
     new = np.ones(n, dtype=bool)
     new[1:] = tk[1:] != tk[:-1]

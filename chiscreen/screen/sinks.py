@@ -43,6 +43,7 @@ class OutputDir:
         except (pa.ArrowInvalid, OSError, ValueError) as exc:
             raise ScreenError(f"cannot open output location {loc!r}: {exc}") from exc
         self.local = isinstance(self.fs, pafs.LocalFileSystem)
+        self.metadata: dict[bytes, bytes] | None = None  # Parquet key/value metadata of every table written
 
     def __str__(self) -> str:
         return self.uri if _is_uri(self.uri) else self.root
@@ -85,7 +86,10 @@ class OutputDir:
         return final
 
     def write_parquet(self, table: pa.Table, *rel: str, compression: str = "zstd") -> str:
-        """Write ``table`` atomically to ``rel`` (temp file + rename). Returns the final path."""
+        """Write ``table`` atomically to ``rel`` (temp file + rename), with :attr:`metadata` merged
+        into its schema metadata (model hash, versions). Returns the final path."""
+        if self.metadata:
+            table = table.replace_schema_metadata({**(table.schema.metadata or {}), **self.metadata})
         return self._atomic(list(rel), lambda p: pq.write_table(table, p, filesystem=self.fs, compression=compression))
 
     def write_text(self, text: str, *rel: str) -> str:

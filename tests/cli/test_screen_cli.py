@@ -43,7 +43,7 @@ def _config(tmp_path, cats, model, extra=""):
 
 def test_catalog_build_reports_invalid_rows(tmp_path, tiny_catalogs, capsys):
     out = tmp_path / "p.parquet"
-    assert main(["catalog", "build", str(tiny_catalogs / "polymers.csv"), "--kind", "polymer", "--out", str(out)]) == 0
+    assert main(["catalog", "build", str(tiny_catalogs / "polymers.csv"), "--kind", "polymer", "--output", str(out)]) == 0
     text = capsys.readouterr().out
     assert "5 polymer rows: 3 ok, 1 invalid, 1 duplicate" in text
     assert "row 3 invalid" in text and "row 4 duplicate" in text and str(out) in text
@@ -54,7 +54,7 @@ def test_catalog_build_reports_invalid_rows(tmp_path, tiny_catalogs, capsys):
 def test_catalog_build_solvents_with_greenness(tmp_path, tiny_catalogs, capsys, shared_data):
     out = tmp_path / "s.parquet"
     assert main(["catalog", "build", str(tiny_catalogs / "solvents.csv"), "--kind", "solvent", "--greenness",
-                 "--out", str(out)]) == 0
+                 "--out", str(out)]) == 0  # the old spelling of --output still works
     assert "6 solvent rows: 5 ok, 1 invalid, 0 duplicate" in capsys.readouterr().out
     df = pd.read_parquet(out)
     assert df.gsk_g_score.notna().sum() >= 4
@@ -63,7 +63,7 @@ def test_catalog_build_solvents_with_greenness(tmp_path, tiny_catalogs, capsys, 
 def test_catalog_enumerate(tmp_path, capsys):
     out = tmp_path / "e.parquet"
     assert main(["catalog", "enumerate", "--rules", "polycarbonate", "--jobs", "1", "--no-progress",
-                 "--out", str(out)]) == 0
+                 "--output", str(out)]) == 0
     assert "unique valid" in capsys.readouterr().out
     df = pd.read_parquet(out)
     assert len(df) >= 40 and df.canonical.is_unique and (df.rule == "polycarbonate").all()

@@ -60,7 +60,9 @@ def _start_head(temp: str, env: dict, log) -> tuple[subprocess.Popen, dict]:
 @pytest.fixture
 def ray_head():
     temp = tempfile.mkdtemp(prefix="rh", dir="/tmp")  # short: Ray's socket paths live under it
-    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
+    # a cluster does not share the submitting user's shell: no CHISCREEN_CACHE on the head
+    env = {**{k: v for k, v in os.environ.items() if k != "CHISCREEN_CACHE"}, "RAY_AUTH_MODE": "disabled",
+           "RAY_USAGE_STATS_ENABLED": "0"}
     log = open(os.path.join(temp, "head.log"), "w")
     proc, ports = _start_head(temp, env, log)
     url = f"http://127.0.0.1:{ports['dashboard-port']}"
@@ -118,13 +120,16 @@ def test_ray_job_submit_runs_the_screen(ray_head, tmp_path):
             "  selective:\n    - name: ps\n      dissolve: [PS]\n      exclude: [PE]\n"
             "engine:\n  kind: ray\n  shard_size: 2\nfeaturize:\n  n_jobs: 1\n"
             f"out: {out}\n")
-        runtime_env = {"env_vars": {"CHISCREEN_CACHE": os.environ["CHISCREEN_CACHE"], "RAY_AUTH_MODE": "disabled"}}
-        r = subprocess.run([RAY, "job", "submit", "--address", url, "--working-dir", str(wd),
-                            "--runtime-env-json", json.dumps(runtime_env), "--",
-                            "python", "jobs/screen.py", "--config", "configs/job.yaml"],
-                           capture_output=True, text=True, env=env, timeout=400)
+        cache = tmp_path / "user-cache"  # the user's cache: must reach the job (jobs/submit.py's runtime_env)
+        user_env = {**env, "CHISCREEN_CACHE": str(cache)}
+        r = subprocess.run([sys.executable, str(root / "jobs" / "submit.py"), "--address", url, "--working-dir", str(wd),
+                            "--env", "RAY_AUTH_MODE=disabled", "--",
+                            "python", "jobs/screen.py", "--config", "configs/job.yaml", "--no-progress"],
+                           capture_output=True, text=True, env=user_env, timeout=400)
         assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
         assert "succeeded" in (r.stdout + r.stderr)
+        assert str(cache) in r.stderr  # the runtime_env it sent
+        assert [p for p in cache.rglob("*") if p.is_file()], "the job did not use the user's descriptor cache"
         man = json.loads((out / "manifest.json").read_text())
         assert man["n_polymers"] == 3 and man["n_solvents"] == 5 and man["n_shards"] == 2
         pairs = pd.read_parquet(out / "pairs")

@@ -182,3 +182,18 @@ def test_warm_start_copies_shared_weights():
     k = [outs.index(o) for o in old.outputs]
     torch.testing.assert_close(net.head.weight[:, :, k], old.net.head.weight)
     assert (net.head.weight[:, :, -2:] == 0).all() and (net.head.bias[:, :, -2:] == 0).all()
+
+
+def test_warm_start_with_refitted_scalers_and_other_shapes():
+    from chiscreen.errors import InvalidInputError
+
+    data = _synthetic()
+    old = train_ensemble(_cfg(steps=50), data, log=lambda m: None).ensemble
+    res = train_ensemble(_cfg(steps=50), data, log=lambda m: None, init=old, scalers="refit")   # same kept columns
+    assert res.ensemble.scaler_polymer is not old.scaler_polymer
+    cfg = _cfg(steps=50)
+    cfg.model = ModelConfig(d=4, activation="silu", hidden_widths=[16, 16, 16])
+    with pytest.raises(InvalidInputError, match="tower widths"):
+        train_ensemble(cfg, data, log=lambda m: None, init=old)
+    with pytest.raises(InvalidInputError, match="init model"):
+        train_ensemble(_cfg(steps=50), data, log=lambda m: None, scalers="keep")

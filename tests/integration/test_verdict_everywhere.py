@@ -8,7 +8,7 @@ import pytest
 
 from chiscreen.model import load_ensemble
 from chiscreen.model.predict import predict_pairs
-from chiscreen.screen.demo import run_demo
+from chiscreen.report.text import run_demo
 from chiscreen.screen.job import ScreenConfig, read_pairs, run_screen
 from chiscreen.screen.queries import QueryConfig
 
@@ -31,22 +31,22 @@ def test_predict_screen_and_demo_agree(tmp_path):
     res = run_screen(cfg, out=str(tmp_path / "screen"), progress=False)
     screen = read_pairs(res.out)
     ens = load_ensemble()
-    pred = predict_pairs(ens, [POLYMERS[p] for p in screen["polymer"]], [SOLVENTS[s] for s in screen["solvent"]],
+    pred = predict_pairs(ens, [POLYMERS[p] for p in screen["polymer_name"]], [SOLVENTS[s] for s in screen["solvent_name"]],
                          298.15, dissolution=False)
     assert (pred["status"] == "ok").all()
     assert list(pred["verdict"]) == list(screen["verdict"])
     assert pred["chi_mean"].to_numpy() == pytest.approx(screen["chi"].to_numpy(), abs=1e-4)
     # the reproduction row: the interval straddles 0.5, so both say borderline
-    row = screen[(screen["polymer"] == "PET") & (screen["solvent"] == "pinacolone")]
+    row = screen[(screen["polymer_name"] == "PET") & (screen["solvent_name"] == "pinacolone")]
     assert row["verdict"].iat[0] == "borderline"
     # the demo prints the same verdict for every row it shows
     demo = run_demo(out=str(tmp_path / "screen"), progress=False, top=len(SOLVENTS), polymers=tuple(POLYMERS), cfg=cfg)
     shown = 0
     for pname, table in demo.tables.items():
         for _, r in table.iterrows():
-            line = next(l for l in demo.text.splitlines() if l.strip().startswith(r["solvent"]) and
+            line = next(l for l in demo.text.splitlines() if l.strip().startswith(r["solvent_name"]) and
                         f"chi {r['chi']:+.2f}" in l)
-            want = screen[(screen["polymer"] == pname) & (screen["solvent"] == r["solvent"])]["verdict"].iat[0]
+            want = screen[(screen["polymer_name"] == pname) & (screen["solvent_name"] == r["solvent_name"])]["verdict"].iat[0]
             assert re.search(rf"\b{want}\b", line), (line, want)
             shown += 1
     assert shown == len(POLYMERS) * len(SOLVENTS)

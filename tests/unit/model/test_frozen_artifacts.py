@@ -26,10 +26,10 @@ def test_shipped_model_predicts_the_recorded_numbers():
     cfg = json.loads((Path(ens.source) / "config.json").read_text())
     assert cfg["artifact_hash"] == ref["artifact_hash"], (
         "the shipped model was retrained: regenerate tests/data/default_model_expected*.json/npz")
-    exp = np.load(DATA / "model_v1_tiny_expected.npz")
     arrs = np.load(DATA / "default_model_expected_arrays.npz")
-    got = ens.predict_arrays(exp["Xp"], exp["Xs"], exp["T_K"])
-    for k in arrs.files:
+    # descriptors of the shipped model's widths are stored with its outputs (make_default_model_expected.py)
+    got = ens.predict_arrays(arrs["Xp"], arrs["Xs"], arrs["T_K"])
+    for k in set(arrs.files) - {"Xp", "Xs", "T_K"}:
         np.testing.assert_allclose(got[k], arrs[k], rtol=1e-6, atol=1e-7, err_msg=k)
     p = ref["pairs"]
     df = predict_pairs(ens, p["polymer_smiles"], p["solvent_smiles"], p["temperature_K"])

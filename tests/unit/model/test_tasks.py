@@ -137,3 +137,11 @@ def test_old_config_with_unknown_loss_key_fails_clearly(tmp_path):
     (tmp_path / "c.yaml").write_text("loss: {a1: 0.2, a3: 0.1}\n")
     with pytest.raises(ConfigError, match="a3"):
         load_config(tmp_path / "c.yaml", TrainConfig)
+
+
+def test_screen_heads_come_from_the_registry(toy):
+    from chiscreen.screen.job import ScreenConfig
+
+    assert ScreenConfig(head="toy").head == "toy"
+    with pytest.raises(ConfigError, match="head"):
+        ScreenConfig(head="nope")

@@ -54,7 +54,7 @@ def test_plain_run_matches_brute_force(tmp_path, ens, problem):
     top = pd.read_parquet(res.files["top_per_solvent"])
     assert top.groupby(["solvent_id", "T_K"]).size().max() <= 3
     named = read_pairs(res.out)
-    assert {"polymer", "solvent", "polymer_smiles"} <= set(named.columns)
+    assert {"polymer_name", "solvent_name", "polymer_smiles", "solvent_smiles"} <= set(named.columns)
     pcat = pd.read_parquet(res.out.path("polymers.parquet"))
     assert pcat.scored.sum() == 227 and (pcat.loc[~pcat.scored, "status"] == "invalid").all()
 
@@ -118,11 +118,14 @@ def test_nothing_to_score_and_unbounded_query(tmp_path, ens, problem):
 
 def test_actor_resources_follow_the_cluster():
     n, opts, dev = actor_resources({"CPU": 2.0}, EngineConfig())
-    assert (n, opts, dev) == (2, {"num_gpus": 0, "num_cpus": 1}, "cpu")
+    assert (n, opts["num_gpus"], opts["num_cpus"], dev) == (2, 0, 1, "cpu")
+    assert opts["runtime_env"]["env_vars"]["OMP_NUM_THREADS"] == "1"  # threads set per actor, not at init
     n, opts, dev = actor_resources({"CPU": 16.0, "GPU": 2.0}, EngineConfig())
     assert n == 2 and opts["num_gpus"] == 1 and dev == "cuda"
     n, opts, dev = actor_resources({"CPU": 16.0, "GPU": 2.0}, EngineConfig(use_gpus=False, cpus_per_actor=4))
     assert (n, opts["num_gpus"], opts["num_cpus"]) == (4, 0, 4)
+    env = opts["runtime_env"]["env_vars"]
+    assert env["OMP_NUM_THREADS"] == "4" and env["OMP_WAIT_POLICY"] == "PASSIVE"
 
 
 KILLED_DRIVER = textwrap.dedent("""
@@ -131,7 +134,7 @@ KILLED_DRIVER = textwrap.dedent("""
     from chiscreen.screen import EngineConfig, EngineHooks, QueryConfig, ScreenConfig, run_screen
     from chiscreen.screen.synthetic import synthetic_catalogs
 
-    def main(out, slow):
+    def main(out, slow, take_over=False):
         pol, sol, Xp, Xs = synthetic_catalogs(400, 60, 16, seed=3, n_invalid=2)
         ens = ChiEnsemble.random(16, 16, n_members=5, d=8, seed=0)
         cfg = ScreenConfig(temperatures=["300K"], query=QueryConfig(chi_max=0.2, top_k_per_solvent=2),
@@ -140,7 +143,7 @@ KILLED_DRIVER = textwrap.dedent("""
             print("shard", stats["shard"], flush=True)
             time.sleep(0.3)
         return run_screen(cfg, out=out, ensemble=ens, descriptors=(Xp, Xs), catalogs=(pol, sol),
-                          progress=False, hooks=EngineHooks(on_shard=hook) if slow else None)
+                          progress=False, hooks=EngineHooks(on_shard=hook) if slow else None, take_over=take_over)
 
     if __name__ == "__main__":
         main(sys.argv[1], slow=True)
@@ -166,7 +169,11 @@ def test_killed_driver_resumes_to_identical_output(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     import killed_driver
 
-    resumed = killed_driver.main(str(out), slow=False)
+    from chiscreen.runtime import OutputLockedError
+
+    with pytest.raises(OutputLockedError, match="stale lock of pid .*--take-over"):
+        killed_driver.main(str(out), slow=False)  # the killed driver's lock is reported
+    resumed = killed_driver.main(str(out), slow=False, take_over=True)
     assert resumed.resumed and resumed.stats.skipped == done and resumed.stats.written == 20 - done
     killed_driver.main(str(tmp_path / "clean"), slow=False)
     pd.testing.assert_frame_equal(_table(out), _table(tmp_path / "clean"))

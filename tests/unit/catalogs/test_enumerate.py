@@ -1,11 +1,13 @@
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
 from chiscreen.chem import RepeatUnit
 from chiscreen.errors import InvalidInputError
-from chiscreen.screen.enumerate import (
-    RULES, EnumerationReport, acyl_residue, amino_residue, carbamoyl_residue, enumerate_polymers, generate,
-    imide_residue, join, oxy_residue, read_blocks, vinyl_unit, CARBONYL,
+from chiscreen.catalogs.enumerate import (
+    RULES, EnumerationReport, _build_chunk, acyl_residue, amino_residue, build, carbamoyl_residue,
+    enumerate_polymers, generate, imide_residue, join, oxy_residue, read_blocks, vinyl_unit, CARBONYL,
 )
 
 
@@ -70,3 +72,24 @@ def test_enumerate_dedupes_by_canonical_identity(tmp_path):
     # HDI x putrescine and butane-DI x HMDA are the same polyurea
     assert rep.generated == 4 and rep.unique == 3 and rep.duplicate == 1
     assert df.canonical.is_unique and list(df.columns[:6]) == ["id", "name", "smiles", "canonical", "status", "reason"]
+
+
+REFERENCE = Path(__file__).resolve().parents[2] / "data" / "enumerated_polyurea_polycarbonate.csv"
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_parallel_enumeration_gives_the_catalog_of_the_serial_code_before_the_speed_up(n_jobs):
+    """Built and canonicalised in worker processes, the units, their order, names and canonical
+    identities are exactly those the pre-speed-up code wrote (tests/data, see its header)."""
+    ref = pd.read_csv(REFERENCE, comment="#")
+    df, rep = enumerate_polymers(rules=("polyurea", "polycarbonate"), n_jobs=n_jobs, progress=False)
+    got = df[["name", "smiles", "canonical", "rule"]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, ref, check_dtype=False)
+    assert rep.unique == len(ref) and rep.invalid == 0 and list(df.id) == list(range(len(df)))
+
+
+def test_a_unit_that_cannot_be_built_is_counted_invalid_not_fatal():
+    assert build("vinyl", "*C", "not a fragment").startswith("!")
+    out = _build_chunk([("join", "*C(*)=O", "*OCCO*"), ("vinyl", "*", "*c1ccccc1"), ("join", "*C(*)=O", "C1CC")])
+    assert out[0][1] == canon("*C(=O)OCCO*") and out[1][1] == canon("*CC(*)c1ccccc1")
+    assert out[2][0].startswith("!") and out[2][1] is None

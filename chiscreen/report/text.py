@@ -1,11 +1,12 @@
-"""The demo: screen the shipped catalogs with the shipped ensemble and show the best solvents.
+"""Plain text of results: a screen's summary (``chiscreen screen``, jobs/screen.py) and the demo.
 
-    chiscreen demo [--out runs/demo] [--engine ray|plain]
-
-Runs configs/screen-demo.yaml (or the same settings built in, when the config file is not
-beside the working directory or the project): every shipped polymer x every shipped solvent at
-25, 80 and 140 C, the best 15 solvents per polymer, the best 10 polymers per solvent and one
-recycling query (dissolve PS, leave PE and PP). Descriptors are cached after the first run.
+:func:`format_result` is what ``chiscreen screen`` and ``ray job submit ... jobs/screen.py``
+print. The demo (``chiscreen demo [--out runs/demo] [--engine ray|plain]``) runs
+configs/screen-demo.yaml (or the same settings built in, when the config file is not beside the
+working directory or the project): every shipped polymer x every shipped solvent at 25, 80 and
+140 C, the best 15 solvents per polymer, the best 10 polymers per solvent and one recycling query
+(dissolve PS, leave PE and PP); :func:`run_demo` runs or resumes it and formats the highlights.
+Descriptors are cached after the first run. Column names are those of :mod:`chiscreen.schema`.
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from chiscreen.paths import project_root
+from chiscreen.schema import POLYMER_NAME, SOLVENT_ID, SOLVENT_NAME
+from chiscreen.schema import T_K as SCREEN_T
 
 SHOWCASE = ("PS", "PMMA", "PVC", "PE", "PET", "PA6", "PC", "PVDF")
 SEMICRYSTALLINE = {"PE", "PP", "PET", "PBT", "PA6", "PA66", "PA11", "PA12", "POM", "PVDF", "PTFE", "PEEK", "PPS",
@@ -57,12 +60,12 @@ class DemoResult:
 def best_solvents(pairs: pd.DataFrame, polymer: str, T_K: float, top: int = 5, rank_by: str = "chi") -> pd.DataFrame:
     """The ``top`` best solvents of one polymer (by abbreviation or name) at temperature T_K:
     lowest chi, lowest chi + chi_std (``rank_by="chi_upper"``) or highest P(soluble)."""
-    key = pairs["abbreviation"] if "abbreviation" in pairs.columns else pairs["polymer"]
+    key = pairs["abbreviation"] if "abbreviation" in pairs.columns else pairs[POLYMER_NAME]
     from chiscreen.screen.queries import rank_key_frame
 
-    sel = pairs[((key == polymer) | (pairs["polymer"] == polymer)) & np.isclose(pairs["T_K"], T_K, atol=0.01)]
+    sel = pairs[((key == polymer) | (pairs[POLYMER_NAME] == polymer)) & np.isclose(pairs[SCREEN_T], T_K, atol=0.01)]
     sel = sel.assign(_rank_key=rank_key_frame(sel, rank_by))
-    return sel.sort_values(["_rank_key", "solvent_id"]).head(top).drop(columns="_rank_key")
+    return sel.sort_values(["_rank_key", SOLVENT_ID]).head(top).drop(columns="_rank_key")
 
 
 def _verdict(r) -> str:
@@ -107,7 +110,7 @@ def run_demo(out: str | None = None, engine: str | None = None, top: int = 5, po
         if best.empty:
             continue
         dr.tables[pname] = best
-        full = best["polymer"].iat[0]
+        full = best[POLYMER_NAME].iat[0]
         note = "  (semicrystalline: dissolves only near its melting point; chi alone is optimistic)" \
             if pname in SEMICRYSTALLINE else ""
         how = {"chi_upper": "lowest chi + std", "p_soluble": "highest P(soluble)"}.get(cfg.query.rank_by, "lowest chi")
@@ -115,22 +118,45 @@ def run_demo(out: str | None = None, engine: str | None = None, top: int = 5, po
         for _, r in best.iterrows():
             g = r.get("gsk_g_score", np.nan)
             gs = f"  GSK {g:.1f}" if isinstance(g, (float, np.floating)) and np.isfinite(g) else ""
-            lines.append(f"  {r['solvent']:<34s} chi {r['chi']:+.2f} +- {r['chi_std']:.2f}  "
+            lines.append(f"  {r[SOLVENT_NAME]:<34s} chi {r['chi']:+.2f} +- {r['chi_std']:.2f}  "
                          f"P(soluble) {r['p_soluble']:.2f}  {_verdict(r)}{gs}")
         lines.append("")
     for name, path in res.files.items():
         if name.startswith("selective-"):
             sel = pd.read_parquet(path) if res.out.local else res.out.read_parquet(Path(path).name).to_pandas()
             sol = res.out.read_parquet("solvents.parquet").to_pandas()[["id", "name"]]
-            sel = sel.merge(sol.rename(columns={"id": "solvent_id", "name": "solvent"}), on="solvent_id", how="left")
+            sel = sel.merge(sol.rename(columns={"id": SOLVENT_ID, "name": SOLVENT_NAME}), on=SOLVENT_ID, how="left")
             dr.selective = sel
             lines.append(f"selective dissolution {name[len('selective-'):]} (margin > 0: every verdict as wanted):")
-            for T in sorted(sel["T_K"].unique()):
-                s = sel[np.isclose(sel["T_K"], T)].head(3)
-                items = ", ".join(f"{r.solvent} ({r.margin:+.2f})" for r in s.itertuples())
+            for T in sorted(sel[SCREEN_T].unique()):
+                s = sel[np.isclose(sel[SCREEN_T], T)].head(3)
+                items = ", ".join(f"{getattr(r, SOLVENT_NAME)} ({r.margin:+.2f})" for r in s.itertuples())
                 lines.append(f"  {T - 273.15:.0f} C: {items}")
             lines.append("")
     lines.append(f"results in {res.out}: pairs/ (one Parquet file per shard), top_per_solvent.parquet, "
                  "selective-*.parquet, polymers.parquet, solvents.parquet, summary.json")
     dr.text = "\n".join(lines)
     return dr
+
+
+def format_result(res) -> str:
+    """What ``chiscreen screen`` and jobs/screen.py print for a :class:`~chiscreen.screen.ScreenResult`:
+    the counts, throughput, molecules not scored (with reasons) and the files written."""
+    s = res.summary
+    run = s["run"]
+    lines = [
+        f"screened {s['polymers']['scored']} polymers x {s['solvents']['scored']} solvents x "
+        f"{len(res.manifest.temperatures_K)} temperature(s) = {s['pairs_total']:,} pairs"
+        + (" (resumed)" if res.resumed else ""),
+        f"  {run['written']} shard(s) written, {run['skipped']} skipped, {run['pairs_per_s']:.3g} pairs/s "
+        f"({run['engine']}, {run['workers']} worker(s)); {s['rows_in_pairs']:,} rows kept",
+    ]
+    for kind in ("polymers", "solvents"):
+        n_bad = s[kind]["rows"] - s[kind]["scored"]
+        if n_bad:
+            shown = "; ".join(f"{b['name']} ({b['status']}: {b['reason'][:80]})" for b in s[kind]["not_scored"][:3])
+            lines.append(f"  {n_bad} {kind} not scored (see {kind}.parquet status / feature_reason): {shown}")
+    lines.append(f"results in {res.out}:")
+    for k, v in res.files.items():
+        lines.append(f"  {k}: {v}")
+    return "\n".join(lines)

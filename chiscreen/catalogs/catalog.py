@@ -14,22 +14,20 @@ polymers.csv); see catalogs/README.md.
 """
 from __future__ import annotations
 
-import multiprocessing as mp
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
+from chiscreen.chem import KINDS, try_canonical_key
 from chiscreen.errors import ChiscreenError, InvalidInputError, MissingColumnError
 from chiscreen.io import atomic_path
 from chiscreen.paths import project_root
+from chiscreen.schema import CATALOG_COLUMNS
 
-KINDS = ("polymer", "solvent")
-CORE_COLUMNS = ["id", "name", "smiles", "canonical", "status", "reason"]
+CORE_COLUMNS = list(CATALOG_COLUMNS)
 
 
 @dataclass
@@ -57,19 +55,9 @@ def _check_kind(kind: str) -> None:
 
 
 def canonicalize_one(kind: str, smiles: object) -> tuple[str | None, str]:
-    """(canonical identity, "") or (None, reason). Never raises on bad input."""
-    from chiscreen.chem import RepeatUnit, Solvent
-
-    if not isinstance(smiles, str) or not smiles.strip():
-        return None, f"empty or missing SMILES ({smiles!r})"
-    try:
-        if kind == "polymer":
-            return RepeatUnit.from_smiles(smiles).canonical, ""
-        return Solvent.from_smiles(smiles).canonical, ""
-    except ChiscreenError as exc:
-        return None, str(exc)
-    except Exception as exc:  # RDKit internals on exotic input: recorded, never fatal
-        return None, f"cannot process {smiles!r}: {type(exc).__name__}: {exc}"
+    """(canonical identity, "") or (None, reason). Never raises on bad input
+    (:func:`chiscreen.chem.try_canonical_key`)."""
+    return try_canonical_key(kind, smiles)
 
 
 def _canon_chunk(args: tuple[str, list[object]]) -> list[tuple[str | None, str]]:
@@ -78,29 +66,31 @@ def _canon_chunk(args: tuple[str, list[object]]) -> list[tuple[str | None, str]]
 
 
 def canonicalize_many(kind: str, smiles: Sequence[object], n_jobs: int = 1, progress: bool = False,
-                      chunk: int = 256) -> list[tuple[str | None, str]]:
-    """Canonicalize a list (multiprocessing for ``n_jobs > 1``; ~1-2 ms per polymer)."""
+                      chunk: int = 256, timeout_s: float | None = 600.0) -> list[tuple[str | None, str]]:
+    """Canonicalize a list (~1-2 ms per polymer); ``n_jobs > 1`` runs chunks in the runtime's
+    supervised pool (a chunk that crashes or passes ``timeout_s`` gives its rows that reason)."""
+    from chiscreen.runtime import SupervisedPool, bar as progress_bar
+
     _check_kind(kind)
     smiles = list(smiles)
     chunks = [smiles[i:i + chunk] for i in range(0, len(smiles), chunk)]
-    bar = tqdm(total=len(smiles), desc=f"canonicalize {kind}s", unit="mol", disable=not progress,
-               file=sys.stderr, leave=False)
-    out: list[tuple[str | None, str]] = []
+    bar = progress_bar(len(smiles), f"canonicalize {kind}s", progress, unit="mol")
+    res: list[list[tuple[str | None, str]] | None] = [None] * len(chunks)
     try:
         if n_jobs > 1 and len(chunks) > 1:
-            ctx = mp.get_context("spawn" if sys.platform == "darwin" else "fork")
-            with ctx.Pool(n_jobs) as pool:
-                for res in pool.imap(_canon_chunk, [(kind, c) for c in chunks]):
-                    out.extend(res)
-                    bar.update(len(res))
+            pool = SupervisedPool(f"{__name__}:_canon_chunk", workers=min(n_jobs, len(chunks)),
+                                  timeout_s=timeout_s)
+            for o in pool.imap_unordered([(kind, c) for c in chunks]):
+                n = len(chunks[o.index])
+                res[o.index] = o.value if o.ok else [(None, f"canonicalization failed: {o.reason}")] * n
+                bar.update(n)
         else:
-            for c in chunks:
-                res = _canon_chunk((kind, c))
-                out.extend(res)
-                bar.update(len(res))
+            for k, c in enumerate(chunks):
+                res[k] = _canon_chunk((kind, c))
+                bar.update(len(c))
     finally:
         bar.close()
-    return out
+    return [r for part in res for r in part]  # type: ignore[union-attr]
 
 
 def build_catalog(table: pd.DataFrame, kind: str, smiles_column: str = "smiles", name_column: str | None = "name",
@@ -215,9 +205,16 @@ def load_catalog(path: str | Path, kind: str, smiles_column: str = "smiles", nam
 
 
 def write_catalog(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write a catalog Parquet (atomically), with chiscreen's table metadata (versions)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from chiscreen.runtime import table_metadata, with_metadata
+
     p = Path(path)
     with atomic_path(p) as tmp:
-        df.to_parquet(tmp, index=False)
+        pq.write_table(with_metadata(pa.Table.from_pandas(df, preserve_index=False),
+                                     table_metadata(None, writer="catalog", kind=str(df.attrs.get("kind", "")))), tmp)
     return p
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from chiscreen.errors import InvalidInputError, MissingColumnError
 from chiscreen.paths import project_root
-from chiscreen.screen.catalogs import (
+from chiscreen.catalogs.catalog import (
     build_catalog, builtin_catalog, join_greenness, load_catalog, lookup, write_catalog,
 )
 

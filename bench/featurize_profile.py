@@ -1,0 +1,271 @@
+"""Where featurization time goes: per descriptor, per representation, and end-to-end throughput.
+
+    python bench/featurize_profile.py [--n 300] [--catalog enumerated.parquet] [--throughput-n 0]
+                                      [--n-jobs 2] [--no-big] [--out DIR]
+
+1. Sample: ``--n`` polymers drawn (seed 0) from the enumerated catalog (``--catalog``, the output
+   of ``chiscreen catalog enumerate``; without it the combinations of catalogs/building_blocks are
+   generated here and the sample canonicalized), plus the reference polymers (46 chi + PolySol).
+2. Per-descriptor CPU time (``time.process_time``, in this process, one core) of ``rdkit2d``
+   (RDKit's descList) on the representations ``unit``, ``cyclic:3`` and ``periodic``, and the cost
+   of building each molecule; the 147-heavy-atom aromatic polyamide trimer of issue 13 separately
+   (``--no-big`` skips it: ~1 min). Then the parts of ``rdkit2d_periodic`` (the fast featurizer).
+3. Agreement: per-unit descriptors of ``rdkit2d_periodic``/``periodic`` against ``rdkit2d``/
+   ``cyclic:3`` divided by 3 (Pearson r per descriptor over the sample).
+4. Throughput: ``featurize()`` exactly as a screen calls it (guarded workers, ``assume_canonical``,
+   an empty descriptor cache in a temp folder) for ``rdkit2d_periodic``/``periodic`` on
+   ``--throughput-n`` catalog polymers (0 = the whole catalog) and for ``rdkit2d``/``cyclic:3`` on
+   the first 200 of them: wall time, polymers/s, worker CPU seconds (children's rusage) and
+   failures with their reasons. On a shared machine wall time also measures the other jobs; the
+   CPU figure gives what 2 free cores would do (``cpu_polymers_per_s_2cores``).
+
+Last line: one JSON object with the figures.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from rdkit import rdBase
+from rdkit.Chem import Descriptors
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from chiscreen.features import featurize, get_featurizer  # noqa: E402
+from chiscreen.features.representation import molecule_for  # noqa: E402
+
+BIG = "*C(=O)Nc1ccc(Oc2ccc(C(C)(C)c3ccc(Oc4ccc(NC(=O)c5ccc(C(=O)c6ccc(*)cc6)cc5)cc4)cc3)cc2)cc1"
+
+
+def catalog_polymers(path: str | None) -> list[str]:
+    """Canonical repeat units of the enumerated catalog (file, or generated + canonicalized here)."""
+    if path:
+        df = pd.read_parquet(path) if str(path).endswith(".parquet") else pd.read_csv(path)
+        return df.loc[df["status"] == "ok", "canonical"].tolist()
+    try:
+        from chiscreen.catalogs.enumerate import generate, read_blocks  # after the schema move
+    except ImportError:
+        from chiscreen.screen.enumerate import generate, read_blocks
+    return [s for _, _, s in generate(read_blocks())]
+
+
+def reference_polymers() -> list[str]:
+    from chiscreen.data import load_experimental_chi
+    from chiscreen.data.polysol import load_solubility_labels
+
+    return sorted(set(load_experimental_chi()["polymer_key"]) | set(load_solubility_labels()["polymer_key"]))
+
+
+def canon(units: list[str]) -> list[str]:
+    from chiscreen.chem import RepeatUnit
+
+    out = []
+    for u in units:
+        try:
+            out.append(RepeatUnit.from_smiles(u).canonical)
+        except Exception:
+            pass
+    return out
+
+
+def profile_rdkit2d(units: list[str], rep: str) -> dict:
+    """CPU ms per molecule: build and every descList function (mean over ``units``)."""
+    acc: dict[str, float] = defaultdict(float)
+    build = []
+    atoms = []
+    for u in units:
+        t = time.process_time()
+        m = molecule_for("polymer", u, rep)
+        build.append(time.process_time() - t)
+        atoms.append(m.GetNumAtoms())
+        with rdBase.BlockLogs():
+            for n, f in Descriptors.descList:
+                t = time.process_time()
+                try:
+                    f(m)
+                except Exception:
+                    pass
+                acc[n] += time.process_time() - t
+    n = len(units)
+    per = {k: 1e3 * v / n for k, v in acc.items()}
+    top = sorted(per.items(), key=lambda kv: -kv[1])
+    return {"n": n, "heavy_atoms_median": float(np.median(atoms)), "build_ms": 1e3 * float(np.mean(build)),
+            "descriptors_ms": float(sum(per.values())), "fr_ms": float(sum(v for k, v in per.items() if k.startswith("fr_"))),
+            "top": [(k, round(v, 4)) for k, v in top[:15]]}
+
+
+def profile_big() -> dict:
+    """rdkit2d on the 147-heavy-atom aromatic polyamide: cyclic:3 (seconds) vs periodic."""
+    from chiscreen.chem import RepeatUnit
+
+    u = RepeatUnit.from_smiles(BIG).canonical
+    res = {}
+    for rep in ("cyclic:3", "periodic"):
+        t = time.process_time()
+        m = molecule_for("polymer", u, rep)
+        b = time.process_time() - t
+        rings = m.GetRingInfo().NumRings()  # before descriptors: some re-perceive rings (plain SSSR)
+        per = {}
+        with rdBase.BlockLogs():
+            for n, f in Descriptors.descList:
+                t = time.process_time()
+                try:
+                    f(m)
+                except Exception:
+                    pass
+                per[n] = time.process_time() - t
+        top = sorted(per.items(), key=lambda kv: -kv[1])[:8]
+        res[rep] = {"atoms": m.GetNumAtoms(), "rings": rings, "build_s": round(b, 3),
+                    "descriptors_s": round(sum(per.values()), 3), "top_s": [(k, round(v, 3)) for k, v in top]}
+        print(f"  big polymer {rep}: {res[rep]}", flush=True)
+    fz = get_featurizer("rdkit2d_periodic")
+    t = time.process_time()
+    fz(molecule_for("polymer", u, "periodic"))
+    res["rdkit2d_periodic_s"] = round(time.process_time() - t, 4)
+    return res
+
+
+def profile_fast(units: list[str]) -> dict:
+    """CPU ms per molecule of rdkit2d_periodic's parts on the periodic representation."""
+    fz = get_featurizer("rdkit2d_periodic")
+    mols = []
+    t = time.process_time()
+    for u in units:
+        mols.append(molecule_for("polymer", u, "periodic"))
+    parts = {"build": time.process_time() - t}
+    for name in ("_atoms_part", "_rings_part", "_morgan_part", "_stereo_part", "_frag_part"):
+        fn = getattr(fz, name)
+        t = time.process_time()
+        for m in mols:
+            fn(m, np.full(len(fz), np.nan))
+        parts[name.strip("_")] = time.process_time() - t
+    rest: dict[str, float] = defaultdict(float)
+    for m in mols:
+        for _i, n, f in fz._funcs:
+            t = time.process_time()
+            f(m)
+            rest[n] += time.process_time() - t
+    parts["other_descriptors"] = sum(rest.values())
+    t = time.process_time()
+    for m in mols:
+        fz(m)
+    parts["whole_call"] = time.process_time() - t
+    n = len(units)
+    return {"ms": {k: round(1e3 * v / n, 4) for k, v in parts.items()},
+            "top_other": [(k, round(1e3 * v / n, 4)) for k, v in sorted(rest.items(), key=lambda kv: -kv[1])[:10]]}
+
+
+def agreement(units: list[str]) -> dict:
+    """Pearson r per descriptor: rdkit2d_periodic (periodic) vs rdkit2d (cyclic:3) / 3."""
+    fast, slow = get_featurizer("rdkit2d_periodic"), get_featurizer("rdkit2d")
+    A, B = [], []
+    for u in units:
+        A.append(fast(molecule_for("polymer", u, "periodic")))
+        B.append(slow(molecule_for("polymer", u, "cyclic:3")))
+    A, B = np.array(A, float), np.array(B, float)
+    jb = {n: j for j, n in enumerate(slow.feature_names)}
+    r = {}
+    for j, n in enumerate(fast.feature_names):
+        a, b = A[:, j], B[:, jb[n]]
+        ok = np.isfinite(a) & np.isfinite(b)
+        if ok.sum() > 3 and a[ok].std() > 0 and b[ok].std() > 0:
+            r[n] = float(np.corrcoef(a[ok], b[ok])[0, 1])
+    vals = np.array(list(r.values()))
+    worst = sorted(r.items(), key=lambda kv: kv[1])[:12]
+    return {"n_descriptors": len(r), "r_ge_0.99": int((vals >= 0.99).sum()), "r_ge_0.9": int((vals >= 0.9).sum()),
+            "median_r": float(np.median(vals)), "worst": [(k, round(v, 3)) for k, v in worst]}
+
+
+def throughput(units: list[str], featurizer: str, rep: str, n_jobs: int) -> dict:
+    with tempfile.TemporaryDirectory() as cache:
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t = time.perf_counter()
+        ft = featurize(units, kind="polymer", featurizer=featurizer, representation=rep, cache_root=cache,
+                       n_jobs=n_jobs, progress=False, assume_canonical=True)
+        wall = time.perf_counter() - t
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    fails = [(s, why) for s, st, why in zip(ft.inputs, ft.status, ft.reason) if st != "ok"]
+    res = {"featurizer": featurizer, "representation": rep, "n": len(units), "n_jobs": n_jobs, "wall_s": round(wall, 2),
+           "polymers_per_s": round(len(units) / wall, 1), "worker_cpu_s": round(cpu, 2),
+           "cpu_ms_per_polymer": round(1e3 * cpu / len(units), 3),
+           "cpu_polymers_per_s_2cores": round(2 * len(units) / cpu, 1) if cpu > 0 else None,
+           "failed": len(fails), "failures": fails[:20], "failure_reasons": dict(Counter(w.split(":")[0] for _, w in fails))}
+    print(f"  throughput {featurizer}/{rep}: {res}", flush=True)
+    return res
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=300, help="catalog polymers in the per-descriptor sample")
+    ap.add_argument("--catalog", default=None, help="enumerated catalog (Parquet/CSV with a canonical column)")
+    ap.add_argument("--throughput-n", type=int, default=0, help="catalog polymers for the throughput run (0: all)")
+    ap.add_argument("--n-jobs", type=int, default=2)
+    ap.add_argument("--no-big", action="store_true", help="skip the 147-atom aromatic polyamide (~1 min)")
+    ap.add_argument("--skip-profile", action="store_true", help="throughput only")
+    ap.add_argument("--out", default=None, help="folder for featurize_profile.json")
+    a = ap.parse_args(argv)
+
+    cat = catalog_polymers(a.catalog)
+    rng = random.Random(0)
+    sample = rng.sample(cat, min(a.n, len(cat)))
+    if not a.catalog:
+        sample = canon(sample)
+    refs = reference_polymers()
+    print(f"catalog: {len(cat)} polymers; sample {len(sample)} + {len(refs)} reference polymers", flush=True)
+    res: dict = {"n_catalog": len(cat), "n_sample": len(sample), "n_reference": len(refs)}
+    if not a.skip_profile:
+        for rep in ("unit", "periodic", "cyclic:3"):
+            for name, units in (("catalog", sample), ("reference", refs)):
+                p = profile_rdkit2d(units, rep)
+                res[f"rdkit2d/{rep}/{name}"] = p
+                print(f"  rdkit2d {rep:9s} {name:9s}: build {p['build_ms']:.2f} ms + descriptors {p['descriptors_ms']:.2f} ms "
+                      f"(median {p['heavy_atoms_median']:.0f} atoms); top {p['top'][:8]}", flush=True)
+        for name, units in (("catalog", sample), ("reference", refs)):
+            res[f"rdkit2d_periodic/periodic/{name}"] = p = profile_fast(units)
+            print(f"  rdkit2d_periodic parts ({name}): {p}", flush=True)
+        res["agreement_vs_cyclic3"] = agreement(sample + refs)
+        print(f"  agreement with rdkit2d/cyclic:3 / 3: {res['agreement_vs_cyclic3']}", flush=True)
+        if not a.no_big:
+            res["big"] = profile_big()
+    tp_units = cat if a.throughput_n <= 0 else cat[: a.throughput_n]
+    if not a.catalog:
+        tp_units = canon(tp_units)
+    res["throughput_new"] = throughput(tp_units, "rdkit2d_periodic", "periodic", a.n_jobs)
+    res["throughput_old"] = throughput(tp_units[:200], "rdkit2d", "cyclic:3", a.n_jobs)
+    res["throughput_reference_new"] = throughput(refs, "rdkit2d_periodic", "periodic", a.n_jobs)
+    if a.out:
+        out = Path(a.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "featurize_profile.json").write_text(json.dumps(res, indent=1))
+        print(f"wrote {out / 'featurize_profile.json'}")
+    summary = {k: res[k] for k in ("n_catalog", "n_sample")}
+    for k in ("throughput_new", "throughput_old", "throughput_reference_new"):
+        summary[k] = {kk: v for kk, v in res[k].items() if kk != "failures"}
+    if "agreement_vs_cyclic3" in res:
+        summary["agreement_r_ge_0.99"] = res["agreement_vs_cyclic3"]["r_ge_0.99"]
+        summary["agreement_n"] = res["agreement_vs_cyclic3"]["n_descriptors"]
+        for rep in ("unit", "periodic", "cyclic:3"):
+            p = res[f"rdkit2d/{rep}/catalog"]
+            summary[f"rdkit2d_{rep}_ms"] = round(p["build_ms"] + p["descriptors_ms"], 3)
+        summary["rdkit2d_periodic_ms"] = res["rdkit2d_periodic/periodic/catalog"]["ms"]["whole_call"] + \
+            res["rdkit2d_periodic/periodic/catalog"]["ms"]["build"]
+    if "big" in res:
+        summary["big_cyclic3_s"] = res["big"]["cyclic:3"]["build_s"] + res["big"]["cyclic:3"]["descriptors_s"]
+        summary["big_rdkit2d_periodic_s"] = res["big"]["rdkit2d_periodic_s"]
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
