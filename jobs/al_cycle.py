@@ -5,8 +5,8 @@
 
 Joins the cluster the job runs in (``address="auto"`` inside a Ray job, an embedded local Ray
 otherwise); the oracle's profile calculations run as Ray tasks there. Same library call as
-``chiscreen al cycle``: resumes an interrupted cycle, and refuses (exit 2) when another cycle of
-the run holds its lock. The run directory must be on storage the driver can reach.
+``chiscreen al cycle``: resumes an interrupted cycle (``--take-over`` for the stale lock a killed
+cycle left), and refuses (exit 2) when another cycle of the run holds its lock. The run directory must be on storage the driver can reach.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--run", required=True, help="AL run directory (from `chiscreen al init`)")
     ap.add_argument("--cycles", type=int, default=1)
     ap.add_argument("--address", help="Ray address (default: 'auto' inside a Ray job, else embedded)")
+    ap.add_argument("--take-over", action="store_true", help="take over the stale lock of a killed cycle")
     args = ap.parse_args(argv)
 
     from chiscreen.al import ALRun
@@ -33,10 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         run = ALRun(args.run)
         if run.cfg.oracle.oracle_config().run.backend == "ray":
-            address = args.address or ("auto" if os.environ.get("RAY_ADDRESS") or os.environ.get("RAY_JOB_ID") else None)
-            start_ray(num_cpus=None if address else run.cfg.oracle.num_cpus, address=address)
+            start_ray(num_cpus=run.cfg.oracle.num_cpus, address=args.address)  # runtime.connect_ray: the job's cluster inside ray job submit
         for _ in range(max(1, args.cycles)):
-            m = run.cycle()
+            m = run.cycle(take_over=args.take_over)
             print(f"al cycle {m['cycle']} done: model {run.model_dir(m['cycle'])}")
     except ChiscreenError as exc:
         print(f"al_cycle: error: {exc}", file=sys.stderr)

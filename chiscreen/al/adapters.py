@@ -6,7 +6,8 @@ is a one-line change here and nowhere else.
 
 - :func:`member_values`: per-member values (E, N) of one task for aligned latent rows.
 - :func:`oracle_head`: which head of the ensemble carries the ``chi_oracle`` task.
-- :func:`start_ray`: connect to / start Ray for the oracle tasks.
+- :func:`start_ray`: connect to / start Ray for the oracle tasks (the runtime's one Ray start).
+- :func:`run_dir`: the run directory as an owned folder (the runtime's :class:`OwnedDir`).
 """
 from __future__ import annotations
 
@@ -69,16 +70,28 @@ def save_model(ens, path, metrics: dict | None = None):
 
 
 def start_ray(num_cpus: int | None = None, address: str | None = None) -> None:
-    """Start (or join) Ray for oracle tasks (the qc runner's entrypoint helper)."""
-    from chiscreen.qc.parallel import init_ray
+    """Start (or join) Ray for oracle tasks through :func:`chiscreen.runtime.connect_ray`, the one
+    place chiscreen starts Ray (a local session: no dashboard, no token-auth warning). Thread
+    settings are per task: the oracle's Ray tasks run with ``ray_options(threads=1)``."""
+    from chiscreen.runtime import connect_ray
 
-    init_ray(num_cpus=num_cpus, address=address)
+    connect_ray(address=address, num_cpus=num_cpus)
 
 
-def run_lock(path):
-    """Exclusive advisory lock of an owned folder (context manager): fcntl lock on
-    ``path/.lock`` holding the owner's pid and host; a second holder gets a clear error.
-    (The runtime's owned-folder helper replaces this when it lands.)"""
-    from chiscreen.al._lock import folder_lock
+#: kind of the run directory's manifest (``manifest.json`` with format ``chiscreen-al-run``)
+RUN_KIND = "al-run"
+#: every file an AL run writes (relative glob patterns of the owned folder)
+RUN_OWNED = ["manifest.json", "config.yaml", "pool.parquet", "state.json", "model", "models/*/*",
+             "labels/oracle/*.parquet", "labels/lab/*.parquet", "cycles/*/*", "report/*"]
 
-    return folder_lock(path)
+
+def run_dir(path, take_over: bool = False):
+    """The run directory opened for one writer (context manager): the runtime's
+    :class:`~chiscreen.runtime.outdir.OwnedDir` of kind ``al-run``: its manifest marks it as an
+    AL run, its exclusive lock (``.chiscreen.lock``: pid, host, start) makes a second cycle of the
+    run refuse with :class:`~chiscreen.runtime.outdir.OutputLockedError`, and a lock left by a
+    killed cycle is reported as stale and taken over only with ``take_over`` (``--take-over``).
+    Never opened with ``overwrite``: a run accumulates state and is never replaced."""
+    from chiscreen.runtime.outdir import OwnedDir
+
+    return OwnedDir(path, kind=RUN_KIND, owned=RUN_OWNED, take_over=take_over)

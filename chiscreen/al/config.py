@@ -113,8 +113,10 @@ class ALOracleConfig:
     store, calibration) plus label-store policy.
 
     Attributes:
-        mix_method_versions: train on oracle rows of other method versions too (default:
-            only rows of the current ``profile.method_version``).
+        params: COSMO-SAC parameter set (shipped name such as ``xtbfit-1``, or a JSON path;
+            None: the shipped default, resolved and written into the run's config at ``al init``).
+        mix_method_versions: train on oracle rows of other oracle versions too (default: only rows
+            of the run's profile ``method_version`` and parameter set, as recorded at ``al init``).
         num_cpus: CPUs of the local Ray runtime started for ``run.backend: ray`` (None: all).
     """
 
@@ -122,12 +124,14 @@ class ALOracleConfig:
     run: dict = field(default_factory=lambda: {"backend": "ray", "workers": 2, "timeout_s": 900, "retries": 1})
     store: Optional[str] = None
     calibration: Optional[str] = None
+    params: Optional[str] = None
     mix_method_versions: bool = False
     num_cpus: Optional[int] = None
 
     def oracle_config(self) -> OracleConfig:
         return load_config({"profile": self.profile, "run": self.run, "store": self.store,
-                            "calibration": self.calibration}, OracleConfig)
+                            "calibration": self.calibration,
+                            "params": self.params}, OracleConfig)
 
 
 @dataclass

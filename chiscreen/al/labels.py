@@ -3,7 +3,8 @@ import, written atomically (a part exists completely or not at all).
 
 - ``oracle``: the ``chi_oracle`` task -- the project's own xtb -> COSMO-SAC chi, one row per
   queried (polymer, solvent, T), failures included (status + reason), with provenance: cycle,
-  oracle method version, engine, conformers, profile seconds, wall time. Never mixed with the
+  oracle method version (profile method and COSMO-SAC parameter set), engine, conformers,
+  profile seconds, wall time. Never mixed with the
   reference COSMO-RS values (those are not in an AL training set at all).
 - ``lab``: measured rows imported with ``chiscreen al import`` (chi at T, or soluble 0/1) with
   who / method / date.
@@ -19,11 +20,14 @@ from chiscreen.errors import ChiscreenError, InvalidInputError
 from chiscreen.io import atomic_path
 
 ORACLE_COLUMNS = ["row_key", "polymer_key", "solvent_key", "temperature_K", "chi", "spread", "status", "reason",
-                  "cycle", "method_version", "engine", "n_conformers", "profile_seconds", "cost_s", "holdout",
+                  "cycle", "method_version", "param_set", "engine", "n_conformers", "profile_seconds", "cost_s", "holdout",
                   "computed_at"]
 LAB_COLUMNS = ["row_key", "polymer_key", "solvent_key", "temperature_K", "chi", "soluble", "who", "method", "date",
                "source_file", "source_row", "imported_at"]
 SCHEMAS = {"oracle": ORACLE_COLUMNS, "lab": LAB_COLUMNS}
+#: columns added after the first runs: parts written before them read with this value
+#: ("" = unknown parameter set: such rows never match a run's parameter set unless mixing is allowed)
+OPTIONAL = {"oracle": {"param_set": ""}, "lab": {}}
 
 
 class CorruptLabelStoreError(ChiscreenError):
@@ -72,6 +76,9 @@ class LabelStore:
                 df = pd.read_parquet(p)
             except Exception as exc:  # pyarrow raises several types for a damaged file
                 raise CorruptLabelStoreError(f"corrupt label store part {p}: {type(exc).__name__}: {str(exc)[:200]}") from None
+            for c, v in OPTIONAL[self.source].items():
+                if c not in df.columns:
+                    df[c] = v
             miss = [c for c in cols if c not in df.columns]
             if miss:
                 raise CorruptLabelStoreError(f"corrupt label store part {p}: missing column(s) {miss}")

@@ -2,7 +2,8 @@
 
 Layout of ``RUN/``::
 
-    run.json                 manifest (format chiscreen-al-run): eval polymers, method version, created
+    manifest.json            owned-folder manifest (format chiscreen-al-run; chiscreen.runtime.outdir):
+                             eval polymers, oracle method version + parameter set, created
     config.yaml              the resolved config
     pool.parquet             candidate rows (polymer_key, solvent_key, temperature_K)
     models/cycle-000/        model artifacts, one per cycle (predict / screen --model RUN/model)
@@ -17,7 +18,14 @@ A cycle: select -> oracle -> labels -> retrain -> evaluate -> report. Each step 
 output atomically and is skipped when that output exists, so a cycle killed at any step
 resumes where it stopped; oracle work already done lives in the profile store (one file per
 molecule) and is never repeated; the label part of a cycle is written once. Two cycles of one
-run never run at once (folder lock).
+run never run at once: a cycle holds the run directory as the runtime's owned folder
+(:class:`~chiscreen.runtime.outdir.OwnedDir`, exclusive lock ``.chiscreen.lock``); a lock left by a
+killed cycle is reported as stale and taken over with ``take_over`` (``--take-over``).
+
+The oracle version of a run (profile ``method_version`` and COSMO-SAC ``param_set``) is fixed at
+init: the resolved profile settings and parameter-set name are written into ``config.yaml``, so a
+change of chiscreen's oracle defaults never changes a run under it; a cycle whose oracle no longer
+matches the manifest refuses unless ``oracle.mix_method_versions`` is set.
 """
 from __future__ import annotations
 
@@ -36,7 +44,8 @@ import numpy as np
 import pandas as pd
 
 from chiscreen.al.acquisition import SelectContext, select
-from chiscreen.al.adapters import ORACLE_HEAD, run_lock, save_model, start_ray
+from chiscreen.al.adapters import ORACLE_HEAD, RUN_KIND, save_model, start_ray
+from chiscreen.al.adapters import run_dir as owned_run_dir
 from chiscreen.al.config import ALConfig, load_al_config
 from chiscreen.al.cost import CostModel
 from chiscreen.al.labels import LabelStore, row_key
@@ -46,8 +55,9 @@ from chiscreen.errors import ChiscreenError, ConfigError, InvalidInputError
 from chiscreen.io import atomic_write_text
 
 log = logging.getLogger("chiscreen.al")
-FORMAT = "chiscreen-al-run"
-FORMAT_VERSION = 1
+FORMAT = "chiscreen-" + RUN_KIND
+FORMAT_VERSION = 2          # 2: manifest.json of the runtime's owned folder (1: run.json), param_set recorded
+MANIFEST = "manifest.json"
 
 
 class RunDirError(ChiscreenError):
@@ -140,6 +150,23 @@ def build_pool(cfg: ALConfig, eval_polymers: list[str]) -> CandidatePool:
     return pool
 
 
+def _params_of(oc):
+    from chiscreen.qc.params import get_params
+
+    return get_params(oc.params)
+
+
+def resolve_oracle(cfg: ALConfig):
+    """Fix the run's oracle in ``cfg`` (in place): every profile setting and the parameter-set
+    name written out, so that ``config.yaml`` keeps meaning the same oracle when chiscreen's
+    defaults change. Returns the resolved OracleConfig."""
+    oc = cfg.oracle.oracle_config()
+    cfg.oracle.profile = oc.profile.to_dict()
+    if cfg.oracle.params is None:
+        cfg.oracle.params = _params_of(oc).name
+    return cfg.oracle.oracle_config()
+
+
 # ---------------------------------------------------------------------------- the run
 class ALRun:
     """An existing run directory (validated on open; nothing is written by opening)."""
@@ -148,9 +175,12 @@ class ALRun:
         self.path = Path(path)
         if not self.path.exists():
             raise RunDirError(f"run directory {self.path} does not exist (create it with `chiscreen al init --config FILE --run {self.path}`)")
-        man = self.path / "run.json"
+        man = self.path / MANIFEST
+        if self.path.is_dir() and not man.is_file() and (self.path / "run.json").is_file():
+            raise RunDirError(f"{self.path} is an AL run of an earlier chiscreen (run.json, format 1); "
+                              "create a new run with `chiscreen al init`")
         if not self.path.is_dir() or not man.is_file():
-            raise RunDirError(f"{self.path} is not an AL run directory (no run.json; create one with `chiscreen al init`)")
+            raise RunDirError(f"{self.path} is not an AL run directory (no {MANIFEST}; create one with `chiscreen al init`)")
         try:
             self.manifest = json.loads(man.read_text())
         except ValueError as exc:
@@ -179,14 +209,18 @@ class ALRun:
         eval_p = pick_eval_polymers(cfg, exp)
         pool = build_pool(cfg, eval_p)
         pool.featurize(progress=progress)
-        method_version = cfg.oracle.oracle_config().profile.method_version
+        oc = resolve_oracle(cfg)
+        spec, params = oc.profile, _params_of(oc)
+        method_version = spec.method_version
         tmp = run.parent / f".{run.name}.init-{os.getpid()}"
         for old in run.parent.glob(f".{run.name}.init-*"):      # left by a killed init
             pid = old.name.rsplit("-", 1)[-1]
             if pid.isdigit() and (int(pid) == os.getpid() or not _alive(int(pid))):
                 shutil.rmtree(old, ignore_errors=True)
         (tmp / "cycles" / "cycle-000").mkdir(parents=True)
+        od = None
         try:
+            od = owned_run_dir(tmp).open()   # empty now: claimed as an AL run, locked while it is built
             save_config(cfg, tmp / "config.yaml")
             pt = pool.table()
             pt.to_parquet(tmp / "pool.parquet", index=False)
@@ -195,7 +229,7 @@ class ALRun:
                  f"evaluation polymers {len(eval_p)} ({'in' if cfg.evaluation.include_in_training else 'excluded from'} training)")
             sol = solubility_rows() if cfg.model.solubility == "polysol" else None
             table = training_table(exp, sol, pd.DataFrame(), pd.DataFrame(), eval_p,
-                                   cfg.evaluation.include_in_training, method_version, False)
+                                   cfg.evaluation.include_in_training, method_version, False, params.version)
             data = featurize_table(table, [t for t in ("soluble", "chi_exp") if t != "soluble" or sol is not None])
             ta = time.perf_counter()
             ens = train_initial(cfg, data)
@@ -205,18 +239,22 @@ class ALRun:
             m = {"cycle": 0, "exp_eval": evaluate_rows(ens, ev, "chi_exp"), "oracle_eval": {"n": 0},
                  "train_seconds": train_s, "train_rows": data.counts(), "retrain": "cold (initial)"}
             _write_json(tmp / "cycles" / "cycle-000" / "metrics.json", m)
-            manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "created": _now(), "name": cfg.name,
+            manifest = {"format_version": FORMAT_VERSION, "created": _now(), "name": cfg.name,
                         "host": socket.gethostname(), "eval_polymers": eval_p,
                         "eval_in_training": cfg.evaluation.include_in_training,
-                        "method_version": method_version, "engine": cfg.oracle.oracle_config().profile.engine,
+                        "method_version": method_version, "engine": spec.engine, "param_set": params.version,
+                        "n_conformers": spec.n_conformers, "n_units": spec.n_units,
                         "oracle_head": ORACLE_HEAD, "pool_rows": int(len(pt))}
-            _write_json(tmp / "run.json", manifest)
             _write_json(tmp / "state.json", {"cycles_done": 0, "updated": _now()})
             os.symlink(os.path.join("models", "cycle-000"), tmp / "model")
+            od.write_manifest(manifest)
+            od.release()
             if run.exists():
                 run.rmdir()
             os.rename(tmp, run)
         except BaseException:
+            if od is not None:
+                od.release()
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         r = cls(run)
@@ -248,15 +286,32 @@ class ALRun:
         """Check everything a cycle reads (raises before anything is written)."""
         self.oracle_labels.validate()
         self.lab_labels.validate()
+        self.check_oracle_version()
         st = self.state()
         if not self.model_dir(st["cycles_done"]).is_dir():
             raise RunDirError(f"{self.path}: model of cycle {st['cycles_done']} missing ({self.model_dir(st['cycles_done'])})")
 
+    def oracle_version(self) -> tuple[str, str]:
+        """(profile method_version, parameter set ``name@digest``) of this run's configured oracle."""
+        oc = self.cfg.oracle.oracle_config()
+        return oc.profile.method_version, _params_of(oc).version
+
+    def check_oracle_version(self) -> None:
+        """Refuse a cycle whose oracle differs from the one the run was created with (its rows would
+        not be used for training), unless the config allows mixing oracle versions."""
+        mv, ps = self.oracle_version()
+        want = (self.manifest.get("method_version"), self.manifest.get("param_set", ps))
+        if (mv, ps) != want and not self.cfg.oracle.mix_method_versions:
+            raise RunDirError(f"{self.path}: the configured oracle ({mv}, {ps}) differs from the run's ({want[0]}, "
+                              f"{want[1]}); set oracle.mix_method_versions: true in {self.path / 'config.yaml'} to "
+                              "train on both, or start a new run")
+
     # ------------------------------------------------------------------ a cycle
     def cycle(self, acquisition: str | None = None, budget_s: float | None = None, batch_size: int | None = None,
-              stop_after: str | None = None) -> dict:
+              stop_after: str | None = None, take_over: bool = False) -> dict:
         """Run (or resume) the next cycle. ``stop_after`` ("select", "oracle", "retrain") stops
-        early (tests). Returns the cycle's metrics."""
+        early (tests); ``take_over`` takes over the stale lock of a killed cycle (then resumes it).
+        Returns the cycle's metrics. Raises OutputLockedError when another cycle holds the run."""
         cfg = self.cfg
         acq = cfg.acquisition
         # validate overrides before touching anything
@@ -273,7 +328,7 @@ class ALRun:
 
             acq = from_dict(AcquisitionConfig, d, where="acquisition")
         self.validate()
-        with run_lock(self.path):
+        with owned_run_dir(self.path, take_over=take_over):
             k = self.state()["cycles_done"] + 1
             cdir = self.cycle_dir(k)
             cdir.mkdir(parents=True, exist_ok=True)
@@ -315,7 +370,7 @@ class ALRun:
         from chiscreen.qc import Oracle, ProfileStore
 
         oc = self.cfg.oracle.oracle_config()
-        return Oracle(oc.profile, ProfileStore(oc.store_path())), oc
+        return Oracle(oc.profile, ProfileStore(oc.store_path()), params=oc.params), oc
 
     def _profiled(self, oracle, kind: str, keys: list[str]) -> np.ndarray:
         return np.array([oracle.store.get(oracle.key(kind, k)) is not None for k in keys], dtype=bool)
@@ -393,7 +448,9 @@ class ALRun:
             "spread": [x.spread if x.spread is not None else np.nan for x in res],
             "status": ["ok" if x.ok else "failed" for x in res],
             "reason": [x.reason or "" if not x.ok else "" for x in res],
-            "cycle": k, "method_version": spec.method_version, "engine": spec.engine, "n_conformers": spec.n_conformers,
+            "cycle": k, "method_version": [x.extra.get("profile_method", spec.method_version) for x in res],
+            "param_set": [x.extra.get("param_set", oracle.params.version) for x in res],
+            "engine": spec.engine, "n_conformers": spec.n_conformers,
             "profile_seconds": cost - self.cfg.cost.pair_s, "cost_s": cost,
             "holdout": _holdout(sel["row_key"].to_numpy(), self.cfg.evaluation.oracle_holdout_fraction),
             "computed_at": _now()})
@@ -402,7 +459,8 @@ class ALRun:
         _write_json(self.cycle_dir(k) / "oracle.json", {"rows": len(out), "ok": int((out["status"] == "ok").sum()),
                                                         "failed": int((out["status"] != "ok").sum()), "wall_s": wall,
                                                         "compute_s": float(cost.sum()), "failures": msgs[:20],
-                                                        "method_version": spec.method_version, "engine": spec.engine})
+                                                        "method_version": spec.method_version, "engine": spec.engine,
+                                                        "param_set": oracle.params.version})
 
     def _training_data(self, k: int):
         from chiscreen.al.training import (LABEL_OF, experimental_rows, featurize_table, solubility_rows,
@@ -412,7 +470,8 @@ class ALRun:
         sol = solubility_rows() if cfg.model.solubility == "polysol" else None
         table = training_table(experimental_rows(), sol, self.oracle_labels.read(), self.lab_labels.read(),
                                self.manifest["eval_polymers"], cfg.evaluation.include_in_training,
-                               self.manifest["method_version"], cfg.oracle.mix_method_versions)
+                               self.manifest["method_version"], cfg.oracle.mix_method_versions,
+                               self.manifest.get("param_set"))
         tasks = ["chi_exp", ORACLE_HEAD] + (["soluble"] if sol is not None or table["soluble"].notna().any() else [])
         tasks = [t for t in tasks if table[LABEL_OF[t]].notna().any()]
         return featurize_table(table, tasks)
@@ -445,7 +504,10 @@ class ALRun:
         exp = experimental_rows()
         ev = featurize_table(exp[exp["polymer_key"].isin(set(self.manifest["eval_polymers"]))].reset_index(drop=True), ["chi_exp"])
         labs = self.oracle_labels.read()
-        hold = labs[(labs["status"] == "ok") & labs["holdout"].astype(bool) & (labs["method_version"] == self.manifest["method_version"])]
+        same = labs["method_version"] == self.manifest["method_version"]
+        if self.manifest.get("param_set"):
+            same &= labs["param_set"] == self.manifest["param_set"]
+        hold = labs[(labs["status"] == "ok") & labs["holdout"].astype(bool) & same]
         if len(hold):
             ht = pd.DataFrame({"polymer_smiles": hold["polymer_key"], "solvent_smiles": hold["solvent_key"],
                                "temperature_K": hold["temperature_K"].astype(float), "chi_oracle": hold["chi"].astype(float)})

@@ -73,9 +73,15 @@ def pick_eval_polymers(cfg: ALConfig, exp: pd.DataFrame) -> list[str]:
 
 # ---------------------------------------------------------------------------- training data
 def training_table(exp: pd.DataFrame, sol: pd.DataFrame | None, oracle: pd.DataFrame, lab: pd.DataFrame,
-                   eval_polymers: list[str], include_eval: bool, method_version: str, mix_versions: bool) -> pd.DataFrame:
-    """One long label table (polymer_smiles, solvent_smiles, temperature_K, chi, chi_computed, soluble)."""
+                   eval_polymers: list[str], include_eval: bool, method_version: str, mix_versions: bool,
+                   param_set: str | None = None) -> pd.DataFrame:
+    """One long label table (polymer_smiles, solvent_smiles, temperature_K, chi, chi_oracle, soluble).
+
+    Oracle rows (``status`` ok, not held out) enter through :func:`chiscreen.qc.results.label_rows`
+    (the ``chi_oracle`` task's rows); unless ``mix_versions``, only rows of ``method_version``
+    (profile method) and, when given, ``param_set`` (COSMO-SAC parameter set) are used."""
     from chiscreen.data import normalize_pairs
+    from chiscreen.qc.results import label_rows
 
     parts = [exp.assign(source="reference:chi_exp")[["polymer_smiles", "solvent_smiles", "temperature_K", "chi", "source"]]]
     if sol is not None and len(sol):
@@ -83,10 +89,13 @@ def training_table(exp: pd.DataFrame, sol: pd.DataFrame | None, oracle: pd.DataF
     if len(oracle):
         o = oracle[(oracle["status"] == "ok") & ~oracle["holdout"].astype(bool)]
         if not mix_versions:
-            o = o[o["method_version"] == method_version]
-        parts.append(pd.DataFrame({"polymer_smiles": o["polymer_key"], "solvent_smiles": o["solvent_key"],
-                                   "temperature_K": o["temperature_K"].astype(float),
-                                   "chi_oracle": o["chi"].astype(float), "source": "oracle"}))
+            same = o["method_version"] == method_version
+            if param_set is not None and "param_set" in o.columns:
+                same &= o["param_set"] == param_set
+            o = o[same]
+        lr = label_rows(o.rename(columns={"polymer_key": "polymer_smiles", "solvent_key": "solvent_smiles"}),
+                        source="oracle")
+        parts.append(lr[["polymer_smiles", "solvent_smiles", "temperature_K", "chi_oracle", "source"]])
     if len(lab):
         parts.append(pd.DataFrame({"polymer_smiles": lab["polymer_key"], "solvent_smiles": lab["solvent_key"],
                                    "temperature_K": lab["temperature_K"].astype(float),

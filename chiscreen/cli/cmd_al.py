@@ -1,7 +1,7 @@
 """``chiscreen al``: active-learning runs.
 
     chiscreen al init   --config configs/al-demo.yaml --run DIR    pool, eval set, initial model
-    chiscreen al cycle  --run DIR [--cycles N] [--acquisition NAME] [--budget SECONDS] [--batch N]
+    chiscreen al cycle  --run DIR [--cycles N] [--acquisition NAME] [--budget SECONDS] [--batch N] [--take-over]
     chiscreen al status --run DIR [--json]                          cycles, metrics, oracle calls, compute s
     chiscreen al import --run DIR rows.csv                          lab chi(T) / soluble rows with provenance
 
@@ -27,6 +27,8 @@ def register(sub) -> None:
     c.add_argument("--acquisition", help="override the config's acquisition function for these cycles")
     c.add_argument("--budget", type=float, help="override the oracle compute budget per cycle, seconds")
     c.add_argument("--batch", type=int, help="override the batch size")
+    c.add_argument("--take-over", action="store_true",
+                   help="take over the stale lock left by a killed cycle of this run (then resume it)")
     c.set_defaults(func=_cycle)
     t = s.add_parser("status", help="table of the run's cycles")
     t.add_argument("--run", required=True)
@@ -55,7 +57,7 @@ def _cycle(args) -> int:
         raise ConfigError(f"--cycles {args.cycles}: expected >= 1")
     run = ALRun(args.run)
     for _ in range(args.cycles):
-        m = run.cycle(acquisition=args.acquisition, budget_s=args.budget, batch_size=args.batch)
+        m = run.cycle(acquisition=args.acquisition, budget_s=args.budget, batch_size=args.batch, take_over=args.take_over)
         print(f"al cycle {m['cycle']}: wrote {run.cycle_dir(m['cycle'])}, model {run.model_dir(m['cycle'])} "
               f"(newest: {run.path / 'model'})")
     return 0
@@ -74,7 +76,8 @@ def _status(args) -> int:
     labs = run.oracle_labels.read()
     print(f"run {run.path}: {run.state()['cycles_done']} cycle(s) done; pool {man['pool_rows']} rows; "
           f"{len(labs)} oracle rows ({int((labs['status'] == 'ok').sum()) if len(labs) else 0} ok); "
-          f"lab rows {len(run.lab_labels.read())}; method {man['method_version']} ({man['engine']})")
+          f"lab rows {len(run.lab_labels.read())}; oracle {man['method_version']} ({man['engine']}), "
+          f"COSMO-SAC parameters {man.get('param_set', '?')}")
     print(f"evaluation polymers ({'in' if man['eval_in_training'] else 'excluded from'} training): {', '.join(man['eval_polymers'])}")
     print(status_table(hist))
     print(f"newest model: {run.path / 'model'}; report: {run.path / 'report' / 'metrics.png'}")

@@ -111,13 +111,13 @@ def test_corrupt_label_store(run_dir, tmp_path, capsys):
 
 
 def test_locked_run_refuses(run_dir, capsys):
-    from chiscreen.al._lock import folder_lock
+    from chiscreen.al.adapters import run_dir as owned_run
 
-    with folder_lock(run_dir):
+    with owned_run(run_dir):
         before = snapshot(run_dir)
         assert main(["al", "cycle", "--run", str(run_dir)]) == 2
         line = _err(capsys)
-        assert "is in use: locked by pid" in line and str(os.getpid()) in line
+        assert "is being written by another chiscreen run (pid" in line and str(os.getpid()) in line
         assert snapshot(run_dir) == before
 
 
@@ -144,3 +144,23 @@ def test_job_entrypoint_refuses_foreign_dir(tmp_path, capsys):
     (tmp_path / "x.txt").write_text("mine")
     assert job.main(["--run", str(tmp_path)]) == 2
     assert "not an AL run directory" in _err(capsys)
+
+
+def test_changed_oracle_refuses(run_dir, tmp_path, capsys):
+    """A run's oracle is fixed at init (resolved into config.yaml, recorded in the manifest): a
+    config whose oracle differs (other profile method) refuses unless mixing is allowed."""
+    import json
+
+    bad = tmp_path / "run"
+    shutil.copytree(run_dir, bad, symlinks=True)
+    man = json.loads((bad / "manifest.json").read_text())
+    assert man["param_set"].startswith("xtbfit-1@") and man["n_conformers"] == 1 and man["n_units"] == 6
+    cfg = yaml.safe_load((bad / "config.yaml").read_text())
+    assert cfg["oracle"]["params"] == "xtbfit-1" and cfg["oracle"]["profile"]["n_units"] == 6
+    cfg["oracle"]["profile"]["n_units"] = 4
+    (bad / "config.yaml").write_text(yaml.safe_dump(cfg))
+    before = snapshot(bad)
+    assert main(["al", "cycle", "--run", str(bad)]) == 2
+    line = _err(capsys)
+    assert "differs from the run's" in line and "mix_method_versions" in line
+    assert snapshot(bad) == before

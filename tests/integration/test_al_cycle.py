@@ -49,7 +49,7 @@ def _npz(store: Path) -> dict[str, float]:
 
 def test_killed_oracle_step_resumes_exactly_once(tiny_run):
     from chiscreen.al import ALRun
-    from chiscreen.al._lock import FolderLockedError
+    from chiscreen.runtime.outdir import OutputLockedError
 
     run = tiny_run
     store = Path(run.cfg.oracle.store)
@@ -64,7 +64,7 @@ def test_killed_oracle_step_resumes_exactly_once(tiny_run):
         assert _npz(store), "no profile appeared within 600 s"
         assert (run.cycle_dir(1) / "selection.parquet").is_file()
         # a second cycle of the same run while the first holds the lock: refused, nothing written
-        with pytest.raises(FolderLockedError, match=f"pid {proc.pid}"):
+        with pytest.raises(OutputLockedError, match=f"pid {proc.pid}"):
             ALRun(run.path).cycle()
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -72,7 +72,9 @@ def test_killed_oracle_step_resumes_exactly_once(tiny_run):
     assert not run.oracle_labels.has_part("cycle-001")          # killed before the label part
     before = _npz(store)
     sel = pd.read_parquet(run.cycle_dir(1) / "selection.parquet")
-    m = ALRun(run.path).cycle()                                  # resume in-process
+    with pytest.raises(OutputLockedError, match=f"stale lock of pid {proc.pid}.*--take-over"):
+        ALRun(run.path).cycle()                                  # the killed cycle's lock: reported
+    m = ALRun(run.path).cycle(take_over=True)                    # resume in-process
     assert m["cycle"] == 1
     labs = run.oracle_labels.read()
     assert len(labs) == len(sel) and labs["row_key"].is_unique   # every result exactly once
@@ -83,6 +85,8 @@ def test_killed_oracle_step_resumes_exactly_once(tiny_run):
     assert len(after) == len(mols)                               # one profile per molecule
     assert (labs["status"] == "ok").all(), labs[["reason"]]
     assert set(labs["method_version"]) == {run.manifest["method_version"]}
+    assert set(labs["param_set"]) == {run.manifest["param_set"]}
+    assert run.manifest["param_set"].startswith("xtbfit-1@")     # the shipped default, recorded at init
     # resumed selection unchanged, model of cycle 1 exists and is the newest
     assert pd.read_parquet(run.cycle_dir(1) / "selection.parquet")["row_key"].tolist() == sel["row_key"].tolist()
     assert os.path.realpath(run.path / "model") == str((run.path / "models" / "cycle-001").resolve())

@@ -3,7 +3,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from chiscreen.al._lock import FolderLockedError, folder_lock
 from chiscreen.al.config import load_al_config
 from chiscreen.al.labels import CorruptLabelStoreError, LabelStore, ORACLE_COLUMNS, row_key
 from chiscreen.errors import ConfigError, RegistryError
@@ -34,7 +33,7 @@ def test_demo_config_loads():
 def _part(n=3, cycle=1):
     return pd.DataFrame({"row_key": row_key(["*CC*"] * n, ["O"] * n, np.arange(n) + 300.0), "polymer_key": "*CC*",
                          "solvent_key": "O", "temperature_K": np.arange(n) + 300.0, "chi": 1.0, "spread": 0.0,
-                         "status": "ok", "reason": "", "cycle": cycle, "method_version": "v", "engine": "tblite",
+                         "status": "ok", "reason": "", "cycle": cycle, "method_version": "v", "param_set": "p@0", "engine": "tblite",
                          "n_conformers": 2, "profile_seconds": 0.0, "cost_s": 0.001, "holdout": False, "computed_at": "t"})
 
 
@@ -60,12 +59,47 @@ def test_row_key_rounds_temperature():
     assert k[0] == k[1] == "*CC*|O|298.15"
 
 
-def test_folder_lock_is_exclusive_and_names_holder(tmp_path):
+def test_run_lock_is_exclusive_and_names_holder(tmp_path):
     import os
 
-    with folder_lock(tmp_path):
-        with pytest.raises(FolderLockedError, match=f"pid {os.getpid()}"):
-            with folder_lock(tmp_path):
+    from chiscreen.al.adapters import run_dir
+    from chiscreen.runtime.outdir import OutputLockedError
+
+    with run_dir(tmp_path) as od:
+        od.write_manifest({"name": "t"})
+        with pytest.raises(OutputLockedError, match=f"pid {os.getpid()}"):
+            with run_dir(tmp_path):
                 pass
-    with folder_lock(tmp_path):                               # released on exit
-        pass
+    assert not (tmp_path / ".chiscreen.lock").exists()           # removed on a clean exit
+    with run_dir(tmp_path) as od:                                # released: the run is ours again
+        assert od.state == "owned" and od.previous["format"] == "chiscreen-al-run"
+
+
+def test_old_label_parts_without_param_set_read_as_unknown(tmp_path):
+    st = LabelStore(tmp_path, "oracle")
+    df = pd.DataFrame({c: [0] for c in ORACLE_COLUMNS})
+    st.write_part("cycle-001", df)
+    old = pd.read_parquet(st.dir / "cycle-001.parquet").drop(columns=["param_set"])
+    old.to_parquet(st.dir / "cycle-001.parquet", index=False)
+    assert st.read()["param_set"].tolist() == [""]
+
+
+def test_training_table_uses_only_the_runs_oracle_version():
+    """Oracle rows of another profile method or parameter set never enter a training set, unless
+    the config allows mixing; they reach it as chi_oracle label rows (qc.results.label_rows)."""
+    from chiscreen.al.training import training_table
+
+    o = pd.DataFrame({"polymer_key": ["*CC*", "*CC(*)C", "*CC(*)Cl", "*CC(*)CC"], "solvent_key": "CO",
+                      "temperature_K": 298.15, "chi": [0.5, 0.6, 0.7, 0.8], "status": ["ok", "ok", "ok", "failed"],
+                      "holdout": False, "method_version": ["m1", "m0", "m1", "m1"],
+                      "param_set": ["p1", "p1", "p0", "p1"], "spread": 0.0})
+    exp = pd.DataFrame({"polymer_smiles": ["*CC(*)c1ccccc1"], "solvent_smiles": ["Cc1ccccc1"],
+                        "temperature_K": [298.15], "chi": [0.4]})
+    kw = dict(exp=exp, sol=None, oracle=o, lab=pd.DataFrame(), eval_polymers=[], include_eval=True,
+              method_version="m1")
+    t = training_table(**kw, mix_versions=False, param_set="p1")
+    orc = t[t["chi_oracle"].notna()]
+    assert orc["polymer_key"].tolist() == ["*CC*"] and orc["chi_oracle"].tolist() == [0.5]
+    assert set(orc["source"]) == {"oracle"} and orc["chi"].isna().all()   # own head, never chi
+    t = training_table(**kw, mix_versions=True, param_set="p1")
+    assert sorted(t.loc[t["chi_oracle"].notna(), "chi_oracle"]) == [0.5, 0.6, 0.7]   # failed row never
