@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
                   "(s3://..., gs://...) to keep results; on multi-node clusters use shared storage",
                   file=sys.stderr, flush=True)
         res = run_screen(cfg, out=args.out, overwrite=args.overwrite, progress=not args.no_progress,
-                         take_over=args.take_over)
+                         take_over=args.take_over, trust_unsigned=args.trust_unsigned)
     except ChiscreenError as exc:
         print(f"jobs/screen.py: error: {exc}", file=sys.stderr)
         return 2

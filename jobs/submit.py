@@ -1,6 +1,8 @@
 """Submit a chiscreen job to a Ray cluster with your environment: ``ray job submit`` plus a
 runtime_env holding the working dir and your CHISCREEN_* variables (CHISCREEN_CACHE, ...), so the
-job reads the same descriptor cache and data as a local run.
+job reads the same descriptor cache and data as a local run. The reference data folder found here
+is sent as CHISCREEN_DATA when you did not set it (the job's working-dir copy has no
+../shared/data beside it).
 
     python jobs/submit.py --address http://127.0.0.1:8265 [--working-dir .] -- \\
         python jobs/screen.py --config configs/screen-demo.yaml --out /shared/runs/x
@@ -43,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"jobs/submit.py: error: --env {item!r} is not NAME=VALUE", file=sys.stderr)
             return 2
         extra[name] = value
-    renv = job_runtime_env(extra_env=extra)
+    renv = job_runtime_env(extra_env=extra, data_dir=_driver_data_dir())
     ray = shutil.which("ray") or str(Path(sys.executable).with_name("ray"))
     cmd = [ray, "job", "submit", "--working-dir", args.working_dir, "--runtime-env-json", json.dumps(renv)]
     if args.address:
@@ -52,6 +54,18 @@ def main(argv: list[str] | None = None) -> int:
         cmd.append("--no-wait")
     print(f"jobs/submit.py: runtime_env {json.dumps(renv)}", file=sys.stderr, flush=True)
     return subprocess.call(cmd + ["--"] + argv[k + 1:])
+
+
+def _driver_data_dir():
+    """The reference data folder found here (None when there is none): the job gets it as
+    CHISCREEN_DATA, since its working-dir copy has no ../shared/data beside it."""
+    from chiscreen.data.locator import data_dir
+    from chiscreen.errors import DataNotFoundError
+
+    try:
+        return data_dir()
+    except DataNotFoundError:
+        return None
 
 
 if __name__ == "__main__":

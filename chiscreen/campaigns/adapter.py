@@ -3,6 +3,7 @@
 - :func:`predict_grid`: ensemble mean / calibrated std of chi, A, B per (polymer, solvent, T), via
   the public :func:`chiscreen.model.predict.predict_pairs` (thermo verdicts are applied by callers).
 - :func:`member_chi_curves`: every member's chi(T) for one pair (phase-diagram bands).
+Both read the model's one posterior (:class:`chiscreen.model.posterior.EnsemblePrediction`).
 """
 from __future__ import annotations
 
@@ -37,8 +38,15 @@ def member_chi_curves(ens, polymer: str, solvent: str, temperatures_K: Sequence[
     if fp.status[0] != "ok" or fs.status[0] != "ok":
         raise FeaturizationError(f"cannot featurize {polymer} / {solvent}: {fp.reason[0] or fs.reason[0]}")
     n = len(T)
-    out = ens.predict_arrays(np.repeat(fp.X[:1], n, 0), np.repeat(fs.X[:1], n, 0), T)
-    return np.asarray(out["chi_exp"])
+    post = ens.posterior(np.repeat(fp.X[:1], n, 0), np.repeat(fs.X[:1], n, 0), T)
+    return post["chi_exp"]
+
+
+def calibrated_chi_std(ens, members: np.ndarray) -> np.ndarray:
+    """Calibrated ensemble std (n_T,) of member chi curves (E, n_T), as the model's posterior computes it."""
+    from chiscreen.model.posterior import EnsemblePrediction
+
+    return EnsemblePrediction.from_members(("chi_exp",), members[:, :, None], ens.std_scale).calibrated_std[:, 0]
 
 
 def polymer_pair_chi(ens, polymers: Sequence[str], T_K: float) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -47,8 +55,6 @@ def polymer_pair_chi(ens, polymers: Sequence[str], T_K: float) -> tuple[np.ndarr
     The head was trained on polymer x solvent latents only; a polymer latent in the solvent slot is
     outside its training, and chi is per solvent-sized site, not per blend reference volume. Returns
     (mean (P, P), std (P, P), featurization status per polymer); rows of failed polymers are NaN."""
-    import torch
-
     from chiscreen.features import featurize
 
     fp = featurize(list(polymers), kind="polymer", featurizer=ens.featurizer,
@@ -63,11 +69,7 @@ def polymer_pair_chi(ens, polymers: Sequence[str], T_K: float) -> tuple[np.ndarr
     U = ens.encode_polymers(fp.X[idx])                            # (E, n, 2d)
     n = len(idx)
     ii, jj = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-    Y = ens.pair_outputs(U[:, ii.ravel()], U[:, jj.ravel()])      # (E, n*n, K)
-    chi = ens.chi_from_outputs(Y.double().cpu(), float(T_K), "chi_exp")
-    chi = chi.numpy() if isinstance(chi, torch.Tensor) else np.asarray(chi)
-    m = chi.mean(0).reshape(n, n)
-    s = (chi.std(0, ddof=1) if chi.shape[0] > 1 else np.zeros(n * n)).reshape(n, n)
-    mean[np.ix_(idx, idx)] = m
-    std[np.ix_(idx, idx)] = s * ens.std_scale.get("chi_exp", 1.0)
+    post = ens.posterior_pool(U, U, ii.ravel(), jj.ravel(), np.full(n * n, float(T_K)))
+    mean[np.ix_(idx, idx)] = post.mean_of("chi_exp").reshape(n, n)
+    std[np.ix_(idx, idx)] = post.calibrated_std_of("chi_exp").reshape(n, n)
     return mean, std, list(fp.status)

@@ -1,10 +1,12 @@
-"""Shared campaign plumbing: the output folder, provenance, solvent catalogs with facts, plots."""
+"""Shared campaign plumbing: the output folder (a runtime OwnedDir), provenance, solvent catalogs with facts, plots."""
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import platform
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,26 +33,110 @@ class CampaignResult:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
-def prepare_out(out: str | Path, overwrite: bool = False) -> Path:
-    """The campaign folder: created if missing; a non-empty folder is used only when it holds an earlier
-    campaign (its campaign.json) and ``overwrite`` is set; foreign files are never deleted.
-    (Atomic writes per file; the runtime layer's owned-folder helper replaces this once on main.)"""
-    p = Path(out)
-    if p.exists() and not p.is_dir():
-        raise InvalidInputError(f"--out {p} is a file; expected a folder")
-    if p.is_dir() and any(p.iterdir()):
-        if not (p / MARKER).is_file():
-            raise InvalidInputError(f"--out {p} is not empty and holds no earlier campaign; choose an empty folder")
-        if not overwrite:
-            raise InvalidInputError(f"--out {p} holds an earlier campaign; pass --overwrite to replace its files")
-    p.mkdir(parents=True, exist_ok=True)
-    return p
+#: every file each campaign kind writes (relative glob patterns): what ``--overwrite`` may remove.
+#: report.html is written by the CLI (chiscreen.report sits above campaigns) inside the same lock.
+CAMPAIGN_FILES: dict[str, list[str]] = {
+    "recycle": [MARKER, "solvents.csv", "dissolution_temperatures.csv", "antisolvents.csv", "grid.parquet",
+                "chi_T.png", "report.html"],
+    "compatibilizer": [MARKER, "additives.csv", "block_pairs.csv", "report.html"],
+    "phase": [MARKER, "phase.csv", "phase.png"],
+}
 
 
-def write_table(df: pd.DataFrame, path: Path) -> str:
+def owned_kind(kind: str) -> str:
+    """The OwnedDir kind (manifest format ``chiscreen-<kind>``) of a campaign kind."""
+    return kind if kind == "phase" else f"campaign-{kind}"
+
+
+def open_out(out, kind: str, overwrite: bool = False, take_over: bool = False):
+    """Open (create, lock, check) the folder of a campaign ``kind`` as a
+    :class:`chiscreen.runtime.OwnedDir`; returns it open (call ``release()``, or use ``with``).
+
+    Same rules as a screen's folder: a non-empty folder chiscreen did not write is refused unless
+    ``overwrite`` (then only files named like this campaign's outputs are replaced, others are kept);
+    an earlier campaign of the same kind is replaced only with ``overwrite`` (its files only; an
+    incomplete one, whose manifest still says "running", is replaced without asking); a second
+    writer gets OutputLockedError; a stale lock of a killed run needs ``take_over``.
+    ``out`` may already be an open OwnedDir (the CLI keeps one open to add report.html): returned as is.
+
+    Raises OutputDirError / OutputLockedError (ChiscreenError: CLI exit 2)."""
+    from chiscreen.runtime import OutputDirError, OwnedDir
+
+    if isinstance(out, OwnedDir):
+        return out
+    if not out:
+        raise InvalidInputError(f"{kind}: no output folder given (--out DIR)")
+    od = OwnedDir(str(out), owned_kind(kind), CAMPAIGN_FILES[kind], overwrite=overwrite, take_over=take_over).open()
+    try:
+        incomplete = od.state == "owned" and (od.previous or {}).get("status") == "running"
+        if od.state == "owned" and not overwrite and not incomplete:
+            raise OutputDirError(f"output folder {od} holds an earlier {kind} campaign; choose another --out, or "
+                                 "pass --overwrite to replace its files (other files are kept)")
+        if overwrite or incomplete:  # incomplete: an earlier run of this kind that failed or was killed
+            od.clear()  # only chiscreen's files of this kind (and of the manifest found there)
+        od.write_manifest({"kind": kind, "status": "running"})
+    except BaseException:
+        od.release()
+        raise
+    return od
+
+
+@contextmanager
+def campaign_dir(out, kind: str, overwrite: bool = False, take_over: bool = False):
+    """``with campaign_dir(out, kind, ...) as od``: :func:`open_out`, released at the end unless the
+    caller passed an open OwnedDir (then the caller releases it)."""
+    from chiscreen.runtime import OwnedDir
+
+    if isinstance(out, OwnedDir):
+        yield out
+        return
+    od = open_out(out, kind, overwrite=overwrite, take_over=take_over)
+    try:
+        yield od
+    except BaseException:
+        abandon(od)
+        raise
+    finally:
+        od.release()
+
+
+def abandon(od) -> None:
+    """After a failure: when nothing but the "running" manifest was written, remove it too, so that
+    the folder is as before (a folder this run created is then removed on release)."""
+    from chiscreen.runtime.outdir import MANIFEST
+
+    try:
+        if [e for e in od.entries() if od.is_ours(e)] == [MANIFEST] and \
+                (od.read_manifest() or {}).get("status") == "running":
+            od.fs.delete_file(od.path(MANIFEST))
+    except Exception:  # best effort: the original error is what the user must see
+        pass
+
+
+def finish_out(od, kind: str, summary: dict, files: dict[str, str]) -> dict:
+    """Mark the folder complete: manifest.json with the kind, model hash and the files written."""
+    import os
+
+    model = (summary.get("provenance") or {}).get("model", {})
+    return od.write_manifest({"kind": kind, "status": "complete", "model_hash": model.get("artifact_hash", ""),
+                              "summary": MARKER, "files": {k: os.path.basename(v) for k, v in files.items()}})
+
+
+def out_path(od) -> Path:
+    return Path(od.root)
+
+
+def write_table(df: pd.DataFrame, path: Path, metadata: dict[bytes, bytes] | None = None) -> str:
+    """CSV or (by suffix) Parquet, atomically; Parquet carries ``metadata``
+    (:func:`chiscreen.runtime.table_metadata`: model hash, versions, writer)."""
     with atomic_path(path) as tmp:
         if path.suffix == ".parquet":
-            df.to_parquet(tmp, index=False)
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            from chiscreen.runtime import with_metadata
+
+            pq.write_table(with_metadata(pa.Table.from_pandas(df, preserve_index=False), metadata), tmp)
         else:
             df.to_csv(tmp, index=False)
     return str(path)
@@ -110,8 +196,8 @@ def resolve_catalog(path: str) -> Path:
 
 def load_solvents(path: str) -> tuple[pd.DataFrame, pd.DataFrame, Path]:
     """(valid solvents with facts and greenness, invalid rows with reasons, resolved path)."""
-    from chiscreen.catalogs.facts import solvent_facts_table
     from chiscreen.catalogs.catalog import build_catalog, join_greenness, read_source
+    from chiscreen.catalogs.facts import boiling_point_data_problem, solvent_facts_table
 
     p = resolve_catalog(path)
     df, _ = build_catalog(read_source(p), "solvent", source=str(p))
@@ -121,6 +207,10 @@ def load_solvents(path: str) -> tuple[pd.DataFrame, pd.DataFrame, Path]:
         raise InvalidInputError(f"solvent catalog {p}: no valid solvent")
     ok = join_greenness(ok)
     ok = solvent_facts_table(ok)
+    problem = boiling_point_data_problem()
+    if problem:  # every boiling point unknown: say why once, never as if the solvents lacked one
+        logging.getLogger("chiscreen.campaigns").warning("boiling points unknown for all %d solvents: %s",
+                                                         len(ok), problem)
     return ok, bad, p
 
 

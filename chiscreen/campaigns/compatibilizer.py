@@ -22,7 +22,8 @@ import pandas as pd
 
 from chiscreen.campaigns import CAMPAIGNS
 from chiscreen.campaigns.common import (
-    CampaignResult, load_solvents, prepare_out, provenance, write_json, write_table,
+    CampaignResult, campaign_dir, finish_out, load_solvents, out_path, provenance, resolve_catalog, write_json,
+    write_table,
 )
 from chiscreen.errors import ConfigError
 
@@ -54,15 +55,34 @@ def validate(cfg: CompatConfig):
     return a, b, parse_temperature(cfg.temperature)
 
 
-def run_compatibilizer(cfg: CompatConfig, out: str | None = None, overwrite: bool = False, progress: bool = True,
-                       ensemble=None) -> CampaignResult:
+def run_compatibilizer(cfg: CompatConfig, out=None, overwrite: bool = False, progress: bool = True,
+                       ensemble=None, take_over: bool = False) -> CampaignResult:
+    """Run the campaign; writes additives.csv, block_pairs.csv, campaign.json and manifest.json into
+    ``out`` (a folder path or an OwnedDir opened with :func:`~chiscreen.campaigns.common.open_out`).
+
+    Raises ConfigError / InvalidInputError (before anything is written), OutputDirError /
+    OutputLockedError (the folder; see :func:`~chiscreen.campaigns.common.open_out`)."""
+    preflight(cfg)
+    with campaign_dir(out or cfg.out, "compatibilizer", overwrite=overwrite, take_over=take_over) as od:
+        return _run_compatibilizer(cfg, od, progress, ensemble)
+
+
+def preflight(cfg: CompatConfig) -> None:
+    """Everything checkable before the output folder is opened: :func:`validate` and the catalogs' paths."""
+    validate(cfg)
+    resolve_catalog(cfg.additives)
+    if cfg.block_pairs:
+        resolve_catalog(cfg.polymers)
+
+
+def _run_compatibilizer(cfg: CompatConfig, od, progress: bool, ensemble) -> CampaignResult:
     from chiscreen.campaigns.adapter import polymer_pair_chi, predict_grid
-    from chiscreen.catalogs.facts import polymer_table
+    from chiscreen.catalogs.facts import boiling_point_data_problem, polymer_table
 
     t0 = time.perf_counter()
     a, b, T = validate(cfg)
     la, lb = str(a.get("abbreviation") or cfg.polymer_a), str(b.get("abbreviation") or cfg.polymer_b)
-    odir = prepare_out(out or cfg.out, overwrite=overwrite)
+    odir = out_path(od)
     sol, bad, spath = load_solvents(cfg.additives)
     if ensemble is None:
         from chiscreen.model import load_ensemble
@@ -126,7 +146,8 @@ def run_compatibilizer(cfg: CompatConfig, out: str | None = None, overwrite: boo
         "provenance": provenance(ensemble, {"additives": spath}),
         "counts": {"additives": int(len(add)), "additives_failed": int((add["status"] != "ok").sum()),
                    "block_pairs": int(len(tables.get("block_pairs", [])))},
-        "failures": {"invalid_additive_rows": bad.to_dict("records")},
+        "failures": {"invalid_additive_rows": bad.to_dict("records"),
+                     "boiling_point_data": boiling_point_data_problem() or "ok"},
         "seconds": round(time.perf_counter() - t0, 1),
     }
     if cfg.block_pairs:
@@ -147,6 +168,7 @@ def run_compatibilizer(cfg: CompatConfig, out: str | None = None, overwrite: boo
     res = CampaignResult("compatibilizer", odir, add, text, summary, files, tables)
     summary["files"] = dict(files)
     files["campaign"] = write_json(summary, odir / "campaign.json")
+    finish_out(od, "compatibilizer", summary, files)
     res.text = text + f"\nwrote {odir}: " + ", ".join(sorted(__import__("os").path.basename(v) for v in files.values()))
     return res
 

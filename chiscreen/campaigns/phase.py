@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from chiscreen.campaigns.common import prepare_out, provenance, write_json, write_table
+from chiscreen.campaigns.common import abandon, finish_out, open_out, out_path, provenance, write_json, write_table
 from chiscreen.errors import InvalidInputError
 
 
@@ -42,13 +42,17 @@ def _fit_chiT(T: np.ndarray, chi: np.ndarray, use_c: bool):
 
 def phase_diagram(polymer: str, solvent: str, mw: float = 1e5, t_min_K: float = 223.15, t_max_K: float = 523.15,
                   n_T: int = 121, out: str | None = None, overwrite: bool = False, model: str | None = None,
-                  ensemble=None) -> PhaseResult:
-    """Binodal + spinodal of ``polymer`` (catalog name or SMILES) in ``solvent`` (SMILES) over T (K)."""
-    from chiscreen.campaigns.adapter import member_chi_curves
+                  ensemble=None, take_over: bool = False) -> PhaseResult:
+    """Binodal + spinodal of ``polymer`` (catalog name or SMILES) in ``solvent`` (SMILES) over T (K).
+
+    With ``out``: phase.csv, phase.png, campaign.json and manifest.json in that folder, an OwnedDir
+    of kind ``phase`` (see :func:`~chiscreen.campaigns.common.open_out`: foreign folders refused unless
+    ``overwrite``, locked while written, ``take_over`` for a stale lock).
+    Raises InvalidInputError (bad input, before anything is written), OutputDirError / OutputLockedError."""
     from chiscreen.catalogs.facts import polymer_facts, resolve_polymer, solvent_facts_for_smiles
     from chiscreen.chem import Solvent
     from chiscreen.model.predict import repeat_unit_mass
-    from chiscreen.thermo import binodal, critical_point, critical_temperatures, spinodal
+    from chiscreen.thermo import critical_point
 
     if not (math.isfinite(mw) and mw > 0):
         raise InvalidInputError(f"--mw {mw}: expected a positive molar mass in g/mol")
@@ -63,7 +67,25 @@ def phase_diagram(polymer: str, solvent: str, mw: float = 1e5, t_min_K: float = 
     rho_src = "catalog Vu" if math.isfinite(pf.Vu_cm3_mol) else "assumed 1.0 g/cm3 (Vu unknown)"
     N = (mw / rho) / sf.V1_cm3_mol
     phi_c, chi_c = critical_point(N, 1.0)
-    odir = prepare_out(out, overwrite) if out else None
+    od = open_out(out, "phase", overwrite=overwrite, take_over=take_over) if out else None
+    try:
+        return _phase(row, polymer, solvent, mw, t_min_K, t_max_K, n_T, od, model, ensemble, pf, sf, N, phi_c, chi_c,
+                      rho, rho_src)
+    except BaseException:
+        if od is not None:
+            abandon(od)
+        raise
+    finally:
+        if od is not None:
+            od.release()
+
+
+def _phase(row, polymer, solvent, mw, t_min_K, t_max_K, n_T, od, model, ensemble, pf, sf, N, phi_c, chi_c, rho,
+           rho_src) -> PhaseResult:
+    from chiscreen.campaigns.adapter import calibrated_chi_std, member_chi_curves
+    from chiscreen.thermo import binodal, critical_temperatures, spinodal
+
+    odir = out_path(od) if od is not None else None
     if ensemble is None:
         from chiscreen.model import load_ensemble
 
@@ -71,7 +93,7 @@ def phase_diagram(polymer: str, solvent: str, mw: float = 1e5, t_min_K: float = 
     T = np.linspace(t_min_K, t_max_K, n_T)
     members = member_chi_curves(ensemble, str(row["smiles"]), solvent, T)         # (E, n_T)
     mean = members.mean(0)
-    std = members.std(0, ddof=1) * ensemble.std_scale.get("chi_exp", 1.0) if len(members) > 1 else np.zeros_like(mean)
+    std = calibrated_chi_std(ensemble, members)
     use_c = "C_exp" in ensemble.outputs
     rec = []
     mb = []  # member binodals
@@ -131,6 +153,7 @@ def phase_diagram(polymer: str, solvent: str, mw: float = 1e5, t_min_K: float = 
         files["table"] = write_table(table, odir / "phase.csv")
         files["plot"] = _plot(odir / "phase.png", table, mb, T, members, chi_c, summary)
         files["campaign"] = write_json({**summary, "files": dict(files)}, odir / "campaign.json")
+        finish_out(od, "phase", summary, files)
         lines.append(f"wrote {odir}: phase.csv, phase.png, campaign.json")
     return PhaseResult(str(odir) if odir else "", table, summary, "\n".join(lines), files)
 

@@ -32,7 +32,8 @@ import pandas as pd
 
 from chiscreen.campaigns import CAMPAIGNS
 from chiscreen.campaigns.common import (
-    CampaignResult, load_solvents, plot_chi_curves, prepare_out, provenance, write_json, write_table,
+    CampaignResult, campaign_dir, finish_out, load_solvents, out_path, plot_chi_curves, provenance, resolve_catalog,
+    write_json, write_table,
 )
 from chiscreen.errors import ConfigError
 
@@ -311,18 +312,40 @@ def antisolvents(cfg: RecycleConfig, g_prec: pd.DataFrame, solvents: pd.DataFram
     return t.groupby("for_solvent", sort=False).head(n).drop(columns="known").reset_index(drop=True)
 
 
-def run_recycle(cfg: RecycleConfig, out: str | None = None, overwrite: bool = False, progress: bool = True,
-                ensemble=None) -> CampaignResult:
-    """Run the campaign; writes solvents.csv (ranked), antisolvents.csv, grid.parquet (every verdict),
-    chi_T.png and campaign.json into ``out`` (the CLI adds report.html: chiscreen.report.html)."""
+def run_recycle(cfg: RecycleConfig, out=None, overwrite: bool = False, progress: bool = True,
+                ensemble=None, take_over: bool = False) -> CampaignResult:
+    """Run the campaign; writes solvents.csv (ranked), antisolvents.csv, grid.parquet (every verdict,
+    with the model hash and versions in its Parquet metadata), chi_T.png, campaign.json and
+    manifest.json into ``out`` (a folder path, or an OwnedDir the caller opened with
+    :func:`~chiscreen.campaigns.common.open_out`; the CLI adds report.html: chiscreen.report.html).
+
+    Raises ConfigError / InvalidInputError (bad config, before anything is written),
+    OutputDirError / OutputLockedError (the folder: foreign, earlier campaign without ``overwrite``,
+    another writer, a stale lock without ``take_over``)."""
+    preflight(cfg)
+    with campaign_dir(out or cfg.out, "recycle", overwrite=overwrite, take_over=take_over) as od:
+        return _run_recycle(cfg, od, progress, ensemble)
+
+
+def preflight(cfg: RecycleConfig) -> None:
+    """Everything checkable before the output folder is opened: :func:`validate`, the precipitation
+    temperature and the solvent catalog's path."""
+    from chiscreen.units import parse_temperature
+
+    validate(cfg)
+    parse_temperature(cfg.precipitation_temperature)
+    resolve_catalog(cfg.solvents)
+
+
+def _run_recycle(cfg: RecycleConfig, od, progress: bool, ensemble) -> CampaignResult:
+    from chiscreen.runtime import table_metadata
     from chiscreen.units import parse_temperature
 
     t0 = time.perf_counter()
-    validate(cfg)
     pols, ti = _resolve_mixture(cfg)
     temps = _temperatures(cfg)
     t_prec = parse_temperature(cfg.precipitation_temperature)
-    odir = prepare_out(out or cfg.out, overwrite=overwrite)
+    odir = out_path(od)
     solvents, bad, spath = load_solvents(cfg.solvents)
     if ensemble is None:
         from chiscreen.model import load_ensemble
@@ -350,7 +373,8 @@ def run_recycle(cfg: RecycleConfig, out: str | None = None, overwrite: bool = Fa
     files["solvents"] = write_table(table, odir / "solvents.csv")
     files["dissolution_temperatures"] = write_table(dtab, odir / "dissolution_temperatures.csv")
     files["antisolvents"] = write_table(anti, odir / "antisolvents.csv")
-    files["grid"] = write_table(g.drop(columns=["solvent_index"]), odir / "grid.parquet")
+    files["grid"] = write_table(g.drop(columns=["solvent_index"]), odir / "grid.parquet",
+                                metadata=table_metadata(ensemble.artifact_hash, writer="campaign-recycle"))
     panels = []
     for s in (top["solvent"].head(4) if len(top) else table["solvent"].head(4)):
         si = int(np.flatnonzero(solvents["name"].to_numpy() == s)[0])
@@ -366,6 +390,8 @@ def run_recycle(cfg: RecycleConfig, out: str | None = None, overwrite: bool = Fa
                        "mark_K": tw + 273.15 if math.isfinite(tw) else None, "melts": melts})
     files["chi_T"] = plot_chi_curves(odir / "chi_T.png", panels, f"chi(T) +- std: dissolve {target}, keep "
                                      + ", ".join(p.label for k, p in enumerate(pols) if k != ti))
+    from chiscreen.catalogs.facts import boiling_point_data_problem
+
     unknown_bp = solvents[~np.isfinite(solvents["bp_K"].astype(float))]["name"].tolist()
     counts = table["status"].value_counts().to_dict()
     summary = {
@@ -378,6 +404,7 @@ def run_recycle(cfg: RecycleConfig, out: str | None = None, overwrite: bool = Fa
                    "unknown": int(counts.get("unknown", 0)), "no": int(counts.get("no", 0)),
                    "pairs_evaluated": int(len(g)), "prediction_failures": int((g["status"] != "ok").sum())},
         "failures": {"invalid_solvent_rows": bad.to_dict("records"),
+                     "boiling_point_data": boiling_point_data_problem() or "ok",
                      "solvents_without_boiling_point": unknown_bp,
                      "polymer_facts_unknown": [p.label for p in pols if p.facts.semicrystalline is None]},
         "seconds": round(time.perf_counter() - t0, 1),
@@ -388,6 +415,7 @@ def run_recycle(cfg: RecycleConfig, out: str | None = None, overwrite: bool = Fa
                          {"solvents": table, "dissolution_temperatures": dtab, "antisolvents": anti})
     summary["files"] = {k: str(v) for k, v in files.items()}
     files["campaign"] = write_json(summary, odir / "campaign.json")
+    finish_out(od, "recycle", summary, files)
     res.text = text + f"\nwrote {odir}: " + ", ".join(sorted(__import__("os").path.basename(v) for v in files.values()))
     return res
 
@@ -431,7 +459,10 @@ def format_text(summary, table, dtab, anti, target, pols, ti, n: int = 8) -> str
     if unk["polymer_facts_unknown"]:
         lines.append(f"  facts unknown (answers 'unknown' where they decide): crystallinity of "
                      f"{', '.join(unk['polymer_facts_unknown'])}")
-    if unk["solvents_without_boiling_point"]:
+    if unk.get("boiling_point_data", "ok") != "ok":
+        lines.append(f"  boiling points unknown for all {c['solvents']} solvents (no solvent can be certified as "
+                     f"working): {unk['boiling_point_data']}")
+    elif unk["solvents_without_boiling_point"]:
         lines.append(f"  {len(unk['solvents_without_boiling_point'])} solvents have no boiling point "
                      f"(never certified as working): {', '.join(unk['solvents_without_boiling_point'][:6])}, ...")
     return "\n".join(lines)

@@ -176,9 +176,16 @@ def _norm_cas(x) -> str | None:
     return s or None
 
 
-@lru_cache(maxsize=2)
+_BP_TABLE: dict[str, float] | None = None
+
+
 def _bp_by_cas() -> dict[str, float] | None:
-    """CAS -> boiling point (K) from the reference data, or None when it is absent."""
+    """CAS -> boiling point (K) from the reference data, or None when it is absent or unreadable
+    (then :func:`boiling_point_data_problem` says why). Only a successful read is cached, so data
+    that appears later (CHISCREEN_DATA set in the same process) is found."""
+    global _BP_TABLE
+    if _BP_TABLE is not None:
+        return _BP_TABLE
     try:
         from chiscreen.data import data_file
 
@@ -195,14 +202,29 @@ def _bp_by_cas() -> dict[str, float] | None:
         v = _num(b)
         if c and math.isfinite(v):
             out.setdefault(c, v + 273.15)
+    _BP_TABLE = out
     return out
+
+
+def boiling_point_data_problem() -> str | None:
+    """None when the boiling-point reference file is usable; else one line saying what is wrong and
+    where it was looked for (every boiling point is then unknown, which is not a fact about the solvents)."""
+    if _bp_by_cas() is not None:
+        return None
+    try:
+        from chiscreen.data import data_file
+
+        p = data_file("solvents/solvent_properties.csv")
+    except ChiscreenError as exc:
+        return f"reference data solvents/solvent_properties.csv not found: {exc}"
+    return f"reference data {p} is unreadable or has no CAS / boiling-point column"
 
 
 def boiling_point(cas) -> tuple[float, str]:
     """(boiling point in K, how it was found) for a CAS number; NaN and the reason when unknown."""
     table = _bp_by_cas()
     if table is None:
-        return math.nan, "reference data solvents/solvent_properties.csv not found"
+        return math.nan, "reference data solvents/solvent_properties.csv not found or unreadable (set CHISCREEN_DATA)"
     c = _norm_cas(cas)
     if c is None:
         return math.nan, "no CAS number"

@@ -9,8 +9,11 @@ def register(sub) -> None:
     p.add_argument("--mw", type=float, default=1e5, help="polymer molar mass in g/mol (default %(default)g)")
     p.add_argument("--tmin", default="-50C", help="lowest temperature with unit (default %(default)s)")
     p.add_argument("--tmax", default="250C", help="highest temperature with unit (default %(default)s)")
-    p.add_argument("--out", required=True, help="results folder (phase.csv, phase.png, campaign.json)")
-    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--out", required=True, help="results folder (phase.csv, phase.png, campaign.json, manifest.json)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an earlier phase diagram in --out, or write into a non-empty folder "
+                        "(only files named like its outputs are replaced; others are kept)")
+    p.add_argument("--take-over", action="store_true", help="take over the stale lock of an interrupted run")
     p.add_argument("--model", help="model artifact directory (default: the shipped model)")
     p.set_defaults(func=run)
 
@@ -20,6 +23,7 @@ def run(args) -> int:
     from chiscreen.units import parse_temperature
 
     res = phase_diagram(args.polymer, args.solvent, mw=args.mw, t_min_K=parse_temperature(args.tmin),
-                        t_max_K=parse_temperature(args.tmax), out=args.out, overwrite=args.overwrite, model=args.model)
+                        t_max_K=parse_temperature(args.tmax), out=args.out, overwrite=args.overwrite, model=args.model,
+                        take_over=args.take_over)
     print(res.text)
     return 0

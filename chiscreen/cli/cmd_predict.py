@@ -58,7 +58,7 @@ def run(args) -> int:
         out = predict_table(ens, table, progress=True, source=str(args.input))
         from chiscreen.runtime import table_metadata
 
-        write_table(out, args.output, metadata=table_metadata(ens.artifact_hash, writer="predict"))
+        write_table(out, args.output, metadata=table_metadata(artifact_hash(ens), writer="predict"))
         counts = out["status"].value_counts().to_dict()
         print(f"predicted {len(out)} rows ({', '.join(f'{v} {k}' for k, v in counts.items())}) in "
               f"{time.perf_counter() - t0:.1f} s with {ens.n_members}-member model {artifact_hash(ens)}; wrote {args.output}")

@@ -56,12 +56,7 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = load_job(args)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    ens = None
-    if getattr(args, "trust_unsigned", False):
-        from chiscreen.model import load_ensemble
-
-        ens = load_ensemble(cfg.model, trust_unsigned=True)
-    res = run_screen(cfg, out=args.out, overwrite=args.overwrite, progress=not args.no_progress, ensemble=ens,
-                     take_over=args.take_over)
+    res = run_screen(cfg, out=args.out, overwrite=args.overwrite, progress=not args.no_progress,
+                     take_over=args.take_over, trust_unsigned=args.trust_unsigned)
     print(format_result(res))
     return 0

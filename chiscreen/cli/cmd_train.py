@@ -46,7 +46,7 @@ def run(args) -> int:
     with OwnedDir(out, "train", TRAIN_FILES, overwrite=args.overwrite, take_over=args.take_over) as owned:
         res = train_and_save(cfg, out, progress=not args.no_progress, log=print)
         save_config(cfg, out / "train-config.yaml")
-        owned.write_manifest({"artifact_hash": res.ensemble.artifact_hash, "config": str(args.config)})
+        owned.write_manifest({"artifact_hash": artifact_hash(res.ensemble), "config": str(args.config)})
     print(f"training time for the {cfg.n_members}-member ensemble: {res.seconds:.1f} s "
           f"(featurization {res.featurize_seconds:.1f} s, std calibration {res.calibration.get('seconds', 0.0):.1f} s, "
           f"total {time.perf_counter() - t0:.1f} s)")

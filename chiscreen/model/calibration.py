@@ -22,6 +22,7 @@ from chiscreen.model.data import TrainingData
 from chiscreen.model.ensemble import ChiEnsemble
 from chiscreen.model.train import train_ensemble
 from chiscreen.model.uncertainty import std_factor, uncertainty_metrics
+from chiscreen.schema import POLYMER_KEY, SOLVENT_KEY, TEMPERATURE_K
 
 log = logging.getLogger("chiscreen.model")
 
@@ -35,7 +36,7 @@ def predict_task_rows(ens: ChiEnsemble, data: TrainingData, rows: np.ndarray, ta
     post = ens.posterior(data.Xp[r.pi[sel]], data.Xs[r.si[sel]], r.T[sel])
     key = _tasks.get_task(task).prediction_key
     return pd.DataFrame({"row": rows, "y": r.y[sel], "pred": post.mean_of(key), "std": post.std_of(key),
-                         "temperature_K": r.T[sel]})
+                         TEMPERATURE_K: r.T[sel]})
 
 
 def calibrate_std(cfg: TrainConfig, data: TrainingData, log: Callable[[str], None] | None = None) -> dict:
@@ -49,7 +50,7 @@ def calibrate_std(cfg: TrainConfig, data: TrainingData, log: Callable[[str], Non
     if cal.by == "none":
         return {"std_scale": {t: 1.0 for t in chi}, "by": "none"}
     t = data.table
-    key_all = (t["polymer_key"] if cal.by == "polymer" else t["polymer_key"] + "_" + t["solvent_key"]).to_numpy()
+    key_all = (t[POLYMER_KEY] if cal.by == "polymer" else t[POLYMER_KEY] + "_" + t[SOLVENT_KEY]).to_numpy()
     out = {"by": cal.by, "n_splits": cal.n_splits, "use_folds": cal.use_folds, "std_scale": {}}
     # the reference order (chi_exp before chi_comp), then any other chi task
     order = [x for x in ("chi_exp", "chi_comp") if x in chi] + [x for x in chi if x not in ("chi_exp", "chi_comp")]

@@ -21,6 +21,9 @@ from chiscreen.data import load_cosmo_chi, load_experimental_chi, normalize_pair
 from chiscreen.errors import FeaturizationError, InvalidInputError
 import chiscreen.model.tasks as _tasks
 from chiscreen.model.config import DataConfig
+from chiscreen.schema import (
+    POLYMER_KEY, POLYMER_SMILES, REASON, SOLVENT_KEY, SOLVENT_SMILES, STATUS, TEMPERATURE_C, TEMPERATURE_K,
+)
 
 log = logging.getLogger("chiscreen.model")
 
@@ -90,10 +93,10 @@ class TrainingData:
 
 def table_hash(df: pd.DataFrame) -> str:
     """sha256 (first 16 hex) of the label columns, independent of row order."""
-    cols = [c for c in ("polymer_key", "solvent_key", "temperature_K", *_tasks.label_columns()) if c in df.columns]
+    cols = [c for c in (POLYMER_KEY, SOLVENT_KEY, TEMPERATURE_K, *_tasks.label_columns()) if c in df.columns]
     t = df[cols].copy()
-    if "temperature_K" in t:
-        t["temperature_K"] = t["temperature_K"].round(4)
+    if TEMPERATURE_K in t:
+        t[TEMPERATURE_K] = t[TEMPERATURE_K].round(4)
     t = t.sort_values(cols).reset_index(drop=True)
     return hashlib.sha256(t.to_csv(index=False, float_format="%.6g").encode()).hexdigest()[:16]
 
@@ -105,21 +108,21 @@ def build_label_table(cfg: DataConfig) -> pd.DataFrame:
     exp = None
     if cfg.experimental == "reference" and "chi_exp" in cfg.tasks:
         exp = load_experimental_chi()
-        parts.append(pd.DataFrame({"polymer_smiles": exp["polymer_smiles"], "solvent_smiles": exp["solvent_smiles"],
-                                   "temperature_K": exp["temperature_K"], "chi": exp["chi"], "source": "mtl_chi/data_Chi.csv",
+        parts.append(pd.DataFrame({POLYMER_SMILES: exp[POLYMER_SMILES], SOLVENT_SMILES: exp[SOLVENT_SMILES],
+                                   TEMPERATURE_K: exp[TEMPERATURE_K], "chi": exp["chi"], "source": "mtl_chi/data_Chi.csv",
                                    "source_row": exp["row"]}))
     if cfg.computed == "reference" and "chi_comp" in cfg.tasks:
         exp = exp if exp is not None else load_experimental_chi()
         cos = load_cosmo_chi(exp=exp)
-        parts.append(pd.DataFrame({"polymer_smiles": cos["polymer_smiles"], "solvent_smiles": cos["solvent_smiles"],
-                                   "temperature_K": cos["temperature_K"], "chi_computed": cos["chi"],
+        parts.append(pd.DataFrame({POLYMER_SMILES: cos[POLYMER_SMILES], SOLVENT_SMILES: cos[SOLVENT_SMILES],
+                                   TEMPERATURE_K: cos[TEMPERATURE_K], "chi_computed": cos["chi"],
                                    "source": "mtl_chi/data_COSMO.csv", "source_row": np.arange(len(cos))}))
     if cfg.solubility == "polysol" and "soluble" in cfg.tasks:
         from chiscreen.data.polysol import load_solubility_labels
 
         lab = load_solubility_labels()
-        parts.append(pd.DataFrame({"polymer_smiles": lab["polymer_smiles"], "solvent_smiles": lab["solvent_smiles"],
-                                   "temperature_K": SOLUBILITY_T_K, "soluble": lab["soluble"].astype(float),
+        parts.append(pd.DataFrame({POLYMER_SMILES: lab[POLYMER_SMILES], SOLVENT_SMILES: lab[SOLVENT_SMILES],
+                                   TEMPERATURE_K: SOLUBILITY_T_K, "soluble": lab["soluble"].astype(float),
                                    "source": "polysol (curated)", "source_row": np.arange(len(lab))}))
     for path in cfg.extra_tables:
         parts.append(_label_part(read_table(path), str(path)))
@@ -142,13 +145,13 @@ def _label_part(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     labels = [c for c in all_labels if c in raw.columns]
     if not labels:
         raise InvalidInputError(f"{source}: no label column; expected at least one of {', '.join(all_labels)}")
-    if "temperature_K" not in raw.columns and "temperature_C" not in raw.columns:
+    if TEMPERATURE_K not in raw.columns and TEMPERATURE_C not in raw.columns:
         specs = [_tasks.task_of_label(c) for c in labels]
         if all(s is not None and s.label_T_K is not None for s in specs):
             raw = raw.assign(temperature_K=specs[0].label_T_K)
     num, binary = _label_kinds()
     t = normalize_pairs(raw, strict=True, source=source, numeric_labels=num, binary_labels=binary)
-    keep = ["polymer_smiles", "solvent_smiles", "temperature_K", *labels]
+    keep = [POLYMER_SMILES, SOLVENT_SMILES, TEMPERATURE_K, *labels]
     src = raw["source"].to_numpy() if "source" in raw.columns else source
     row = raw["source_row"].to_numpy() if "source_row" in raw.columns else np.arange(len(t))
     return t[keep].assign(source=src, source_row=row)
@@ -161,7 +164,7 @@ def _finish_label_table(parts: list[pd.DataFrame]) -> pd.DataFrame:
             df[c] = np.nan
     num, binary = _label_kinds()
     df = normalize_pairs(df, strict=True, source="training table", numeric_labels=num, binary_labels=binary)
-    return df.drop(columns=["status", "reason"])
+    return df.drop(columns=[STATUS, REASON])
 
 
 def label_table_from_frames(*tables: pd.DataFrame, source: str = "in-memory labels") -> pd.DataFrame:
@@ -179,34 +182,34 @@ def featurize_training(df: pd.DataFrame, cfg: DataConfig, progress: bool = True,
     from chiscreen.features import featurize
 
     log = log or _warn
-    pkeys = list(dict.fromkeys(df["polymer_key"]))
-    skeys = list(dict.fromkeys(df["solvent_key"]))
+    pkeys = list(dict.fromkeys(df[POLYMER_KEY]))
+    skeys = list(dict.fromkeys(df[SOLVENT_KEY]))
     fp = featurize(pkeys, kind="polymer", featurizer=cfg.featurizer, representation=cfg.polymer_representation,
                    timeout_s=cfg.featurize_timeout_s, progress=progress)
     fs = featurize(skeys, kind="solvent", featurizer=cfg.featurizer, timeout_s=cfg.featurize_timeout_s, progress=progress)
     bad_p = {k: r for k, s, r in zip(pkeys, fp.status, fp.reason) if s != "ok"}
     bad_s = {k: r for k, s, r in zip(skeys, fs.status, fs.reason) if s != "ok"}
-    bad_row = df["polymer_key"].isin(bad_p) | df["solvent_key"].isin(bad_s)
+    bad_row = df[POLYMER_KEY].isin(bad_p) | df[SOLVENT_KEY].isin(bad_s)
     dropped = None
     if bad_row.any():
         dropped = df[bad_row].copy()
-        dropped["reason"] = [bad_p.get(p) or bad_s.get(s) for p, s in zip(dropped["polymer_key"], dropped["solvent_key"])]
+        dropped[REASON] = [bad_p.get(p) or bad_s.get(s) for p, s in zip(dropped[POLYMER_KEY], dropped[SOLVENT_KEY])]
         log(f"featurization failed for {len(bad_p)} polymer(s) and {len(bad_s)} solvent(s); "
             f"{int(bad_row.sum())} label row(s) dropped (first: {dropped['reason'].iloc[0]})")
         df = df[~bad_row].reset_index(drop=True)
     if len(df) == 0:
         raise FeaturizationError("no training row left after featurization")
-    pk = list(dict.fromkeys(df["polymer_key"]))
-    sk = list(dict.fromkeys(df["solvent_key"]))
+    pk = list(dict.fromkeys(df[POLYMER_KEY]))
+    sk = list(dict.fromkeys(df[SOLVENT_KEY]))
     prow = {k: i for i, k in enumerate(pkeys)}
     srow = {k: i for i, k in enumerate(skeys)}
     Xp = fp.X[[prow[k] for k in pk]]
     Xs = fs.X[[srow[k] for k in sk]]
     pidx = {k: i for i, k in enumerate(pk)}
     sidx = {k: i for i, k in enumerate(sk)}
-    pi_all = df["polymer_key"].map(pidx).to_numpy()
-    si_all = df["solvent_key"].map(sidx).to_numpy()
-    pair = (df["polymer_key"].astype(str) + "_" + df["solvent_key"].astype(str)).to_numpy()
+    pi_all = df[POLYMER_KEY].map(pidx).to_numpy()
+    si_all = df[SOLVENT_KEY].map(sidx).to_numpy()
+    pair = (df[POLYMER_KEY].astype(str) + "_" + df[SOLVENT_KEY].astype(str)).to_numpy()
     tasks = {}
     for task in cfg.tasks:
         col = _tasks.get_task(task).label
@@ -215,7 +218,7 @@ def featurize_training(df: pd.DataFrame, cfg: DataConfig, progress: bool = True,
         y = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
         rows = np.flatnonzero(np.isfinite(y))
         if len(rows):
-            tasks[task] = TaskRows(pi_all[rows], si_all[rows], df["temperature_K"].to_numpy(dtype=float)[rows],
+            tasks[task] = TaskRows(pi_all[rows], si_all[rows], df[TEMPERATURE_K].to_numpy(dtype=float)[rows],
                                    y[rows], pair[rows], rows)
     if not tasks:
         raise InvalidInputError(f"no labelled rows for tasks {cfg.tasks}")

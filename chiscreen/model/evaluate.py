@@ -26,6 +26,7 @@ from chiscreen.model.data import TrainingData
 from chiscreen.model.ensemble import ChiEnsemble
 from chiscreen.model.train import train_ensemble
 from chiscreen.model.uncertainty import uncertainty_metrics
+from chiscreen.schema import POLYMER_KEY, SOLVENT_KEY
 
 log_ = logging.getLogger("chiscreen.model")
 
@@ -55,8 +56,8 @@ def _exp_rows(data: TrainingData) -> pd.DataFrame:
     t = data.table
     m = (t["source"] == EXP_SOURCE).to_numpy()
     return pd.DataFrame({"pos": np.flatnonzero(m), "exp_row": t.loc[m, "source_row"].to_numpy(),
-                         "pair": (t.loc[m, "polymer_key"] + "_" + t.loc[m, "solvent_key"]).to_numpy(),
-                         "polymer_key": t.loc[m, "polymer_key"].to_numpy()})
+                         "pair": (t.loc[m, POLYMER_KEY] + "_" + t.loc[m, SOLVENT_KEY]).to_numpy(),
+                         POLYMER_KEY: t.loc[m, POLYMER_KEY].to_numpy()})
 
 
 def _train_and_predict(cfg: TrainConfig, data: TrainingData, keep: np.ndarray, test_pos: np.ndarray, log) -> tuple[pd.DataFrame, float]:
@@ -75,7 +76,7 @@ def evaluate_official(cfg: TrainConfig, data: TrainingData, strict: bool = True,
         raise InvalidInputError("official evaluation needs the experimental chi task")
     ex = _exp_rows(data)
     t = data.table
-    pair_all = (t["polymer_key"] + "_" + t["solvent_key"]).to_numpy()
+    pair_all = (t[POLYMER_KEY] + "_" + t[SOLVENT_KEY]).to_numpy()
     is_exp = (t["source"] == EXP_SOURCE).to_numpy()
     row_of = dict(zip(ex["exp_row"], ex["pos"]))
     outs = []
@@ -106,8 +107,8 @@ def evaluate_grouped(cfg: TrainConfig, data: TrainingData, by: str = "polymer", 
     t = data.table
     is_exp = (t["source"] == EXP_SOURCE).to_numpy()
     exdf = t.loc[ex["pos"]].reset_index(drop=True)
-    key_all = {"polymer": t["polymer_key"], "solvent": t["solvent_key"],
-               "pair": t["polymer_key"] + "_" + t["solvent_key"]}[by].to_numpy()
+    key_all = {"polymer": t[POLYMER_KEY], "solvent": t[SOLVENT_KEY],
+               "pair": t[POLYMER_KEY] + "_" + t[SOLVENT_KEY]}[by].to_numpy()
     outs = []
     for k, (_, te) in enumerate(grouped_kfold(exdf, by=by, n_splits=n_splits, seed=seed)):
         te_pos = ex["pos"].to_numpy()[te]
@@ -225,7 +226,7 @@ def solubility_holdout(cfg: TrainConfig, data: TrainingData, test_size: float = 
     gss = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
     _, te = next(gss.split(np.zeros(len(r)), groups=poly))
     held = set(poly[te])
-    keep = ~data.table["polymer_key"].isin(held).to_numpy()
+    keep = ~data.table[POLYMER_KEY].isin(held).to_numpy()
     sub = data.subset_rows(keep)
     res = train_ensemble(cfg, sub, log=log, progress=False)
     pred = ensemble_predict_rows(res.ensemble, data, r.row[te], "soluble")
@@ -248,11 +249,11 @@ def solubility_cv(cfg: TrainConfig, data: TrainingData, n_splits: int = 5, seed:
 
     log = log or log_.info
     r = data.tasks["soluble"]
-    lab = pd.DataFrame({"polymer_key": np.array(data.polymer_keys)[r.pi], "solvent_key": np.array(data.solvent_keys)[r.si]})
+    lab = pd.DataFrame({POLYMER_KEY: np.array(data.polymer_keys)[r.pi], SOLVENT_KEY: np.array(data.solvent_keys)[r.si]})
     preds, per = [], []
     for k, (_, te) in enumerate(grouped_kfold(lab, by="polymer", n_splits=n_splits, seed=seed)):
-        held = set(lab["polymer_key"].iloc[te])
-        keep = ~data.table["polymer_key"].isin(held).to_numpy()
+        held = set(lab[POLYMER_KEY].iloc[te])
+        keep = ~data.table[POLYMER_KEY].isin(held).to_numpy()
         res = train_ensemble(cfg, data.subset_rows(keep), log=log, progress=False)
         p = ensemble_predict_rows(res.ensemble, data, r.row[te], "soluble")
         y = p["y"].to_numpy().astype(int)

@@ -38,6 +38,7 @@ from chiscreen.data.tables import normalize_pairs
 from chiscreen.errors import ChiscreenError
 from chiscreen.model.ensemble import ChiEnsemble
 from chiscreen.model.posterior import EnsemblePrediction
+from chiscreen.schema import POLYMER_KEY, POLYMER_SMILES, REASON, SOLVENT_KEY, SOLVENT_SMILES, STATUS, TEMPERATURE_K
 from chiscreen.thermo import CHI_C_LONG_CHAIN, chi_critical_array, miscibility_verdict
 
 
@@ -142,7 +143,7 @@ def predict_pairs(ens: ChiEnsemble, polymers: Sequence[str], solvents: Sequence[
 
         raise InvalidInputError(f"{n} polymers but {len(solvents)} solvents: expected aligned lists")
     T = np.broadcast_to(np.asarray(temperatures_K, dtype=float), (n,)).copy()
-    df = pd.DataFrame({"polymer_smiles": list(polymers), "solvent_smiles": list(solvents), "temperature_K": T})
+    df = pd.DataFrame({POLYMER_SMILES: list(polymers), SOLVENT_SMILES: list(solvents), TEMPERATURE_K: T})
     for name, val in (("n_ratio", n_ratio), ("mw", mw), ("dp", dp)):
         if val is not None:
             df[name] = np.broadcast_to(np.asarray(val, dtype=float), (n,))
@@ -163,7 +164,7 @@ def _dissolution_columns(out: pd.DataFrame, status, polymer_facts=None) -> pd.Da
     pcache: dict[str, object] = {}
     scache: dict[str, object] = {}
     for i in np.flatnonzero(np.asarray(status) == "ok"):
-        ps, ss = str(out["polymer_smiles"].iat[i]), str(out["solvent_smiles"].iat[i])
+        ps, ss = str(out[POLYMER_SMILES].iat[i]), str(out[SOLVENT_SMILES].iat[i])
         pf = polymer_facts[i] if polymer_facts is not None else None
         if pf is None:
             if ps not in pcache:
@@ -178,7 +179,7 @@ def _dissolution_columns(out: pd.DataFrame, status, polymer_facts=None) -> pd.Da
             except ChiscreenError:
                 scache[ss] = None
         v = dissolution_verdict(float(out["chi_mean"].iat[i]), float(out["chi_std"].iat[i]),
-                                float(out["temperature_K"].iat[i]), float(out["chi_c"].iat[i]),
+                                float(out[TEMPERATURE_K].iat[i]), float(out["chi_c"].iat[i]),
                                 ChiT(float(out["A_mean"].iat[i]), float(out["B_mean"].iat[i])), pf, scache[ss])
         cols["dissolves"][i], cols["above_boiling"][i], cols["dissolve_reason"][i] = v.dissolves, v.above_boiling, v.reason
         cols["T_dissolve_K"][i], cols["T_dissolve_lo_K"][i], cols["T_dissolve_hi_K"][i] = \
@@ -197,12 +198,12 @@ def predict_table(ens: ChiEnsemble, table: pd.DataFrame, progress: bool = False,
     n = len(norm)
     columns = result_columns(ens.tasks)
     res = {c: np.full(n, np.nan) for c in columns if c != "verdict"}
-    status = norm["status"].to_numpy(dtype=object).copy()
-    reason = norm["reason"].to_numpy(dtype=object).copy()
+    status = norm[STATUS].to_numpy(dtype=object).copy()
+    reason = norm[REASON].to_numpy(dtype=object).copy()
     valid = np.flatnonzero(status == "ok")
     if len(valid):
-        out, ok, st, rs = _predict_valid(ens, list(norm["polymer_key"].iloc[valid]), list(norm["solvent_key"].iloc[valid]),
-                                         norm["temperature_K"].to_numpy(dtype=float)[valid], progress, featurize_kwargs)
+        out, ok, st, rs = _predict_valid(ens, list(norm[POLYMER_KEY].iloc[valid]), list(norm[SOLVENT_KEY].iloc[valid]),
+                                         norm[TEMPERATURE_K].to_numpy(dtype=float)[valid], progress, featurize_kwargs)
         status[valid] = st
         reason[valid] = rs
         good = valid[ok]
@@ -217,7 +218,7 @@ def predict_table(ens: ChiEnsemble, table: pd.DataFrame, progress: bool = False,
             else:
                 mw = norm["mw"].iloc[i] if "mw" in norm else np.nan
                 dp = norm["dp"].iloc[i] if "dp" in norm else np.nan
-                v = n_ratio_estimate(norm["polymer_key"].iloc[i], norm["solvent_key"].iloc[i],
+                v = n_ratio_estimate(norm[POLYMER_KEY].iloc[i], norm[SOLVENT_KEY].iloc[i],
                                      mw=mw if np.isfinite(mw) else None, dp=dp if np.isfinite(dp) else None)
                 nr[i] = np.nan if v is None else v
             if np.isfinite(nr[i]) and nr[i] <= 0:
@@ -228,12 +229,12 @@ def predict_table(ens: ChiEnsemble, table: pd.DataFrame, progress: bool = False,
     verdict = [miscibility_verdict(res["chi_mean"][i], res["chi_std"][i], res["chi_c"][i]) if status[i] == "ok" else ""
                for i in range(n)]
     out = table.reset_index(drop=True).copy()
-    if "temperature_K" not in out.columns:
-        out["temperature_K"] = norm["temperature_K"]
+    if TEMPERATURE_K not in out.columns:
+        out[TEMPERATURE_K] = norm[TEMPERATURE_K]
     for c in columns:
         out[c] = verdict if c == "verdict" else res[c]
-    out["status"] = status
-    out["reason"] = reason
+    out[STATUS] = status
+    out[REASON] = reason
     if dissolution:
         out = _dissolution_columns(out, status, polymer_facts)
     return out

@@ -80,9 +80,14 @@ def _verdict(r) -> str:
 
 
 def run_demo(out: str | None = None, engine: str | None = None, top: int = 5, polymers=SHOWCASE,
-             progress: bool = True, model: str | None = None, cfg=None) -> DemoResult:
+             progress: bool = True, model: str | None = None, cfg=None, overwrite: bool = False) -> DemoResult:
     """Run (or resume) the demo screen and format the highlights (``cfg``: a ScreenConfig instead of
-    configs/screen-demo.yaml, e.g. for tests)."""
+    configs/screen-demo.yaml, e.g. for tests).
+
+    A folder holding the demo's own earlier results of another model, catalog or query (e.g. after
+    the shipped model changed) is replaced, said in one line; files chiscreen did not write are
+    kept. Another screen's folder or a foreign folder is refused (ScreenError / OutputDirError)
+    unless ``overwrite``."""
     from chiscreen.screen.job import read_pairs, run_screen
 
     cfg = demo_config() if cfg is None else cfg
@@ -90,13 +95,16 @@ def run_demo(out: str | None = None, engine: str | None = None, top: int = 5, po
         cfg.engine.kind = engine
     if model:
         cfg.model = model
-    res = run_screen(cfg, out=out, progress=progress)
+    res = run_screen(cfg, out=out, progress=progress, overwrite=overwrite, job="demo", replace_own=True)
     pairs = read_pairs(res.out)
     temps = res.manifest.temperatures_K
     lines = [f"chiscreen demo: {res.summary['polymers']['scored']} polymers x {res.summary['solvents']['scored']} "
              f"solvents x {len(temps)} temperatures = {res.summary['pairs_total']:,} pairs "
              f"({res.stats.engine}, {res.summary['seconds_total']:.1f} s incl. descriptors "
              f"{res.seconds_featurize:.1f} s)", ""]
+    if res.replaced:
+        what = ", ".join(d.split(":", 1)[0].replace("_hash", "") for d in res.replaced)
+        lines[-1:-1] = [f"replaced the earlier demo results in {res.out} ({what} changed); other files there were kept"]
     for kind in ("polymers", "solvents"):
         bad = res.summary[kind]["not_scored"]
         if bad:

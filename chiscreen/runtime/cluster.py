@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
 from chiscreen.errors import ChiscreenError
@@ -148,11 +149,20 @@ def _start_reaper() -> None:
                      start_new_session=True, close_fds=True)
 
 
-def job_runtime_env(working_dir: str | None = None, extra_env: dict[str, str] | None = None) -> dict:
+def job_runtime_env(working_dir: str | None = None, extra_env: dict[str, str] | None = None,
+                    data_dir: str | os.PathLike | None = None) -> dict:
     """``--runtime-env-json`` of ``ray job submit``: the user's chiscreen variables (and
-    ``working_dir``) so that a submitted job reads the same caches as a local run."""
+    ``working_dir``) so that a submitted job reads the same caches as a local run.
+
+    ``data_dir``: the reference data folder the driver resolved (``chiscreen.data.locator.data_dir``);
+    passed as ``CHISCREEN_DATA`` when neither the user's environment nor ``extra_env`` sets it and
+    the folder exists, because in the job's working-dir copy ``../shared/data`` is not beside the
+    project any more. (On a remote cluster a driver path that is not there is skipped by the locator.)
+    """
     env = {k: v for k, v in forwarded_env().items() if k != "PYTHONPATH"}
     env.update(extra_env or {})
+    if data_dir is not None and not env.get("CHISCREEN_DATA") and Path(data_dir).expanduser().is_dir():
+        env["CHISCREEN_DATA"] = str(Path(data_dir).expanduser().resolve())
     re: dict[str, Any] = {"env_vars": env}
     if working_dir:
         re["working_dir"] = working_dir

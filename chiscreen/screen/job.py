@@ -38,7 +38,7 @@ from chiscreen.schema import POLYMER_ID, POLYMER_NAME, POLYMER_SMILES, SOLVENT_I
 from chiscreen.screen.engine import (
     CAND_DIR, PAIRS_DIR, EngineConfig, EngineHooks, RunStats, ScreenTask, run_plain, run_ray,
 )
-from chiscreen.screen.manifest import Manifest, check_or_write, hash_catalog, hash_json
+from chiscreen.screen.manifest import Manifest, claim, hash_catalog, hash_json
 from chiscreen.screen.queries import QueryConfig, SelectiveQuery, merge_top_per_solvent, selective_dissolution
 from chiscreen.screen.scoring import BlockScorer
 from chiscreen.screen.sinks import OutputDir
@@ -100,6 +100,7 @@ class ScreenResult:
     files: dict[str, str]
     summary: dict
     seconds_featurize: float = 0.0
+    replaced: list[str] = field(default_factory=list)  # pins that changed when earlier results were replaced
 
     def pairs(self) -> pd.DataFrame:
         return read_pairs(self.out)
@@ -183,10 +184,8 @@ class PreparedInputs:
     def scorer(self, ens: Any, temperatures_K: list[float] | None = None, chunk: int = 128,
                p_all: bool = False) -> BlockScorer:
         """A :class:`BlockScorer` over every scored solvent (reuses :attr:`Us`)."""
-        W, b = ens.head_params()
-        std_scale = ens.std_scale.get("chi_exp" if self.head == "exp" else "chi_comp", 1.0)
-        return BlockScorer(W, b, ens.outputs, torch.tensor(self.Us), temperatures_K or self.temperatures_K,
-                           head=self.head, std_scale=std_scale, chunk=chunk, p_all=p_all)
+        return BlockScorer.for_ensemble(ens, torch.tensor(self.Us), temperatures_K or self.temperatures_K,
+                                        head=self.head, chunk=chunk, p_all=p_all)
 
     def polymer_latents(self, ens: Any, rows: np.ndarray | list[int]) -> torch.Tensor:
         """Encoded polymers of catalog row positions ``rows`` (for :meth:`BlockScorer.score`)."""
@@ -198,7 +197,7 @@ def run_screen(cfg: ScreenConfig, out: str | None = None, overwrite: bool = Fals
                ensemble: Any = None, descriptors: tuple[np.ndarray, np.ndarray] | None = None,
                catalogs: tuple[pd.DataFrame, pd.DataFrame] | None = None,
                hooks: EngineHooks | None = None, device: str = "auto", take_over: bool = False,
-               trust_unsigned: bool = False) -> ScreenResult:
+               trust_unsigned: bool = False, job: str = "screen", replace_own: bool = False) -> ScreenResult:
     """Run (or resume) a screen and merge its results: validate -> :func:`prepare_inputs` ->
     :func:`run_shards` -> :func:`finalize`, inside the output folder's lock.
 
@@ -208,6 +207,10 @@ def run_screen(cfg: ScreenConfig, out: str | None = None, overwrite: bool = Fals
         overwrite: replace a folder holding a different job, or write into a non-empty folder
             chiscreen does not own; only files a screen writes are removed, others are kept.
         take_over: take over the stale lock of an interrupted run (:class:`~chiscreen.runtime.OwnedDir`).
+        job: what runs the screen, recorded in the manifest ("screen"; "demo" for ``chiscreen demo``).
+        replace_own: replace earlier results of the same ``job`` whose pins differ (e.g. the demo
+            after the shipped model changed) instead of raising; the pins that changed are in
+            ``ScreenResult.replaced``. Other screens' folders and foreign folders are still refused.
         ensemble: a ChiEnsemble to use instead of loading ``cfg.model`` (tests, benchmarks).
         descriptors: precomputed raw descriptors (Xp aligned with the polymer catalog rows, Xs with
             the solvent rows) instead of featurizing (benchmarks with synthetic descriptors).
@@ -248,12 +251,14 @@ def run_screen(cfg: ScreenConfig, out: str | None = None, overwrite: bool = Fals
         try:
             prep = prepare_inputs(cfg, ens, temps, chi_c, catalogs=catalogs, descriptors=descriptors,
                                   progress=progress)
-            man, resumed = _claim(cfg, ens, prep, owned, odir)
+            man, resumed, replaced = _claim(cfg, ens, prep, owned, odir, job=job, replace_own=replace_own)
             task, stats = run_shards(cfg, ens, prep, odir, progress=progress, hooks=hooks, device=device, pool=pool)
         finally:
             if pool is not None:
                 pool.close()
-        return finalize(cfg, ens, prep, odir, man, task, stats, resumed, t_start)
+        res = finalize(cfg, ens, prep, odir, man, task, stats, resumed, t_start)
+        res.replaced = replaced
+        return res
 
 
 def _sharded(cfg: ScreenConfig) -> bool:
@@ -321,7 +326,8 @@ def prepare_inputs(cfg: ScreenConfig, ens: Any, temps: list[float], chi_c: float
                           seconds_featurize=seconds_featurize)
 
 
-def _claim(cfg: ScreenConfig, ens: Any, prep: PreparedInputs, owned: Any, odir: OutputDir) -> tuple[Manifest, bool]:
+def _claim(cfg: ScreenConfig, ens: Any, prep: PreparedInputs, owned: Any, odir: OutputDir, job: str = "screen",
+           replace_own: bool = False) -> tuple[Manifest, bool, list[str]]:
     """The manifest of this job, checked against the folder's (resume) or written (new run)."""
     pins = _query_pins(cfg, prep.temperatures_K, prep.chi_c)
     n_shards = (len(prep.pi) + cfg.engine.shard_size - 1) // cfg.engine.shard_size
@@ -331,14 +337,14 @@ def _claim(cfg: ScreenConfig, ens: Any, prep: PreparedInputs, owned: Any, odir: 
         solvents_hash=hash_catalog(prep.sids, prep.sol["canonical"].to_numpy()[prep.si].tolist()),
         query_hash=hash_json(pins), n_shards=n_shards, shard_size=cfg.engine.shard_size,
         n_polymers=len(prep.pi), n_solvents=len(prep.si), temperatures_K=prep.temperatures_K, head=cfg.head,
-        chi_c=prep.chi_c, query=asdict(cfg.query), model_source=getattr(ens, "source", "") or "",
+        chi_c=prep.chi_c, query=asdict(cfg.query), model_source=getattr(ens, "source", "") or "", job=job,
     )
-    resumed = check_or_write(owned, man, overwrite=owned.overwrite)
+    resumed, replaced = claim(owned, man, overwrite=owned.overwrite, replace_job=job if replace_own else None)
     if not resumed or not odir.exists("polymers.parquet"):
         odir.write_parquet(_catalog_table(prep.pol), "polymers.parquet")
         odir.write_parquet(_catalog_table(prep.sol), "solvents.parquet")
     odir.write_text(yaml.safe_dump(asdict(cfg), sort_keys=False), "config.yaml")
-    return man, resumed
+    return man, resumed, replaced
 
 
 def run_shards(cfg: ScreenConfig, ens: Any, prep: PreparedInputs, odir: OutputDir, progress: bool = True,

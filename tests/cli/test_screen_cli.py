@@ -104,3 +104,58 @@ def test_demo_runs_on_the_shipped_catalogs(tmp_path, model_dir, capsys):
     text = capsys.readouterr().out
     assert "PS = polystyrene: best solvents at 25 C (lowest chi + std)" in text and "PMMA" in text and "selective dissolution" in text
     assert str(tmp_path / "demo") in text
+
+
+def test_demo_rerun_replaces_its_own_earlier_results_only(tmp_path, tiny_catalogs, model_dir, capsys, monkeypatch):
+    """A demo folder written with another model is replaced on rerun (one line says so; a file chiscreen
+    did not write stays); a folder of another screen is still refused, and a foreign folder too.
+    Cheap: configs/screen-demo.yaml in the working directory points the demo at the tiny catalogs."""
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "screen-demo.yaml").write_text(
+        f"polymers: {tiny_catalogs / 'polymers.csv'}\nsolvents: {tiny_catalogs / 'solvents.csv'}\n"
+        "temperatures: ['25C']\nquery:\n  top_k_per_polymer: 2\n  top_k_per_solvent: 1\n"
+        "engine:\n  kind: plain\n  shard_size: 2\nfeaturize:\n  n_jobs: 1\n")
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "demo"
+    argv = ["demo", "--model", str(model_dir), "--out", str(out), "--no-progress", "--no-recycle"]
+    assert main(argv) == 0
+    man_path = out / "manifest.json"
+    man = json.loads(man_path.read_text())
+    assert man["job"] == "demo"
+    real_hash = man["model_hash"]
+    man["model_hash"] = "0123456789abcdef"  # as if written by an earlier shipped model
+    man_path.write_text(json.dumps(man))
+    (out / "notes.txt").write_text("mine")
+    capsys.readouterr()
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    replaced = [l for l in text.splitlines() if l.startswith("replaced the earlier demo results")]
+    assert replaced == [f"replaced the earlier demo results in {out} (model changed); other files there were kept"]
+    assert json.loads(man_path.read_text())["model_hash"] == real_hash
+    assert (out / "notes.txt").read_text() == "mine" and any((out / "pairs").glob("shard-*.parquet"))
+
+    # a demo folder from before the manifest said "demo" (same query pins): replaced too
+    man = json.loads(man_path.read_text())
+    del man["job"]
+    man["model_hash"] = "0123456789abcdef"
+    man_path.write_text(json.dumps(man))
+    assert main(argv) == 0
+    assert "replaced the earlier demo results" in capsys.readouterr().out
+
+    # another screen's results (written by `chiscreen screen`) are not the demo's: refused, left alone
+    man = json.loads(man_path.read_text())
+    man.update(job="screen", model_hash="0123456789abcdef")
+    man_path.write_text(json.dumps(man))
+    assert main(argv) == 2
+    assert "holds results of a different screen" in capsys.readouterr().err
+    assert json.loads(man_path.read_text())["model_hash"] == "0123456789abcdef"
+    assert main(argv + ["--overwrite"]) == 0  # unless asked
+    assert json.loads(man_path.read_text())["model_hash"] == real_hash and (out / "notes.txt").exists()
+
+    foreign = tmp_path / "theirs"
+    foreign.mkdir()
+    (foreign / "precious.txt").write_text("x")
+    capsys.readouterr()
+    assert main(["demo", "--model", str(model_dir), "--out", str(foreign), "--no-progress", "--no-recycle"]) == 2
+    assert "not written by chiscreen" in capsys.readouterr().err
+    assert [p.name for p in foreign.iterdir()] == ["precious.txt"]
