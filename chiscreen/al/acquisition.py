@@ -46,6 +46,9 @@ class SelectContext:
         mc_samples: member draws per evaluation of qUCB / qEI (BoTorch IndexSampler).
         cost: marginal oracle cost model (None: every row costs the same).
         budget_s: compute budget of the batch in seconds (None: no budget).
+        min_new_polymers: with a cost model, seed the batch with this many rows of polymers that
+            have no profile yet (the most uncertain row of each, within caps and budget), so that a
+            cost-aware batch still explores new chemistry when cheap pairs are plentiful.
     """
 
     exclude: np.ndarray | None = None
@@ -62,6 +65,7 @@ class SelectContext:
     mc_samples: int = 32
     cost: CostModel | None = None
     budget_s: float | None = None
+    min_new_polymers: int = 0
     params: dict = field(default_factory=dict)
 
 
@@ -299,6 +303,19 @@ def qei_batch(post, n, b):
     return _botorch_batch(post, n, b, "qei")
 
 
+def _seed_new_polymers(b: _Batch, post: PoolPosterior, k: int) -> None:
+    """Add the most uncertain row (posterior std) of up to ``k`` distinct unprofiled polymers."""
+    cost = b.cost
+    for _ in range(k):
+        cand = np.flatnonzero(b.allowed & ~cost.have_p[cost.pi])
+        if len(cand) == 0:
+            return
+        cand = cand[b.ok_mask(cand)]
+        if len(cand) == 0:
+            return
+        b.add(int(cand[np.argmax(post.std[cand])]))   # pays the profile: that polymer is profiled now
+
+
 def select(name: str, post: PoolPosterior, n: int, ctx: SelectContext | None = None) -> Selection:
     """Pick up to ``n`` pool rows with acquisition ``name`` (RegistryError if unknown).
 
@@ -311,6 +328,8 @@ def select(name: str, post: PoolPosterior, n: int, ctx: SelectContext | None = N
     if ctx.budget_s is not None and not ctx.budget_s > 0:
         raise ConfigError(f"budget_s = {ctx.budget_s}: expected a positive number of seconds")
     b = _Batch(len(post), ctx)
+    if ctx.min_new_polymers > 0 and ctx.cost is not None:
+        _seed_new_polymers(b, post, min(n, ctx.min_new_polymers))
     if acq.kind == "score":
         scores = acq.fn(post, ctx)
         if name == "cost_aware":

@@ -84,6 +84,8 @@ class AcquisitionConfig:
         beta: UCB weight; delta: boundary band; shortlist: BoTorch q-acquisition shortlist.
         objective: "chi" (low chi) or "soluble" (high P(soluble)) for greedy / Thompson.
         task: the posterior the acquisition reads ("chi_oracle").
+        min_new_polymers: rows of not-yet-profiled polymers every batch starts with (within the
+            caps and the budget; 0: none forced).
     """
 
     name: str = "cost_aware"
@@ -96,11 +98,14 @@ class AcquisitionConfig:
     shortlist: int = 1000
     objective: Literal["chi", "soluble"] = "chi"
     task: Literal["chi_oracle", "chi_exp"] = "chi_oracle"
+    min_new_polymers: int = 0
 
     def __post_init__(self) -> None:
         from chiscreen.al.acquisition import ACQUISITIONS
 
         ACQUISITIONS[self.name]  # RegistryError naming the choices
+        if self.min_new_polymers < 0:
+            raise ConfigError(f"acquisition.min_new_polymers = {self.min_new_polymers}: expected >= 0")
         if self.batch_size < 1:
             raise ConfigError(f"acquisition.batch_size = {self.batch_size}: expected >= 1")
         if self.budget_s is not None and not self.budget_s > 0:

@@ -392,7 +392,7 @@ class ALRun:
                             max_per_solvent=acq.max_per_solvent, seed=self.cfg.seed * 1000 + k, beta=acq.beta,
                             objective=acq.objective, delta=acq.delta, shortlist=acq.shortlist,
                             best_f=best if best is not None and np.isfinite(best) else None,
-                            cost=cost, budget_s=acq.budget_s)
+                            cost=cost, budget_s=acq.budget_s, min_new_polymers=acq.min_new_polymers)
         sel = select(acq.name, post, acq.batch_size, ctx)
         if len(sel.rows) == 0:
             raise InvalidInputError(f"cycle {k}: nothing left to select (pool exhausted, or budget {acq.budget_s} s "

@@ -123,3 +123,19 @@ def test_zero_budget_and_bad_batch_are_errors():
         select("greedy", post, 3, SelectContext(budget_s=0.0))
     with pytest.raises(ConfigError, match="batch size"):
         select("greedy", post, 0)
+
+
+def test_min_new_polymers_seeds_the_batch_with_unprofiled_polymers():
+    post = toy()
+    have_p = np.array([True, False, False, False, False, True])
+    cm = CostModel(PI, SI, have_p, np.ones(S, dtype=bool), CostConfig(polymer_s=5.0, solvent_s=0.05, pair_s=0.001))
+    plain = select("cost_aware", post, 4, SelectContext(cost=cm, budget_s=100.0, polymer_of=PI, solvent_of=SI))
+    assert set(PI[plain.rows]) <= {0, 5}                  # cheap rows win on gain per second
+    ctx = SelectContext(cost=cm, budget_s=100.0, polymer_of=PI, solvent_of=SI, min_new_polymers=2)
+    sel = select("cost_aware", post, 4, ctx)
+    new = {int(p) for p in PI[sel.rows] if not have_p[p]}
+    assert len(new) == 2 and sel.rows[0] == 17            # the most uncertain unprofiled row first
+    assert abs(sel.cost_s - cm.batch_cost(sel.rows)) < 1e-9 and cm.have_p.sum() == 2   # ctx's model untouched
+    # the budget still binds: 1 s affords no new polymer, so none is forced
+    one = select("cost_aware", post, 4, SelectContext(cost=cm, budget_s=1.0, min_new_polymers=2))
+    assert set(PI[one.rows]) <= {0, 5}
