@@ -40,12 +40,15 @@ def current_rss_gb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024 ** 3
 
 
-def calibrate_chi_max(ens, Xp, Xs, temps, keep: float, n: int = 300) -> float:
+def calibrate_chi_max(ens, Xp, Xs, temps, keep: float, n: int = 4000) -> float:
+    """chi threshold keeping ~``keep`` of the pairs: the quantile over a random sample of n
+    polymers (x every solvent and temperature)."""
     from chiscreen.screen.scoring import BlockScorer
 
     W, b = ens.head_params()
-    sc = BlockScorer(W, b, ens.outputs, ens.encode_solvents(Xs), temps, p_all=False)
-    chi = sc.score(ens.encode_polymers(Xp[:n])).chi.numpy().ravel()
+    sc = BlockScorer(W, b, ens.outputs, ens.encode_solvents(Xs), temps, p_all=False, mean_first=True)
+    rows = np.sort(np.random.default_rng(1).choice(len(Xp), size=min(n, len(Xp)), replace=False))
+    chi = sc.score(ens.encode_polymers(Xp[rows])).chi.numpy().ravel()
     return float(np.quantile(chi, keep))
 
 

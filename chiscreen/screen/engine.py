@@ -108,7 +108,8 @@ class ShardWorker:
         Us = torch.tensor(np.asarray(task.Us), device=self.device)
         chunk = task.gpu_chunk if self.device.type == "cuda" else task.chunk  # big GEMMs feed a GPU
         self.scorer = BlockScorer.for_ensemble(ens, Us, task.temperatures_K, head=task.head, chunk=chunk,
-                                               p_all=task.query.needs_p_all)
+                                               p_all=task.query.needs_p_all,
+                                               mean_first=task.query.allows_mean_first)
 
     def pid(self) -> int:
         return os.getpid()

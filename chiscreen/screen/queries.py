@@ -41,6 +41,7 @@ RANK_KEYS.register("chi")(lambda chi, chi_std, p_soluble: chi)
 RANK_KEYS.register("chi_upper")(lambda chi, chi_std, p_soluble: chi + chi_std)
 RANK_KEYS.register("p_soluble")(lambda chi, chi_std, p_soluble: -p_soluble)
 RANK_NEEDS_P = {"p_soluble"}  # keys that read P(soluble) for every pair
+RANK_MEAN_ONLY = {"chi"}      # keys that read only the ensemble mean (mean-first scoring allowed)
 
 PAIR_SCHEMA = pa.schema([  # on-disk names of screen pair tables (chiscreen.schema: screen tables)
     (POLYMER_ID, pa.int64()),
@@ -128,6 +129,12 @@ class QueryConfig:
         return self.p_soluble_min is not None or self.rank_by in RANK_NEEDS_P
 
     @property
+    def allows_mean_first(self) -> bool:
+        """Whether every decision (thresholds, ranking) reads only the ensemble mean of chi, so
+        the scorer may compute the mean with one GEMM and the std only for kept / ranked rows."""
+        return not self.needs_p_all and self.chi_std_max is None and self.rank_by in RANK_MEAN_ONLY
+
+    @property
     def writes_pairs(self) -> bool:
         """Whether the per-shard pair files carry rows (thresholds, per-polymer top k or keep_all)."""
         return self.keep_all or self.has_threshold or self.top_k_per_polymer > 0
@@ -177,7 +184,7 @@ def _rows(r: BlockScores, pi: torch.Tensor, ti: torch.Tensor, si: torch.Tensor, 
         SOLVENT_ID: solvent_ids[si.cpu().numpy()].astype(np.int64),
         T_K: np.asarray(temperatures_K, dtype=np.float32)[ti.cpu().numpy()],
         "chi": chi,
-        "chi_std": r.chi_std[pi, ti, si].cpu().numpy(),
+        "chi_std": r.chi_std_at(pi, ti, si).cpu().numpy(),
         "p_soluble": pm.cpu().numpy(),
         "p_soluble_std": ps.cpu().numpy(),
         "miscible": chi < chi_c,

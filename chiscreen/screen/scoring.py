@@ -23,13 +23,25 @@ path is tested equal to :class:`chiscreen.model.posterior.EnsemblePrediction` (t
 of mean, std and calibrated std); its std factor comes from
 :func:`chiscreen.model.posterior.std_scale_of` via :meth:`BlockScorer.for_ensemble`.
 
+Mean first (``mean_first=True``): the ensemble MEAN is linear in the member outputs, so with the
+members concatenated along the inner dimension it is ONE GEMM per block,
+
+    polymer side  Ap (P*K', E*d+1+K') = [-2 W_1,k * s_p,1 | ... | -2 W_E,k * s_p,E | sum_e (g_p,e,k + b_e,k) | onehot_k]
+    solvent side  As (E*d+1+K', S)    = [s_s,1 ; ... ; s_s,E ; 1 ; sum_e g_s,e] / E
+
+(E times fewer outputs and no per-member accumulation). The member spread is then computed only
+for the rows a query keeps or ranks (:meth:`BlockScores.chi_std_at`, work ~ n x E x d), from
+the gathered member values with :func:`~chiscreen.model.posterior.member_mean_std`. This needs
+a query that decides on the mean alone (``QueryConfig.allows_mean_first``: no std threshold,
+no std in the rank key, no P(soluble) for every pair).
+
 Chi heads (``head``) are the screen names of the chi tasks in :mod:`chiscreen.model.tasks`
 ("exp", "comp", ...; :func:`chiscreen.model.tasks.head_names`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -114,16 +126,27 @@ class BlockScores:
 
     Attributes:
         chi: (P, T, S) ensemble mean chi(T).
-        chi_std: (P, T, S) ensemble std of chi times the model's std_scale.
+        chi_std: (P, T, S) ensemble std of chi times the model's std_scale, or None on the
+            mean-first path (then :meth:`chi_std_at` computes it for selected rows).
         p_soluble: (P, S) mean over members of sigmoid(logit) (T-independent), or None when the
             scorer was asked not to compute it for every pair (see :meth:`BlockScorer.pair_p`).
         p_soluble_std: (P, S) ensemble std of the probability, or None likewise.
+        std_fn: ``(pi, ti, si) -> (n,)`` calibrated chi std of selected rows (mean-first path).
     """
 
     chi: torch.Tensor
-    chi_std: torch.Tensor
+    chi_std: torch.Tensor | None
     p_soluble: torch.Tensor | None = None
     p_soluble_std: torch.Tensor | None = None
+    std_fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None = None
+
+    def chi_std_at(self, pi: torch.Tensor, ti: torch.Tensor, si: torch.Tensor) -> torch.Tensor:
+        """(n,) calibrated ensemble std of chi at rows (pi[n], ti[n], si[n])."""
+        if self.chi_std is not None:
+            return self.chi_std[pi, ti, si]
+        if self.std_fn is None:
+            raise ScreenError("chi_std was not computed for this block and it has no std function")
+        return self.std_fn(pi, ti, si)
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -149,13 +172,17 @@ class BlockScorer:
         head: a chi head name ("exp", "comp", ...).
         std_scale: factor on the raw ensemble std of chi; use :meth:`for_ensemble`, which takes
             it from :func:`chiscreen.model.posterior.std_scale_of` (the one definition).
-        chunk: polymers per GEMM (bounds the (E, chunk, K', S) intermediate).
+        chunk: polymers per GEMM (bounds the (E, chunk, K', S) intermediate; the mean-first
+            GEMM has no member axis and takes ``chunk * E`` polymers at a time).
         p_all: compute P(soluble) for every pair in :meth:`score`.
+        mean_first: one GEMM for the ensemble mean, chi std only for selected rows (see the
+            module docstring); ScreenError together with ``p_all`` (a mean of sigmoids is not
+            linear in the members).
     """
 
     def __init__(self, W: torch.Tensor, b: torch.Tensor, outputs: Sequence[str], Us: torch.Tensor,
                  temperatures_K: Sequence[float], head: str = "exp", std_scale: float = 1.0,
-                 chunk: int = 128, p_all: bool = True) -> None:
+                 chunk: int = 128, p_all: bool = True, mean_first: bool = False) -> None:
         if len(temperatures_K) == 0:
             raise ScreenError("no temperatures given; expected at least one (Kelvin)")
         self.device = Us.device
@@ -164,6 +191,9 @@ class BlockScorer:
         self.std_scale = float(std_scale)
         self.chunk = int(chunk)
         self.p_all = bool(p_all)
+        self.mean_first = bool(mean_first)
+        if self.mean_first and self.p_all:
+            raise ScreenError("mean_first needs p_all=False: P(soluble) for every pair needs every member")
         W = W.to(self.device, torch.float32)
         b = b.to(self.device, torch.float32)
         Wc, bc = collapse_head(W, b, outputs, self.temperatures_K, head)   # rows: logit, chi(T)...
@@ -176,7 +206,10 @@ class BlockScorer:
         if Us.shape[0] != self.E or Us.shape[-1] != 2 * self.d:
             raise ScreenError(f"solvent latents have shape {tuple(Us.shape)}, expected ({self.E}, S, {2 * self.d})")
         self.Us = Us.to(torch.float32)
-        self.As = prepare_solvents(self.Us, Wc)
+        if self.mean_first:
+            self._prepare_mean_first()
+        else:
+            self.As = prepare_solvents(self.Us, Wc)
         self.n_solvents = Us.shape[1]
         self._logit_s: torch.Tensor | None = None
         self._logit_cs: torch.Tensor | None = None
@@ -184,18 +217,97 @@ class BlockScorer:
 
     @classmethod
     def for_ensemble(cls, ens, Us: torch.Tensor, temperatures_K: Sequence[float], head: str = "exp",
-                     chunk: int = 128, p_all: bool = True) -> "BlockScorer":
+                     chunk: int = 128, p_all: bool = True, mean_first: bool = False) -> "BlockScorer":
         """A scorer for ``ens`` (a ChiEnsemble): its physical head, outputs and the std factor
         of the head's chi task."""
         spec = head_task(head)
         W, b = ens.head_params()
         return cls(W, b, ens.outputs, Us, temperatures_K, head=head, std_scale=std_scale_of(ens.std_scale, spec.name),
-                   chunk=chunk, p_all=p_all)
+                   chunk=chunk, p_all=p_all, mean_first=mean_first)
+
+    # ------------------------------------------------------------------ mean first
+    def _prepare_mean_first(self) -> None:
+        """Solvent side of the concatenated GEMM, (E*d+1+K', S), pre-divided by E, and the
+        per-member solvent terms kept for :meth:`_member_std`."""
+        E, K, d = self.E, self.K, self.d
+        s, r = self.Us[..., :d], self.Us[..., d:]
+        gs = (s * s - r * r) @ self.Wc.transpose(1, 2)                       # (E, S, K')
+        S = s.shape[1]
+        ones = torch.ones(1, S, dtype=s.dtype, device=s.device)
+        self.As_mean = (torch.cat([s.permute(0, 2, 1).reshape(E * d, S), ones, gs.sum(0).T], 0) / E).contiguous()
+        self._s_s = s.permute(1, 0, 2).contiguous()                            # (S, E, d)
+        self._g_s = gs.permute(1, 2, 0).contiguous()                           # (S, K', E)
+
+    def _polymer_terms(self, Up: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-member polymer terms: cross (P, K', E, d) = -2 W_e,k * s_p,e and g (P, K', E) =
+        W_e,k . (s_p^2 - r_p^2) + b_e,k."""
+        d = self.d
+        s, r = Up[..., :d], Up[..., d:]
+        g = (s * s - r * r) @ self.Wc.transpose(1, 2) + self.bc[:, None, :]   # (E, P, K')
+        cross = -2.0 * s.permute(1, 0, 2)[:, None, :, :] * self.Wc.permute(1, 0, 2)[None]  # (P, K', E, d)
+        return cross, g.permute(1, 2, 0)
+
+    def _score_mean_first(self, Up: torch.Tensor) -> BlockScores:
+        E, P, _ = Up.shape
+        K, S, d = self.K, self.n_solvents, self.d
+        mean = torch.empty(P, K, S, device=self.device)
+        flat = mean.view(P * K, S)
+        eye = torch.eye(K, dtype=Up.dtype, device=Up.device)
+        cross, g = self._polymer_terms(Up)         # (P, K', E, d), (P, K', E): small (no solvent axis)
+        step = max(1, self.chunk * E)
+        for p0 in range(0, P, step):
+            p1 = min(P, p0 + step)
+            n = p1 - p0
+            Ap = torch.cat([cross[p0:p1].reshape(n, K, E * d), g[p0:p1].sum(-1, keepdim=True), eye.expand(n, K, K)], -1)
+            torch.mm(Ap.view(n * K, -1), self.As_mean, out=flat[p0 * K:p1 * K])
+
+        def std_fn(pi: torch.Tensor, ti: torch.Tensor, si: torch.Tensor) -> torch.Tensor:
+            return self._member_std(cross, g, pi, ti, si)
+
+        return BlockScores(chi=mean, chi_std=None, std_fn=std_fn)
+
+    def _member_values(self, cross: torch.Tensor, g: torch.Tensor, pi: torch.Tensor, ti: torch.Tensor,
+                       si: torch.Tensor) -> torch.Tensor:
+        """(n, E) member chi at rows (pi, ti, si) from a block's polymer terms; ~ n x E x d."""
+        k = ti + (1 if self.p_all else 0)
+        if self.numpy_gather:  # numpy's take is ~3x faster than torch indexing on CPU
+            pn, kn, sn = pi.numpy(), k.numpy(), si.numpy()
+            cn = cross.numpy()
+            y = np.einsum("ned,ned->ne", cn[pn, kn], np.take(self._s_s.numpy(), sn, axis=0))
+            y += g.numpy()[pn, kn]
+            y += self._g_s.numpy()[sn, kn]
+            return torch.from_numpy(y)
+        y = (cross[pi, k] * self._s_s.index_select(0, si)).sum(-1)
+        return y + g[pi, k] + self._g_s[si, k]
+
+    @torch.no_grad()
+    def member_chi(self, Up: torch.Tensor, pi: torch.Tensor, ti: torch.Tensor, si: torch.Tensor) -> torch.Tensor:
+        """(n, E) member values of chi at rows (polymer pi, temperature ti, solvent si) of a
+        block with latents ``Up`` (E, P, 2d); work ~ n x E x d."""
+        Up = Up.to(self.device, torch.float32)
+        if not hasattr(self, "_s_s"):
+            self._prepare_mean_first()
+        cross, g = self._polymer_terms(Up)
+        return self._member_values(cross, g, pi, ti, si)
+
+    def _member_std(self, cross: torch.Tensor, g: torch.Tensor, pi: torch.Tensor, ti: torch.Tensor,
+                    si: torch.Tensor) -> torch.Tensor:
+        if len(pi) == 0:
+            return torch.zeros(0, device=self.device)
+        y = self._member_values(cross, g, pi, ti, si)
+        if y.device.type == "cpu":  # the one definition of the statistics
+            _, sd = member_mean_std(y.numpy().astype(np.float64), axis=1)
+            sd = torch.from_numpy(sd.astype(np.float32))
+        else:
+            sd = y.std(1, unbiased=True) if y.shape[1] > 1 else torch.zeros(y.shape[0], device=y.device)
+        return sd * self.std_scale if self.std_scale != 1.0 else sd
 
     @torch.no_grad()
     def score(self, Up: torch.Tensor) -> BlockScores:
         """Polymer latents (E, P, 2d) -> :class:`BlockScores` for P x S x n_T pairs."""
         Up = Up.to(self.device, torch.float32)
+        if self.mean_first:
+            return self._score_mean_first(Up)
         E, P, _ = Up.shape
         K, S = self.K, self.n_solvents
         mean = torch.empty(P, K, S, device=self.device)
