@@ -1,7 +1,7 @@
 """Oracle cost of candidate pairs: the sigma profiles a pair still needs, plus the chi solve.
 
-A pair's cost (seconds) = cost of its polymer's profile if the profile store lacks it (~5 s
-for a polymer 10-mer) + its solvent's if lacking (~0.05 s) + ``pair_s`` (~1 ms, two
+A pair's cost (seconds) = cost of its polymer's profile if the profile store lacks it (~1-7 s
+for a polymer: xtb on its cyclic oligomer) + its solvent's if lacking (~0.05 s) + ``pair_s`` (~1 ms, two
 segment-activity solves). Costs are marginal: once a batch pays for a molecule, the other
 pairs with it cost only ``pair_s``.
 """
@@ -19,7 +19,7 @@ class CostConfig:
     """Seconds per oracle unit (defaults: the oracle bench's measured order of magnitude).
 
     Attributes:
-        polymer_s: one new polymer profile (xtb on a cyclic 10-mer), seconds.
+        polymer_s: one new polymer profile (xtb on its cyclic oligomer), seconds.
         solvent_s: one new solvent profile, seconds.
         pair_s: chi of one (pair, T) from stored profiles, seconds.
     """

@@ -214,7 +214,7 @@ class OwnedDir:
             os.close(fd)
             who = f"pid {holder.get('pid', '?')} on host {holder.get('host', '?')} since {holder.get('started', '?')}"
             raise OutputLockedError(f"output folder {self} is being written by another chiscreen run ({who}); "
-                                    "wait for it to finish or choose another --out") from None
+                                    "wait for it to finish or choose another folder") from None
         old = self._read_lock(fd)
         if old.get("pid") and (old.get("pid") != os.getpid() or old.get("host") != socket.gethostname()):
             alive = old.get("host") == socket.gethostname() and _pid_alive(int(old["pid"]))
