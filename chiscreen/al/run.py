@@ -53,6 +53,7 @@ from chiscreen.al.pool import CandidatePool
 from chiscreen.config import save_config, to_dict
 from chiscreen.errors import ChiscreenError, ConfigError, InvalidInputError
 from chiscreen.io import atomic_write_text
+from chiscreen.runtime.outdir import pid_alive
 
 log = logging.getLogger("chiscreen.al")
 FORMAT = "chiscreen-" + RUN_KIND
@@ -74,16 +75,6 @@ def _now() -> str:
 
 def _write_json(path: Path, obj) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=float))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _holdout(keys: np.ndarray, fraction: float) -> np.ndarray:
@@ -215,7 +206,7 @@ class ALRun:
         tmp = run.parent / f".{run.name}.init-{os.getpid()}"
         for old in run.parent.glob(f".{run.name}.init-*"):      # left by a killed init
             pid = old.name.rsplit("-", 1)[-1]
-            if pid.isdigit() and (int(pid) == os.getpid() or not _alive(int(pid))):
+            if pid.isdigit() and (int(pid) == os.getpid() or not pid_alive(int(pid))):
                 shutil.rmtree(old, ignore_errors=True)
         (tmp / "cycles" / "cycle-000").mkdir(parents=True)
         od = None

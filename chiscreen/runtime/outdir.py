@@ -70,7 +70,8 @@ def _is_uri(loc: str) -> bool:
     return "://" in loc
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process of this host with this pid exists (a lock holder's liveness)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -217,7 +218,7 @@ class OwnedDir:
                                     "wait for it to finish or choose another folder") from None
         old = self._read_lock(fd)
         if old.get("pid") and (old.get("pid") != os.getpid() or old.get("host") != socket.gethostname()):
-            alive = old.get("host") == socket.gethostname() and _pid_alive(int(old["pid"]))
+            alive = old.get("host") == socket.gethostname() and pid_alive(int(old["pid"]))
             self.stale_lock = old
             state = "still running but not holding the lock" if alive else "no longer running"
             if not self.take_over:
