@@ -21,7 +21,8 @@ def register(sub) -> None:
     p.add_argument("--input", help="CSV/Parquet with polymer_smiles and/or solvent_smiles (default: reference data)")
     p.add_argument("--featurizer", default="rdkit2d", choices=FEATURIZERS.keys())
     p.add_argument("--representation", default=DEFAULT_POLYMER_REPRESENTATION,
-                   help="polymer representation: cyclic:N, linear:N:H, linear:N:CH3 or unit (default %(default)s)")
+                   help="polymer representation: cyclic:N, linear:N:H, linear:N:CH3, unit or periodic "
+                        "(the shipped model's, with --featurizer rdkit2d_periodic; default %(default)s)")
     p.add_argument("--n-jobs", type=worker_count, default=2, help="worker processes (default %(default)s)")
     p.add_argument("--timeout", type=positive_float, default=30.0, help="seconds per molecule before it is recorded as failed")
     p.add_argument("--cache", default=None, help="descriptor cache folder (default $CHISCREEN_CACHE/descriptors)")
