@@ -58,6 +58,8 @@ def write_synthetic_polymer_dataset(path: str, n_polymers: int, n_features: int 
     import pyarrow.parquet as pq
     from tqdm.auto import tqdm
 
+    from chiscreen.io import atomic_path
+
     os.makedirs(path, exist_ok=True)
     n_files = (n_polymers + rows_per_file - 1) // rows_per_file
     for c in tqdm(range(n_files), desc="synthetic catalog", unit="file", disable=not progress):
@@ -73,9 +75,8 @@ def write_synthetic_polymer_dataset(path: str, n_polymers: int, n_features: int 
             "status": pa.array(["ok"] * (p1 - p0)),
             "x": pa.FixedSizeListArray.from_arrays(pa.array(X.ravel()), n_features),
         })
-        tmp = dest + ".tmp"
-        pq.write_table(t, tmp, compression="none", row_group_size=min(rows_per_file, 50_000))
-        os.replace(tmp, dest)   # atomic: a killed writer leaves no partial part file
+        with atomic_path(dest) as tmp:   # a killed writer leaves no partial part file
+            pq.write_table(t, str(tmp), compression="none", row_group_size=min(rows_per_file, 50_000))
     return n_files
 
 
