@@ -11,6 +11,7 @@ not load pandas and pyarrow (~0.5 s of CPU per worker start).
 """
 from chiscreen.features import fast2d as _fast2d  # noqa: F401  (registers featurizers)
 from chiscreen.features import rdkit2d as _rdkit2d  # noqa: F401
+from chiscreen.features import backbone as _backbone  # noqa: F401
 from chiscreen.features.base import FEATURIZERS, Featurizer, get_featurizer
 from chiscreen.features.representation import (
     DEFAULT_POLYMER_REPRESENTATION,

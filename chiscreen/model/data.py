@@ -59,6 +59,10 @@ class TrainingData:
         Xp, Xs: raw descriptors (M_p, F), (M_s, F) float32 (NaN allowed).
         tasks: task name -> TaskRows.
         featurizer, featurizer_version, representation, feature_names: provenance.
+        pair_x: optional per-row pair inputs (len(table), m) float32 (opt-in physics inputs,
+            e.g. the oracle's chi of the row's pair at its T); a model trained on data with
+            ``pair_x`` needs the same inputs for every row it predicts.
+        pair_x_names: names of the m pair inputs.
     """
 
     table: pd.DataFrame
@@ -72,6 +76,8 @@ class TrainingData:
     representation: str
     feature_names: list[str] = field(default_factory=list)
     dropped: pd.DataFrame | None = None
+    pair_x: np.ndarray | None = None
+    pair_x_names: list[str] = field(default_factory=list)
 
     def hash(self) -> str:
         return table_hash(self.table)
@@ -85,7 +91,48 @@ class TrainingData:
             r.row = pos[r.row]
         return TrainingData(self.table[keep].reset_index(drop=True), self.polymer_keys, self.solvent_keys,
                             self.Xp, self.Xs, tasks, self.featurizer, self.featurizer_version,
-                            self.representation, self.feature_names, self.dropped)
+                            self.representation, self.feature_names, self.dropped,
+                            None if self.pair_x is None else self.pair_x[keep], list(self.pair_x_names))
+
+    def with_task_values(self, task: str, values: np.ndarray) -> "TrainingData":
+        """Same rows with the labels of ``task`` replaced: ``values`` (len(table),) float, NaN =
+        no label (the row leaves the task). The table column is updated too (so the training
+        data hash follows). Used to relabel chi_oracle with a parameter set refitted per fold.
+        Raises InvalidInputError for a wrong length."""
+        values = np.asarray(values, dtype=float)
+        if len(values) != len(self.table):
+            raise InvalidInputError(f"{task}: {len(values)} values for {len(self.table)} label rows")
+        col = _tasks.get_task(task).label
+        table = self.table.copy()
+        table[col] = values
+        tasks = dict(self.tasks)
+        rows = np.flatnonzero(np.isfinite(values))
+        pi = table[POLYMER_KEY].map({k: i for i, k in enumerate(self.polymer_keys)}).to_numpy()
+        si = table[SOLVENT_KEY].map({k: i for i, k in enumerate(self.solvent_keys)}).to_numpy()
+        if len(rows):
+            pair = (table[POLYMER_KEY].astype(str) + "_" + table[SOLVENT_KEY].astype(str)).to_numpy()
+            tasks[task] = TaskRows(pi[rows].astype(np.int64), si[rows].astype(np.int64),
+                                   table[TEMPERATURE_K].to_numpy(dtype=float)[rows], values[rows], pair[rows], rows)
+        else:
+            tasks.pop(task, None)
+        return TrainingData(table, self.polymer_keys, self.solvent_keys, self.Xp, self.Xs, tasks, self.featurizer,
+                            self.featurizer_version, self.representation, self.feature_names, self.dropped,
+                            self.pair_x, list(self.pair_x_names))
+
+    def with_pair_inputs(self, x: np.ndarray | None, names: list[str] | None = None) -> "TrainingData":
+        """Same data with per-row pair inputs ``x`` (len(table), m) (None: none). Raises
+        InvalidInputError for a wrong shape or non-finite values (encode missing values
+        explicitly, e.g. 0 plus an indicator column)."""
+        if x is not None:
+            x = np.asarray(x, dtype=np.float32)
+            if x.ndim != 2 or len(x) != len(self.table):
+                raise InvalidInputError(f"pair inputs of shape {x.shape}; expected ({len(self.table)}, m)")
+            if not np.isfinite(x).all():
+                raise InvalidInputError("pair inputs must be finite (encode a missing value with an indicator)")
+        names = list(names) if names is not None else ([f"x{i}" for i in range(x.shape[1])] if x is not None else [])
+        return TrainingData(self.table, self.polymer_keys, self.solvent_keys, self.Xp, self.Xs, dict(self.tasks),
+                            self.featurizer, self.featurizer_version, self.representation, self.feature_names,
+                            self.dropped, x, names)
 
     def counts(self) -> dict[str, int]:
         return {t: len(r) for t, r in self.tasks.items()}

@@ -9,6 +9,8 @@ Shapes (E members, N molecules, F scaled descriptors, d latent half-size, K head
     tower(x): (N, F) or (E, N, F) -> (E, N, 2d)       u = [s, r]
     pair_feature(u_p, u_s): (E, B, 2d) x2 -> (E, B, d) z0 = (s_p - s_s)^2 - r_p^2 - r_s^2
     head(z0): (E, B, d) -> (E, B, K)                 raw outputs (scaled units, see ensemble)
+    pair inputs (opt-in, ``n_pair > 0``): x (E, B, m) per-row values such as the oracle's chi of
+    the pair at T; raw outputs += x @ W_pair + b_pair (one linear map per member, zero at start)
 """
 from __future__ import annotations
 
@@ -93,12 +95,19 @@ class StackedChiNet(nn.Module):
     """
 
     def __init__(self, n_members: int, n_poly: int, n_solv: int, d: int, n_out: int,
-                 n_hidden: int = 3, hidden_widths: list[int] | None = None, activation: str = "silu") -> None:
+                 n_hidden: int = 3, hidden_widths: list[int] | None = None, activation: str = "silu",
+                 n_pair: int = 0) -> None:
         super().__init__()
-        self.n_members, self.d, self.n_out = n_members, d, n_out
+        self.n_members, self.d, self.n_out, self.n_pair = n_members, d, n_out, int(n_pair)
         self.tower_p = StackedTower(n_members, tower_widths(n_poly, d, n_hidden, hidden_widths), activation)
         self.tower_s = StackedTower(n_members, tower_widths(n_solv, d, n_hidden, hidden_widths), activation)
         self.head = StackedLinear(n_members, d, n_out)
+        if self.n_pair:
+            # only models with pair inputs have these parameters: descriptor-only state dicts are unchanged
+            self.pair = StackedLinear(n_members, self.n_pair, n_out)
+            with torch.no_grad():
+                self.pair.weight.zero_()
+                self.pair.bias.zero_()
         self.register_buffer("out_scale", torch.ones(n_out))
         self.register_buffer("out_shift", torch.zeros(n_out))
 
@@ -112,9 +121,22 @@ class StackedChiNet(nn.Module):
             self.tower_s.reset_member(e, gen)
             self.head.reset_member(e, gen)
 
-    def raw_head(self, u_p: torch.Tensor, u_s: torch.Tensor) -> torch.Tensor:
-        """Raw (scaled-unit) outputs for aligned latents (E, B, 2d) -> (E, B, K)."""
-        return self.head(pair_feature(u_p, u_s, self.d))
+    def raw_head(self, u_p: torch.Tensor, u_s: torch.Tensor, x: torch.Tensor | None = None) -> torch.Tensor:
+        """Raw (scaled-unit) outputs for aligned latents (E, B, 2d) -> (E, B, K); ``x`` (B, m) or
+        (E, B, m): the rows' pair inputs (required when the net has ``n_pair`` > 0)."""
+        out = self.head(pair_feature(u_p, u_s, self.d))
+        if self.n_pair:
+            if x is None:
+                raise ValueError(f"this network takes {self.n_pair} pair input(s) per row; none given")
+            out = out + self.pair(x)
+        return out
+
+    def pair_term(self, x: torch.Tensor) -> torch.Tensor:
+        """Physical-unit contribution (E, B, K) of pair inputs x (B, m) or (E, B, m) (zero
+        buffers for the shift: it is in the head's bias already)."""
+        if not self.n_pair:
+            raise ValueError("this network has no pair inputs")
+        return self.pair(x) * self.out_scale
 
     def effective_head(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Physical-unit head: W (E, K, d), b (E, K)."""

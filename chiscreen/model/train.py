@@ -148,11 +148,13 @@ class PackedTask:
     vmask: torch.Tensor
     B: int
     cols: tuple
+    x: torch.Tensor | None = None
 
 
 def pack_tasks(cfg: TrainConfig, tasks: dict[str, TaskRows], target_scaling: dict, outputs: list[str],
-               seeds: list[int], device: torch.device) -> dict[str, PackedTask]:
-    """Per-task tensors and per-member (grouped by pair) validation splits."""
+               seeds: list[int], device: torch.device, pair_x: np.ndarray | None = None) -> dict[str, PackedTask]:
+    """Per-task tensors and per-member (grouped by pair) validation splits; ``pair_x``
+    (len(table), m): per-row pair inputs, gathered per task (opt-in)."""
     E = cfg.n_members
     T_ref = cfg.model.t_ref_K
     out = {}
@@ -180,6 +182,7 @@ def pack_tasks(cfg: TrainConfig, tasks: dict[str, TaskRows], target_scaling: dic
             pad=pad.to(device), cnt=cnt.to(device),
             vmask=torch.from_numpy(vmask).to(device),
             B=cfg.optim.batch_size(t), cols=cols,
+            x=None if pair_x is None else torch.from_numpy(np.asarray(pair_x, np.float32)[r.row]).to(device),
         )
     return out
 
@@ -294,7 +297,7 @@ def fit(net: StackedChiNet, packed: dict[str, PackedTask], weights: dict[str, fl
         Us = net.tower_s(Xs)
         tot = torch.zeros(E, dtype=torch.float64, device=device)
         for t, d in packed.items():
-            raw = net.raw_head(Up[:, d.pi], Us[:, d.si])
+            raw = net.raw_head(Up[:, d.pi], Us[:, d.si], d.x)
             l = task_loss(d, raw, None).double()
             m = d.vmask
             lt = (l * m).sum(1) / m.sum(1).clamp(min=1)
@@ -317,7 +320,8 @@ def fit(net: StackedChiNet, packed: dict[str, PackedTask], weights: dict[str, fl
             idxs.append(torch.gather(d.pad, 1, pos))          # (E, B)
         pis = torch.cat([packed[t].pi[i] for t, i in zip(names, idxs)], 1)
         sis = torch.cat([packed[t].si[i] for t, i in zip(names, idxs)], 1)
-        raw = net.raw_head(net.tower_p(Xp[pis]), net.tower_s(Xs[sis]))
+        xs = torch.cat([packed[t].x[i] for t, i in zip(names, idxs)], 1) if net.n_pair else None
+        raw = net.raw_head(net.tower_p(Xp[pis]), net.tower_s(Xs[sis]), xs)
         loss = 0.0
         off = 0
         for t, i in zip(names, idxs):
@@ -406,14 +410,18 @@ def train_ensemble(cfg: TrainConfig, data: TrainingData | None = None, log: Call
     Xs = torch.from_numpy(ss.transform(data.Xs)).to(device)
     target_scaling = fit_target_scaling(tasks, keep=init.target_scaling if init is not None else None)
 
-    net = StackedChiNet(E, sp.n_out, ss.n_out, mc.d, len(outs), mc.n_hidden, mc.hidden_widths, mc.activation)
+    n_pair = 0 if data.pair_x is None else int(data.pair_x.shape[1])
+    if n_pair and init is not None:
+        raise InvalidInputError("a warm start with pair inputs is not supported")
+    net = StackedChiNet(E, sp.n_out, ss.n_out, mc.d, len(outs), mc.n_hidden, mc.hidden_widths, mc.activation,
+                        n_pair=n_pair)
     net.reset(seeds)
     if init is not None:
         warm_start(net, init, outs, same_scalers=scalers == "keep")
         # the init model's target scaling holds for its tasks even if this run has no rows for them
         target_scaling = {**{t: v for t, v in init.target_scaling.items() if t in model_tasks}, **target_scaling}
     net.to(device)
-    packed = pack_tasks(cfg, tasks, target_scaling, outs, seeds, device)
+    packed = pack_tasks(cfg, tasks, target_scaling, outs, seeds, device, data.pair_x)
     history, stop, step, initial, initial_tasks = fit(net, packed, weights, Xp, Xs, cfg, device)
     to_physical_units(net, target_scaling, outs, mc.use_c_term, mc.t_ref_K)
     net.eval()
@@ -427,7 +435,8 @@ def train_ensemble(cfg: TrainConfig, data: TrainingData | None = None, log: Call
     ens.to(device if cfg.device != "auto" else "cpu")
     say(f"trained {E} members in {seconds:.1f} s ({step} steps; best steps {min(stop.best_step)}-{max(stop.best_step)}; "
         f"rows {data.counts()}; weights {weights}; device {device}, {torch.get_num_threads()} thread(s)"
-        + ("; warm start" if init is not None else "") + ")")
+        + ("; warm start" if init is not None else "")
+        + (f"; pair inputs {data.pair_x_names} (opt-in: predictions need them per row)" if n_pair else "") + ")")
     return TrainResult(ens, history, stop.best_step, seconds, stop.best_loss.tolist(), initial, initial_tasks)
 
 
