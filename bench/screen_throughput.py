@@ -52,8 +52,9 @@ def calibrate_chi_max(ens, Xp, Xs, temps, keep: float, n: int = 4000) -> float:
     return float(np.quantile(chi, keep))
 
 
-def time_featurization(n: int, jobs: int) -> dict:
-    """Cold featurization of n real enumerated polymers and n catalog solvents (temp cache)."""
+def time_featurization(n: int, jobs: int, featurizer: str = "rdkit2d_periodic", representation: str = "periodic") -> dict:
+    """Cold featurization of n real enumerated polymers and n catalog solvents (temp cache), with
+    the shipped model's featurizer and representation by default."""
     import pandas as pd
 
     from chiscreen.features import featurize
@@ -69,7 +70,8 @@ def time_featurization(n: int, jobs: int) -> dict:
         out = {}
         for kind, smi in (("polymer", poly), ("solvent", solv)):
             t = time.perf_counter()
-            ft = featurize(smi, kind=kind, cache_root=cache, n_jobs=jobs, progress=False)
+            ft = featurize(smi, kind=kind, featurizer=featurizer, representation=representation, cache_root=cache,
+                           n_jobs=jobs, progress=False)
             dt = time.perf_counter() - t
             out[kind] = {"n": len(smi), "seconds": round(dt, 2), "s_per_mol": dt / len(smi),
                          "failed": int(sum(s != "ok" for s in ft.status))}
@@ -91,6 +93,8 @@ def main(argv=None) -> int:
     ap.add_argument("--engines", default="plain,ray")
     ap.add_argument("--featurize-sample", type=int, default=100, help="molecules per kind for the featurization timing (0: skip)")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--featurizer", default="rdkit2d_periodic", help="for the featurization timing (the shipped model's)")
+    ap.add_argument("--representation", default="periodic", help="polymer representation for that timing")
     ap.add_argument("--out", default="runs/bench-screen")
     args = ap.parse_args(argv)
 
@@ -151,9 +155,11 @@ def main(argv=None) -> int:
               + f"; kept {rows:,} rows ({rows / n_pairs:.2%}); peak RSS {peak:.2f} GB; polymer towers "
               f"{results[engine]['tower_share']:.0%} of worker time (pair step alone "
               f"{results[engine]['pair_step_pairs_per_s']:.3g} pairs/s over {st.workers} worker(s))", flush=True)
-    feat = time_featurization(args.featurize_sample, args.jobs) if args.featurize_sample else {}
+    feat = (time_featurization(args.featurize_sample, args.jobs, args.featurizer, args.representation)
+            if args.featurize_sample else {})
     for kind, f in feat.items():
-        print(f"featurization ({kind}, cold cache, {args.jobs} processes): {f['n']} molecules in {f['seconds']} s = "
+        print(f"featurization ({kind}, {args.featurizer}/{args.representation if kind == 'polymer' else 'molecule'}, "
+              f"cold cache, {args.jobs} processes): {f['n']} molecules in {f['seconds']} s = "
               f"{f['s_per_mol'] * 1000:.1f} ms/molecule ({f['failed']} failed); separate from the screen timing",
               flush=True)
     summary = {"n_polymers": args.n_polymers, "n_solvents": args.n_solvents, "n_temperatures": len(temps),
@@ -179,6 +185,7 @@ def main(argv=None) -> int:
     summary["peak_rss_gb"] = round(max(r["peak_rss_gb"] for r in results.values()), 3) if results else rss_before
     for kind, f in feat.items():
         summary[f"featurize_{kind}_ms_per_mol"] = round(f["s_per_mol"] * 1000, 2)
+    summary["load_avg_1min"] = round(os.getloadavg()[0], 1)
     summary["out"] = str(out)
     print(json.dumps(summary))
     return 0

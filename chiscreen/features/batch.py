@@ -45,6 +45,20 @@ class FeaturizeSpec:
         return self.polymer_representation if kind == "polymer" else SOLVENT_REPRESENTATION
 
 
+def _proc_cpu_seconds(pids: list[int]) -> float | None:
+    """User + system CPU seconds of running processes (Linux /proc; None elsewhere or on error)."""
+    try:
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in pids:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        return total / tick
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
 class NodeFeaturizer:
     """Guarded featurization of batches in ``workers`` persistent worker processes.
 
@@ -69,8 +83,10 @@ class NodeFeaturizer:
 
     def run(self, kind: str, keys: list[str]) -> dict:
         """Featurize canonical ``keys`` -> {"X": (n, F) float32 (NaN rows where failed),
-        "status": ["ok" | "failed"], "reason": [...], "seconds": wall, "cpu_seconds": summed
-        per-molecule time, "n": n, "host": hostname, "pid": pid}; appended to the cache."""
+        "status": ["ok" | "failed"], "reason": [...], "seconds": wall of the batch,
+        "molecule_seconds": summed per-molecule wall time in the workers, "cpu_seconds": CPU
+        (user + system) of the worker processes during the batch (Linux; 0 elsewhere), "n": n,
+        "host": hostname, "pid": pid}; appended to the cache."""
         from chiscreen.features.guard import outcome_reason
 
         rep = self.spec.representation(kind)
@@ -78,21 +94,26 @@ class NodeFeaturizer:
         X = np.full((len(keys), len(self.fz)), np.nan, dtype=np.float32)
         status = ["failed"] * len(keys)
         reason = [""] * len(keys)
-        cpu = 0.0
+        mol_s = 0.0
         for j, k in enumerate(keys):
             self.pool.submit(j, (self.fz.name, kind, k, rep))
+        before = {pid: _proc_cpu_seconds([pid]) or 0.0 for pid in self.pool.pids()}
         while self.pool.pending:
-            for o in self.pool.wait():
+            outs = self.pool.wait()
+            for o in outs:
                 j = int(o.index)
-                cpu += o.seconds
+                mol_s += o.seconds
                 if o.ok:
                     X[j], status[j] = o.value, "ok"
                 else:
                     reason[j] = outcome_reason(o, self.spec.timeout_s)
+        # CPU of the workers alive now since the batch began (new ones: since they started)
+        proc_cpu = sum((_proc_cpu_seconds([pid]) or 0.0) - before.get(pid, 0.0) for pid in self.pool.pids())
         self.cache(kind).append([(k, status[j], reason[j], X[j] if status[j] == "ok" else None)
                                  for j, k in enumerate(keys)])
         return {"X": X, "status": status, "reason": reason, "seconds": time.perf_counter() - t0,
-                "cpu_seconds": cpu, "n": len(keys), "host": socket.gethostname(), "pid": os.getpid()}
+                "molecule_seconds": mol_s, "cpu_seconds": proc_cpu, "n": len(keys), "host": socket.gethostname(),
+                "pid": os.getpid()}
 
     def warm(self) -> None:
         """Start every worker process now (each featurizes methane once; nothing is cached)."""

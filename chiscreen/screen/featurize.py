@@ -60,11 +60,13 @@ class FeatureLog:
     def add(self, kind: str, res: dict) -> None:
         """One batch result of a remote featurizer (``node``, ``host``, ``status``, ``seconds``)."""
         n = self.nodes.setdefault(res.get("node", "?"), {"host": res.get("host", "?"), "polymer": 0, "solvent": 0,
-                                                          "failed": 0, "seconds": 0.0, "cpu_seconds": 0.0})
+                                                          "failed": 0, "seconds": 0.0, "molecule_seconds": 0.0,
+                                                          "cpu_seconds": 0.0})
         bad = sum(st != "ok" for st in res["status"])
         n[kind] += len(res["status"])
         n["failed"] += bad
         n["seconds"] += float(res.get("seconds", 0.0))
+        n["molecule_seconds"] += float(res.get("molecule_seconds", 0.0))
         n["cpu_seconds"] += float(res.get("cpu_seconds", 0.0))
         self.computed[kind] = self.computed.get(kind, 0) + len(res["status"])
         self.failed[kind] = self.failed.get(kind, 0) + bad
@@ -79,7 +81,8 @@ class FeatureLog:
         out = [f"featurization on the {self.where} (descriptor cache {self.cache}): {counts}"]
         for nid, n in sorted(self.nodes.items(), key=lambda kv: -(kv[1]["polymer"] + kv[1]["solvent"])):
             out.append(f"  featurized on node {nid[:12]} (host {n['host']}): {n['polymer']} polymers, "
-                       f"{n['solvent']} solvents, {n['failed']} failed, {n['cpu_seconds']:.1f} s of worker time")
+                       f"{n['solvent']} solvents, {n['failed']} failed; worker processes {n['molecule_seconds']:.1f} s "
+                       f"per-molecule wall, {n['cpu_seconds']:.1f} s CPU")
         return out
 
     def emit(self) -> None:
@@ -88,9 +91,9 @@ class FeatureLog:
 
     def to_dict(self) -> dict:
         return {"where": self.where, "cache": self.cache, "computed": self.computed, "from_cache": self.cached,
-                "failed": self.failed, "nodes": {k: {**v, "seconds": round(v["seconds"], 3),
-                                                     "cpu_seconds": round(v["cpu_seconds"], 3)}
-                                                 for k, v in self.nodes.items()}}
+                "failed": self.failed,
+                "nodes": {k: {**v, **{f: round(v[f], 3) for f in ("seconds", "molecule_seconds", "cpu_seconds")}}
+                          for k, v in self.nodes.items()}}
 
 
 def _base_status(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -120,9 +123,9 @@ def featurize_driver(df: pd.DataFrame, kind: str, ens: Any, opts: Any, progress:
             status[i] = ft.status[j]
             reason[i] = ft.reason[j]
     node = flog.nodes.setdefault("driver", {"host": socket.gethostname(), "polymer": 0, "solvent": 0, "failed": 0,
-                                            "seconds": 0.0, "cpu_seconds": 0.0})
+                                            "seconds": 0.0, "molecule_seconds": 0.0, "cpu_seconds": 0.0})
     node[kind] += ft.n_computed
-    node["cpu_seconds"] += ft.seconds_computed
+    node["molecule_seconds"] += ft.seconds_computed
     node["failed"] += sum(st != "ok" for st in ft.status)
     flog.computed[kind] = flog.computed.get(kind, 0) + ft.n_computed
     flog.failed[kind] = flog.failed.get(kind, 0) + sum(st != "ok" for st in ft.status)

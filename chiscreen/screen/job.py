@@ -103,6 +103,10 @@ class FeaturizeOptions:
         return self.cache_uri if self.cache_uri is not None else self.cache
 
 
+_CLUSTER_NEEDS_RAY = ("featurize.where = 'cluster' runs on the screen's Ray actors and needs engine.kind = 'ray' "
+                      "(got {kind!r}); use featurize.where = 'driver' with the plain engine")
+
+
 @dataclass
 class ScreenConfig:
     """A screen: every polymer x every solvent x every temperature, filtered by ``query``.
@@ -138,9 +142,7 @@ class ScreenConfig:
         if self.head not in head_names():
             raise ConfigError(f"head = {self.head!r}, expected one of {head_names()}")
         if self.featurize.where == "cluster" and self.engine.kind != "ray":
-            raise ConfigError(f"featurize.where = 'cluster' runs on the screen's Ray actors and needs "
-                              f"engine.kind = 'ray' (got {self.engine.kind!r}); use featurize.where = 'driver' "
-                              "with the plain engine")
+            raise ConfigError(_CLUSTER_NEEDS_RAY.format(kind=self.engine.kind))
 
 
 @dataclass
@@ -267,6 +269,10 @@ def run_screen(cfg: ScreenConfig, out: str | None = None, overwrite: bool = Fals
             parse_temperatures(sq.temperatures)
     chi_c = float(cfg.chi_c) if cfg.chi_c is not None else chi_critical()
     cfg.query.check_bounded()
+    if cfg.featurize.where == "cluster" and cfg.engine.kind != "ray":  # e.g. --engine plain after loading
+        from chiscreen.errors import ConfigError
+
+        raise ConfigError(_CLUSTER_NEEDS_RAY.format(kind=cfg.engine.kind))
     with OwnedDir(location, "screen", SCREEN_FILES, overwrite=overwrite, take_over=take_over) as owned:
         odir = OutputDir(location)
         if ensemble is None:
@@ -504,7 +510,7 @@ def finalize(cfg: ScreenConfig, ens: Any, prep: PreparedInputs, odir: OutputDir,
         "out": str(odir), "resumed": resumed, "manifest": man.to_dict(),
         "polymers": {"rows": len(pol), "scored": int(len(prep.pi)), "not_scored": _not_scored(pol)},
         "solvents": {"rows": len(sol), "scored": int(len(si)), "not_scored": _not_scored(sol)},
-        "pairs_total": task.n_pairs, "rows_in_pairs": n_rows, "run": stats.to_dict(),
+        "pairs_total": int(len(prep.pi)) * int(len(si)) * len(prep.temperatures_K), "rows_in_pairs": n_rows, "run": stats.to_dict(),
         "seconds_featurize": round(prep.seconds_featurize, 3),
         "featurization": prep.features.to_dict() if prep.features is not None else None,
         "seconds_total": round(time.perf_counter() - t_start, 3),
