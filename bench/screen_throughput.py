@@ -136,8 +136,10 @@ def main(argv=None) -> int:
             connect_ray()
             t_init = time.perf_counter() - t0
         t0 = time.perf_counter()
+        cpu0 = time.process_time()
         res = run_screen(cfg, out=str(dest), ensemble=ens, descriptors=(Xp, Xs), catalogs=(pol, sol), progress=False)
         wall = time.perf_counter() - t0
+        cpu = time.process_time() - cpu0  # this process only (the plain engine's work; not Ray actors)
         st = res.stats
         rows = count_rows(res.out)
         worker_rss = [b / 1024 ** 3 for b in st.peak_rss_bytes]
@@ -148,7 +150,8 @@ def main(argv=None) -> int:
                            "workers": st.workers, "worker_peak_rss_gb": worker_rss, "peak_rss_gb": peak,
                            "tower_share": st.encode_seconds / st.worker_seconds if st.worker_seconds else float("nan"),
                            # pair step alone (GEMM head, ensemble stats, query, write), from worker time
-                           "pair_step_pairs_per_s": st.pairs * st.workers / max(1e-9, st.worker_seconds - st.encode_seconds)}
+                           "pair_step_pairs_per_s": st.pairs * st.workers / max(1e-9, st.worker_seconds - st.encode_seconds),
+                           "driver_cpu_seconds": cpu}
         print(f"{engine:>5}: {st.pairs:,} pairs in {st.seconds:.2f} s = {st.pairs / st.seconds:.3g} pairs/s "
               f"({st.workers} worker(s)); job incl. setup {wall:.2f} s"
               + (f", ray.init {t_init:.1f} s, actor start {st.startup_seconds:.1f} s (included)" if engine == "ray" else "")
@@ -177,6 +180,10 @@ def main(argv=None) -> int:
         summary[f"{e}_kept_fraction"] = round(r["kept_fraction"], 5)
         summary[f"{e}_tower_share"] = round(r["tower_share"], 3)
         summary[f"{e}_pair_step_pairs_per_s"] = round(r["pair_step_pairs_per_s"])
+        if e == "plain":  # load-independent: what the 2 cores would do if they were ours alone
+            # pairs per CPU-second of the job x its threads (setup included)
+            summary["plain_pairs_per_cpu_s_x_threads"] = round(n_pairs / max(1e-9, r["driver_cpu_seconds"])
+                                                               * min(os.cpu_count() or 1, torch.get_num_threads()))
     if "plain" in results and "ray" in results:
         summary["ratio"] = round(results["ray"]["pairs_per_s"] / results["plain"]["pairs_per_s"], 3)
         summary["ratio_excl_startup"] = round(summary["ray_pairs_per_s_excl_startup"]

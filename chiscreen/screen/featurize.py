@@ -71,13 +71,17 @@ class FeatureLog:
         self.computed[kind] = self.computed.get(kind, 0) + len(res["status"])
         self.failed[kind] = self.failed.get(kind, 0) + bad
 
+    def add_failed_cached(self, kind: str) -> None:
+        """A molecule whose cached entry is a failure (counted among the failed)."""
+        self.failed[kind] = self.failed.get(kind, 0) + 1
+
     def add_cached(self, kind: str, n: int) -> None:
         self.cached[kind] = self.cached.get(kind, 0) + int(n)
 
     def lines(self) -> list[str]:
         kinds = [k for k in ("polymer", "solvent") if k in self.computed or k in self.cached]
         counts = "; ".join(f"{k}s: {self.computed.get(k, 0)} computed, {self.cached.get(k, 0)} from cache, "
-                           f"{self.failed.get(k, 0)} failed" for k in kinds)
+                           f"{self.failed.get(k, 0)} failed (with the reason in {k}s.parquet)" for k in kinds)
         out = [f"featurization on the {self.where} (descriptor cache {self.cache}): {counts}"]
         for nid, n in sorted(self.nodes.items(), key=lambda kv: -(kv[1]["polymer"] + kv[1]["solvent"])):
             out.append(f"  featurized on node {nid[:12]} (host {n['host']}): {n['polymer']} polymers, "
@@ -152,12 +156,15 @@ def featurize_cluster(df: pd.DataFrame, kind: str, spec: FeaturizeSpec, pool: An
         flog.add(kind, res)
         for j, (st, why) in enumerate(zip(res["status"], res["reason"])):
             known[todo[res["start"] + j]] = (st, why, res["X"][j] if st == "ok" else None)
+    computed = set(todo)
     for i in idx:
         st, why, v = known[canon[i]]
         if st == "ok":
             X[i] = v
         else:
             status[i], reason[i] = "failed", why
+            if canon[i] not in computed:
+                flog.add_failed_cached(kind)
     return X, status.tolist(), reason.tolist()
 
 
@@ -212,6 +219,7 @@ class DeferredPolymers:
                 self.status[r], self.reason[r] = "ok", ""
             else:
                 self.status[r], self.reason[r] = "failed", e[1]
+                self.flog.add_failed_cached("polymer")
         self.flog.add_cached("polymer", len(rows) - len(todo))
         self._todo[i] = rows[todo]
         return {"X": X, "ok": ok, "todo": todo, "keys": [self.canon[rows[j]] for j in todo], "spec": self.spec}

@@ -107,4 +107,7 @@ def test_featurization_runs_on_both_worker_nodes_and_matches_the_driver(cluster,
                        catalogs=(pol, sol), progress=False)
     f2 = again.summary["featurization"]
     assert f2["computed"] == {} and f2["from_cache"] == {"solvent": len(sol), "polymer": len(pol)}
+    assert f2["failed"] == {"polymer": 1}  # the cached failure, still a row with its reason
+    p2 = pd.read_parquet(tmp_path / "cluster2" / "polymers.parquet").set_index("id")
+    assert p2.at[bad_id, "feature_reason"] == got.at[bad_id, "feature_reason"]
     pd.testing.assert_frame_equal(_pairs(tmp_path / "cluster2"), _pairs(tmp_path / "driver"))
