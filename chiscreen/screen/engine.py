@@ -16,6 +16,11 @@ Both paths use the same worker:
   GPU on a cluster without one would leave the actor pending forever. A killed actor is
   restarted and its shard retried; finished shards are files, so nothing is lost.
 
+With ``featurize.where: cluster`` the actors also featurize (:meth:`RayPool.featurize` for
+solvents; :meth:`RayPool.run` with ``block_for`` for polymers: each shard's missing descriptors
+are computed by the actor that then scores it, in guarded worker processes of its own, see
+:mod:`chiscreen.screen.featurize`).
+
 Ray is imported only inside :func:`run_ray` / :func:`ensure_ray`, never at import time.
 """
 from __future__ import annotations
@@ -342,8 +347,9 @@ class _ActorBody:
         self._featurizer: Any = None
 
     def featurize(self, spec: "FeaturizeSpec", kind: str, keys: list[str]) -> dict:
-        """Featurize canonical ``keys`` here (guarded worker processes, one per CPU of this actor),
-        append them to the spec's cache; returns :func:`_feature_result` (values, status, node)."""
+        """Featurize canonical ``keys`` here (guarded worker processes, one per CPU of this actor)
+        and append them to the spec's cache; returns
+        :meth:`chiscreen.features.batch.NodeFeaturizer.run`'s dict plus ``node`` (the Ray node id)."""
         out = self._featurizer_for(spec).run(kind, keys)
         out["node"] = _node_id()
         return out
