@@ -111,3 +111,49 @@ def test_featurization_runs_on_both_worker_nodes_and_matches_the_driver(cluster,
     p2 = pd.read_parquet(tmp_path / "cluster2" / "polymers.parquet").set_index("id")
     assert p2.at[bad_id, "feature_reason"] == got.at[bad_id, "feature_reason"]
     pd.testing.assert_frame_equal(_pairs(tmp_path / "cluster2"), _pairs(tmp_path / "driver"))
+
+
+def _raylet_of(pid: int, nodes) -> object | None:
+    """The cluster node whose raylet is an ancestor of process ``pid`` (its actor's node)."""
+    up = set()
+    for _ in range(6):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                pid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            break
+        up.add(pid)
+    return next((n for n in nodes if n.all_processes["raylet"][0].process.pid in up), None)
+
+
+def test_a_worker_node_killed_while_featurizing_loses_nothing(cluster, inputs, tmp_path):
+    """Runs last in this module (it removes a node): a spare node is added, the node of the actor
+    that finished the first shard is killed; the restarted actor featurizes and scores the
+    retried shards, and the output equals the driver's."""
+    from chiscreen.screen import EngineHooks
+
+    c, workers = cluster
+    pol, sol, ens = inputs
+    nodes = workers + [c.add_node(num_cpus=1, object_store_memory=STORE)]
+    c.wait_for_nodes()
+    run_screen(_cfg("driver", (tmp_path / "cache-driver").as_uri()), out=str(tmp_path / "driver"),
+               ensemble=ens, catalogs=(pol, sol), progress=False)
+    seen, killed = [], []
+
+    def on_shard(s: dict) -> None:
+        seen.append(s["shard"])
+        if not killed and "pid" in s:
+            node = _raylet_of(int(s["pid"]), nodes)
+            if node is not None:
+                c.remove_node(node, allow_graceful=False)  # SIGKILL its raylet, actor and featurization workers
+                killed.append(node)
+
+    res = run_screen(_cfg("cluster", (tmp_path / "cache-cluster").as_uri(), c.address), out=str(tmp_path / "cluster"),
+                     ensemble=ens, catalogs=(pol, sol), progress=False, hooks=EngineHooks(on_shard=on_shard))
+    assert killed and sorted(seen) == list(range(res.manifest.n_shards))
+    assert len(os.listdir(tmp_path / "cluster" / "pairs")) == res.manifest.n_shards
+    pd.testing.assert_frame_equal(_pairs(tmp_path / "cluster"), _pairs(tmp_path / "driver"))
+    got = pd.read_parquet(tmp_path / "cluster" / "polymers.parquet")
+    want = pd.read_parquet(tmp_path / "driver" / "polymers.parquet")
+    assert list(got["feature_status"]) == list(want["feature_status"])
+    assert res.summary["featurization"]["failed"]["polymer"] == 1
