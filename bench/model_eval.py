@@ -348,6 +348,31 @@ def lpo_figures(p: pd.DataFrame) -> dict:
             "fold_r2": folds, "fold_min_r2": float(min(folds))}
 
 
+def lpo_table(out: Path) -> dict:
+    """Strict/lenient leave-polymer-out figures of every ``*-sN-polymer.csv`` in ``out`` (pooled
+    R2, RMSE, fold R2 and fold minimum per seed set, and their means), plus any oracle baseline
+    JSON: the issue-12 table. Printed as text; returned (and written to lpo_table.json)."""
+    import re
+
+    runs: dict = {}
+    for f in sorted(out.glob("*-s*-polymer.csv")):
+        m = re.match(r"(?P<name>.+)-s(?P<seed>\d+)-polymer\.csv$", f.name)
+        if m:
+            runs.setdefault(m["name"], {})[int(m["seed"])] = lpo_figures(pd.read_csv(f))
+    table = {}
+    for name, seeds in runs.items():
+        table[name] = {"seeds": seeds, **{f"mean_{k}": float(np.mean([v[k] for v in seeds.values()]))
+                                          for k in ("r2", "rmse", "fold_min_r2")}}
+        print(f"{name:40s} " + "  ".join(f"s{s}: R2 {v['r2']:.3f} RMSE {v['rmse']:.3f} fold min {v['fold_min_r2']:.3f}"
+                                         for s, v in sorted(seeds.items())))
+    for f in sorted(out.glob("*-oracle_baseline.json")):
+        d = json.loads(f.read_text())["oracle_baseline"]
+        table[f.stem] = d
+        print(f"{f.stem}: " + "  ".join(f"{k} R2 {d[k]['r2']:.3f} RMSE {d[k]['rmse']:.3f}" for k in ("raw", "fitted", "fitted_linear")))
+    (out / "lpo_table.json").write_text(json.dumps(table, indent=1, default=float))
+    return table
+
+
 def representation_cost(out: Path) -> dict:
     """Featurization seconds per polymer (fresh cache) for the reference polymers."""
     import tempfile
@@ -449,11 +474,16 @@ def main(argv=None) -> int:
     ap.add_argument("--make-store-table", metavar="FILE",
                     help="write a chi_oracle label table of every stored polymer x solvent (2 T) and exit")
     ap.add_argument("--summarize", action="store_true", help="print tables from the CSVs already in --out")
+    ap.add_argument("--lpo-table", action="store_true",
+                    help="issue-12 table: LPO figures of every *-polymer.csv in --out (writes lpo_table.json)")
     a = ap.parse_args(argv)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     if a.summarize:
         print(summarize_dir(out))
+        return 0
+    if a.lpo_table:
+        print(json.dumps(lpo_table(out), default=float))
         return 0
     if a.representation_cost:
         representation_cost(out)
