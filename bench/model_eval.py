@@ -112,6 +112,11 @@ class OracleProtocol:
         rows = np.flatnonzero(train_exp & self.is_exp)
         ident = "\n".join(sorted(f"{p}|{s}|{T:.3f}" for p, s, T in zip(
             t[POLYMER_KEY].to_numpy()[rows], t[SOLVENT_KEY].to_numpy()[rows], t[TEMPERATURE_K].to_numpy()[rows])))
+        from chiscreen.qc.fit import RECIPE
+
+        # the refitted recipe is part of the key (xtbfit-1's recipe: the key of the first runs)
+        if not (RECIPE.get("free") == ["es", "hb", "sigma_hb", "fv"] and RECIPE.get("base") == {"combinatorial": "fh"}):
+            ident = json.dumps(RECIPE, sort_keys=True) + "\n" + ident
         key = hashlib.sha256(ident.encode()).hexdigest()[:16]
         if key in self._fits:
             return self._fits[key]
@@ -126,7 +131,7 @@ class OracleProtocol:
                               t[TEMPERATURE_K].to_numpy()[rows], t["chi"].to_numpy()[rows], name=f"fold-{key}")
             params = res.params
             params.save(str(f.with_suffix(".params.json")))
-            info = {"n_rows": res.n_rows, "n_polymers": res.n_polymers, "train_mae": res.train_mae,
+            info = {"recipe": RECIPE, "n_rows": res.n_rows, "n_polymers": res.n_polymers, "train_mae": res.train_mae,
                     "seconds": res.seconds, "params": {k: v for k, v in params.numeric_dict().items()}}
             f.write_text(json.dumps({"info": info}, default=float))
             self.log(f"  oracle refit on {res.n_polymers} training polymers ({res.n_rows} rows, "
