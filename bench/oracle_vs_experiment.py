@@ -169,6 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--levers", action="store_true", help="score each physics lever under CV")
     ap.add_argument("--levers-match", default=None,
                     help="only the levers whose label contains this text (with --levers)")
+    ap.add_argument("--levers-skip", default=None,
+                    help="leave out the levers whose label contains one of these comma-separated "
+                         "texts (with --levers)")
     ap.add_argument("--params-out", help="write the all-rows fitted parameter set JSON here")
     ap.add_argument("--time-molecules", type=int, default=3,
                     help="re-time N median-size polymers and 3N solvents serially in this process")
@@ -381,6 +384,8 @@ def main(argv: list[str] | None = None) -> int:
         lever_figs = {}
         for label, lbase, lfree, note in lever_variants(recs, pkind, skind):
             if args.levers_match and args.levers_match not in label:
+                continue
+            if args.levers_skip and any(x and x in label for x in args.levers_skip.split(",")):
                 continue
             ldata = data if note is None else FitData.build(fit_rows, note, water=water)
             t0 = time.perf_counter()

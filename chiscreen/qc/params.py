@@ -59,7 +59,7 @@ from chiscreen.errors import ArtifactError, ConfigError, OracleError
 from chiscreen.qc.sigma import SIGMA_GRID, SIGMA_HB, SigmaProfile
 
 FORMAT = "chiscreen-cosmosac-params/1"
-COMBINATORIAL = ("sg", "fh")
+COMBINATORIAL = ("sg", "fh", "sg_fv")
 #: 2010 constants (kcal A^4 / (mol e^2)); see :mod:`chiscreen.qc.cosmosac`.
 _A_ES, _B_ES = 6525.69, 1.4859e8
 _C_OHOH, _C_OTOT, _C_OHOT = 4013.78, 932.31, 3016.43
@@ -75,7 +75,7 @@ class CosmoSacParams:
         es_scale, hb_scale, ot_scale: multipliers (> 0) on the 2010 electrostatic, HB and
             OT-HB constants.
         sigma_hb: HB probability width sigma_0, e/A^2 (> 0).
-        combinatorial: "sg" or "fh".
+        combinatorial: "sg", "fh" or "sg_fv" (Staverman-Guggenheim plus the free-volume term).
         fv_ln_ratio: ln(f_solvent/f_polymer) of the free-volume FH term (only with "fh").
         t_hb: exponent of the HB temperature factor (298.15/T)^t_hb (0 = 2010 model).
         water_self_scale, water_cross_scale: multipliers (> 0) on the HB constants of water-type
@@ -113,7 +113,7 @@ class CosmoSacParams:
             raise ConfigError(f"COSMO-SAC parameter sigma_hb_water must be None or a finite "
                               f"number > 0, got {self.sigma_hb_water!r}")
         if self.combinatorial == "sg" and self.fv_ln_ratio != 0.0:
-            raise ConfigError("fv_ln_ratio (free-volume term) needs combinatorial='fh'")
+            raise ConfigError("fv_ln_ratio (free-volume term) needs combinatorial='fh' or 'sg_fv'")
         if not self.name or not isinstance(self.name, str):
             raise ConfigError("a parameter set needs a non-empty name")
 
@@ -303,7 +303,7 @@ def shipped_names() -> list[str]:
 
 
 #: The parameter set the oracle uses unless told otherwise.
-DEFAULT_PARAMS_NAME = "xtbfit-1"
+DEFAULT_PARAMS_NAME = "xtbfit-2"
 
 
 def get_params(name_or_path: str | os.PathLike | CosmoSacParams | None = None) -> CosmoSacParams:

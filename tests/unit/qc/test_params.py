@@ -120,6 +120,9 @@ def test_combinatorial_terms():
     assert combinatorial_chi(a_s, v_s, a_p, v_p, "fh") == pytest.approx(0.0, abs=1e-15)
     fv = combinatorial_chi(a_s, v_s, a_p, v_p, "fh", 0.4)
     assert fv == pytest.approx(0.4 + v_s / v_p * (1 - np.exp(0.4)))
+    hybrid = combinatorial_chi(a_s, v_s, a_p, v_p, "sg_fv", 0.4)
+    assert hybrid == pytest.approx(float(sg) + fv)
+    assert CosmoSacParams("x", combinatorial="sg_fv", fv_ln_ratio=0.4).combinatorial == "sg_fv"
 
 
 def test_warm_start_gives_the_same_solution():
