@@ -115,6 +115,8 @@ def lever_variants(recs: dict, pkind: str, skind: str):
     yield "water split: + ww, sigma_hb_w", fh, free + ["ww", "sigma_hb_w"], None
     yield "water split: + ww, t_hb", fh, free + ["ww", "t_hb"], None
     yield "water split: + ww, ot", fh, free + ["ww", "ot"], None
+    yield "water split, SG+FV (sg_fv, xtbfit-3 recipe): + ww", \
+        SAC2010.with_values(combinatorial="sg_fv"), free + ["ww"], None
     if max(r.n_conformers for r in recs.values()) < 2:
         return  # one conformer per molecule: the conformer levers are all the same model
     first = {m: r.conformers[0] for m, r in recs.items()}

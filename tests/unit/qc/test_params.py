@@ -98,6 +98,16 @@ def test_shipped_default_has_provenance():
     assert 0 < prov["cv"]["mae"] < 2 and "data_Chi.csv" in prov["data"]
 
 
+def test_every_shipped_set_loads_with_grouped_cv_provenance():
+    for name in shipped_names():
+        p = get_params(name)
+        assert p.name == name
+        if name == "sac2010":
+            continue
+        assert p.profile_method == ProfileSpec().method_version
+        assert p.provenance["cv"]["grouping"] == "polymer" and 0 < p.provenance["cv"]["mae"] < 2
+
+
 # --------------------------------------------------------------------------- model pieces
 def test_resplit_is_exact():
     seg, surf = _water_segments()
