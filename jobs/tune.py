@@ -167,11 +167,53 @@ def run_stage(stage: str, tcfg, base: dict, data, folds: list[set], out: Path, h
     return best
 
 
+def _eval_fold(tcfg, base: dict, data, outer: list[set], k: int, seed: int, params: dict, ndir: Path) -> Path:
+    """Nested evaluation of outer fold k, one seed set: OUT/nested/outer{k}-s{seed}.csv (kept if there)."""
+    from chiscreen.model.evaluate import regression_metrics
+    from chiscreen.model.tuning import apply_params, nested_predictions
+
+    f = ndir / f"outer{k}-s{seed}.csv"
+    if f.exists():
+        return f
+    cfg = apply_params(base, params, members=tcfg.eval_members, sets=dict(tcfg.set))
+    p = nested_predictions(cfg, data, outer[k], k, seed)
+    tmp = f.with_name(f".{f.name}.{os.getpid()}.tmp")
+    p.to_csv(tmp, index=False)
+    os.replace(tmp, f)
+    m = regression_metrics(p["y"], p["pred"])
+    print(f"nested outer fold {k} seed {seed}: R2 {m['r2']:.3f} RMSE {m['rmse']:.3f} (n={m['n']}, "
+          f"{p['seconds'].iloc[0]:.0f} s)", flush=True)
+    return f
+
+
+def _eval_only(tcfg, base: dict, data, outer: list[set], ks: list[int], out: Path) -> int:
+    """``--eval-only``: the nested evaluation of every outer fold whose choice is there, beside a
+    running tuning job (which then finds the CSVs and skips them); waits for missing choices."""
+    ndir = out / "nested"
+    ndir.mkdir(parents=True, exist_ok=True)
+    todo = [(seed, k) for seed in tcfg.eval_seeds for k in ks]
+    while todo:
+        ready = [(s, k) for s, k in todo if (out / f"outer{k}" / "best.json").exists()]
+        if not ready:
+            print(f"jobs/tune.py --eval-only: waiting for {out}/outer{todo[0][1]}/best.json", flush=True)
+            time.sleep(30)
+            continue
+        seed, k = ready[0]
+        params = json.loads((out / f"outer{k}" / "best.json").read_text())["params"]
+        _eval_fold(tcfg, base, data, outer, k, seed, params, ndir)
+        todo.remove((seed, k))
+    print(f"jobs/tune.py --eval-only: every nested fold is in {ndir}", flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="jobs/tune.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default=str(ROOT / "configs" / "tune.yaml"))
     ap.add_argument("--out", required=True, help="output folder (rerun with the same folder to resume)")
     ap.add_argument("--address", default=None, help="Ray address (default: the job's cluster, else a local Ray)")
+    ap.add_argument("--eval-only", action="store_true",
+                    help="no tuning: run the nested evaluation of the outer folds whose choice is in --out "
+                         "(beside a running tuning job; waits for the others)")
     a = ap.parse_args(argv)
 
     from chiscreen.errors import ChiscreenError
@@ -190,7 +232,7 @@ def _run(a) -> int:
     from chiscreen.model.config import TrainConfig
     from chiscreen.model.data import load_training_data
     from chiscreen.model.evaluate import summarize
-    from chiscreen.model.tuning import (apply_params, load_tuning_config, nested_predictions, outer_train_mask,
+    from chiscreen.model.tuning import (apply_params, load_tuning_config, outer_train_mask,
                                         polymer_folds, resolve_base, tuned_config_yaml)
     from chiscreen.runtime import connect_ray, shutdown_ray
 
@@ -212,6 +254,8 @@ def _run(a) -> int:
           f"{tcfg.outer_splits}; {tcfg.num_samples} configurations x <= {tcfg.inner_folds} inner folds per run, "
           f"{tcfg.members} members per trial", flush=True)
 
+    if a.eval_only:
+        return _eval_only(tcfg, base, data, outer, ks, out)
     t0 = time.perf_counter()
     connect_ray(address=a.address, num_cpus=tcfg.max_concurrent_trials)
     try:
@@ -245,18 +289,7 @@ def _run(a) -> int:
     for seed in tcfg.eval_seeds:
         preds = []
         for k in ks:
-            f = ndir / f"outer{k}-s{seed}.csv"
-            if not f.exists():
-                cfg = apply_params(base, chosen[k]["params"], members=tcfg.eval_members, sets=dict(tcfg.set))
-                p = nested_predictions(cfg, data, outer[k], k, seed)
-                tmp = f.with_name("." + f.name + ".tmp")
-                p.to_csv(tmp, index=False)
-                os.replace(tmp, f)
-                from chiscreen.model.evaluate import regression_metrics
-
-                m = regression_metrics(p["y"], p["pred"])
-                print(f"nested outer fold {k} seed {seed}: R2 {m['r2']:.3f} RMSE {m['rmse']:.3f} (n={m['n']}, "
-                      f"{p['seconds'].iloc[0]:.0f} s)", flush=True)
+            f = _eval_fold(tcfg, base, data, outer, k, seed, chosen[k]["params"], ndir)
             preds.append(pd.read_csv(f))
         p = pd.concat(preds, ignore_index=True)
         p.to_csv(ndir / f"nested-s{seed}-polymer.csv", index=False)
