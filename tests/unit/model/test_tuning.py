@@ -31,6 +31,7 @@ def _synthetic(n_p=12, n_s=8, F=5, seed=0):
                           "temperature_K": df["T"], "source_row": np.arange(len(df))})
     for col in ("chi", "chi_computed", "soluble"):
         table[col] = np.where(df["kind"] == col, df["y"], np.nan)
+    table["source"] = np.where(df["kind"] == "chi", "mtl_chi/data_Chi.csv", "other")
     groups = (table["polymer_key"] + "_" + table["solvent_key"]).to_numpy()
     tasks = {}
     for task, col in (("chi_exp", "chi"), ("chi_comp", "chi_computed"), ("soluble", "soluble")):
@@ -105,6 +106,17 @@ def test_polymer_folds_partition_and_strict_mask():
     assert set().union(*inner) == set(data.polymer_keys) - folds[0]
     rows = tuning.heldout_rows(data, folds[0])
     assert set(data.table["polymer_key"].iloc[rows]) == folds[0] and data.table["chi"].iloc[rows].notna().all()
+
+
+def test_outer_folds_are_those_of_the_leave_polymer_out_evaluation():
+    from chiscreen.data.splits import grouped_kfold
+    from chiscreen.model.evaluate import _exp_rows
+
+    data = _synthetic(n_p=15)
+    ex = _exp_rows(data)                 # what evaluate_grouped (bench --eval polymer) splits
+    exdf = data.table.loc[ex["pos"]].reset_index(drop=True)
+    ref = [set(exdf["polymer_key"].iloc[te]) for _, te in grouped_kfold(exdf, by="polymer", n_splits=5, seed=0)]
+    assert tuning.polymer_folds(data, 5, seed=0) == ref
 
 
 def test_score_config_trains_without_the_held_out_polymers(monkeypatch):
