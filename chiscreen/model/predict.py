@@ -9,6 +9,15 @@
 Output columns (per pair; temperatures in Kelvin; derived from the model's tasks, see
 :mod:`chiscreen.model.tasks` and :func:`result_columns`):
     chi_mean, chi_std          experimental-chi head at T; std = raw ensemble std x std_scale["chi_exp"]
+                               x the applicability-domain inflation (1 + slope x min(ad_score, cap))
+    chi_lo95, chi_hi95         calibrated 95 % interval of chi: chi_mean -+ k95 x chi_std (k95 fitted on
+                               held-out rows; errors are heavy-tailed, so k95 > 1.96); NaN for models
+                               without domain statistics
+    ad_score                   applicability-domain score of the pair, max(ad_polymer, ad_solvent):
+                               0 = both molecules in training, ~1 = as near the training set as training
+                               molecules are to each other, >~2 = outside the model's experience
+                               (chiscreen.model.domain); NaN for models without domain statistics
+    ad_polymer, ad_solvent     the two molecules' scores (normalised nearest-training-molecule latent distance)
     A_mean, A_std, B_mean, B_std   chi(T) = A + B/T of the experimental head (B in K)
     chi_comp_mean, chi_comp_std    computed-chi (COSMO-RS-like) head at T (likewise every
                                other chi task: {result_prefix}_mean / _std)
@@ -73,8 +82,10 @@ RESULT_COLUMNS = result_columns()  # those of a model with the reference tasks
 
 def result_values(post: EnsemblePrediction, tasks) -> dict[str, np.ndarray]:
     """Result columns (N,) from an :class:`EnsemblePrediction` (see :func:`result_columns`)."""
-    stat = {"mean": post.mean_of, "std": post.std_of, "cal": post.calibrated_std_of}
-    return {col: stat[s](q) for col, q, s in _result_sources(tasks)}
+    stat = {"mean": post.mean_of, "std": post.std_of, "cal": post.calibrated_std_of,
+            "lo95": lambda q: post.interval_of(q)[0], "hi95": lambda q: post.interval_of(q)[1],
+            "ad": lambda q: post.ad, "ad_polymer": lambda q: post.ad_polymer, "ad_solvent": lambda q: post.ad_solvent}
+    return {col: np.asarray(stat[s](q), dtype=np.float64) for col, q, s in _result_sources(tasks)}
 
 
 DISSOLUTION_COLUMNS = ["dissolves", "T_dissolve_K", "T_dissolve_lo_K", "T_dissolve_hi_K", "above_boiling",
