@@ -50,9 +50,10 @@ def make_config(path: Path, sets: list[str], members: int | None) -> TrainConfig
     return from_dict(TrainConfig, d)
 
 
-def lpo_predictions(cfg: TrainConfig, data, n_splits: int = 5, log=print):
+def lpo_predictions(cfg: TrainConfig, data, n_splits: int = 5, log=print, fold_dir: Path | None = None):
     """Per-row leave-polymer-out predictions of chi_exp, each outer fold trained (and calibrated)
-    as ``chiscreen train`` would on its training rows."""
+    as ``chiscreen train`` would on its training rows. With ``fold_dir`` every finished fold is
+    written there (fold-K.csv / fold-K.json) and a rerun skips it (resumable)."""
     import pandas as pd
 
     from chiscreen.data.splits import grouped_kfold
@@ -70,6 +71,11 @@ def lpo_predictions(cfg: TrainConfig, data, n_splits: int = 5, log=print):
     outs, cals = [], []
     for k, (_, te) in enumerate(grouped_kfold(exdf, by="polymer", n_splits=n_splits, seed=0)):
         t0 = time.perf_counter()
+        if fold_dir is not None and (fold_dir / f"fold-{k}.json").is_file():
+            outs.append(pd.read_csv(fold_dir / f"fold-{k}.csv"))
+            cals.append(json.loads((fold_dir / f"fold-{k}.json").read_text()))
+            log(f"  fold {k}: done earlier ({fold_dir})")
+            continue
         te_pos = pos[te]
         held = set(poly[te_pos])
         keep = ~np.isin(poly, list(held))          # strict: every row of a test polymer out of every task
@@ -96,8 +102,13 @@ def lpo_predictions(cfg: TrainConfig, data, n_splits: int = 5, log=print):
             f"{time.perf_counter() - t0:.0f} s")
         outs.append(p)
         cals.append({"fold": k, "std_scale": ens.std_scale["chi_exp"], **inf,
-                     "std_scale_without_domain": p["std_scale_without_domain"].iloc[0],
-                     "scale_polymer": ens.domain.scale_polymer, "scale_solvent": ens.domain.scale_solvent})
+                     "std_scale_without_domain": float(p["std_scale_without_domain"].iloc[0]),
+                     "scale_polymer": ens.domain.scale_polymer, "scale_solvent": ens.domain.scale_solvent,
+                     "seconds": time.perf_counter() - t0})
+        if fold_dir is not None:
+            fold_dir.mkdir(parents=True, exist_ok=True)
+            p.to_csv(fold_dir / f"fold-{k}.csv", index=False)
+            (fold_dir / f"fold-{k}.json").write_text(json.dumps(cals[-1], default=float))
     return pd.concat(outs, ignore_index=True), cals
 
 
@@ -215,7 +226,7 @@ def main(argv=None) -> int:
         data = load_training_data(cfg.data, progress=False)
         print(f"seed set {seed}: {cfg.n_members} members, calibration {to_dict(cfg.calibration)}", flush=True)
         t0 = time.perf_counter()
-        p, c = lpo_predictions(cfg, data, log=lambda m: print(m, flush=True))
+        p, c = lpo_predictions(cfg, data, log=lambda m: print(m, flush=True), fold_dir=out / f"folds-s{seed}")
         p.to_csv(f, index=False)
         preds[seed], cals[seed] = p, {"folds": c, "seconds": time.perf_counter() - t0}
     summary = {"protocol": "GroupKFold(5) by polymer, strict; per outer fold: calibration + training as chiscreen train",

@@ -53,7 +53,8 @@ from chiscreen.thermo import CHI_C_LONG_CHAIN, chi_critical_array, miscibility_v
 
 def _result_sources(tasks) -> list[tuple[str, str, str]]:
     """(column, quantity, statistic) for every result column but chi_c / verdict. Statistic:
-    "mean", "std" (raw) or "cal" (calibrated std)."""
+    "mean", "std" (raw), "cal" (calibrated std), "lo95" / "hi95" (calibrated 95 % interval) or
+    "ad" / "ad_polymer" / "ad_solvent" (applicability-domain scores; quantity unused)."""
     out = []
     primary = _tasks.get_task(_tasks.PRIMARY_TASK)
     order = [t for t in _tasks.ordered(tasks) if t != primary.name]
@@ -69,7 +70,13 @@ def _result_sources(tasks) -> list[tuple[str, str, str]]:
     # the reference column order (format-v1 models): chi, A, B, chi_comp, p_soluble, then others
     ref = ["chi_mean", "chi_std", "A_mean", "A_std", "B_mean", "B_std", "chi_comp_mean", "chi_comp_std",
            "p_soluble", "p_soluble_std"]
-    return sorted(out, key=lambda c: (ref.index(c[0]) if c[0] in ref else len(ref)))
+    out = sorted(out, key=lambda c: (ref.index(c[0]) if c[0] in ref else len(ref)))
+    if primary.name in tasks:   # calibrated 95 % interval of the primary chi
+        mcol = primary.result_columns()[0]
+        pre = mcol[: -len("_mean")] if mcol.endswith("_mean") else mcol
+        out += [(f"{pre}_lo95", primary.prediction_key, "lo95"), (f"{pre}_hi95", primary.prediction_key, "hi95")]
+    # applicability domain (chiscreen.model.domain)
+    return out + [("ad_score", "", "ad"), ("ad_polymer", "", "ad_polymer"), ("ad_solvent", "", "ad_solvent")]
 
 
 def result_columns(tasks=_tasks.V1_TASKS) -> list[str]:
