@@ -172,11 +172,12 @@ def plot(preds: dict, path: Path) -> Path:
                           (err / const, "1 std, std_scale alone", "tab:blue", ":"),
                           (np.where(inside, 0.0, 2.0), "95 % interval", "tab:red", "-")):
         b = binned_coverage(ad, z, 6)
-        x = [(r["lo"] + r["hi"]) / 2 for r in b]
+        x = [float(np.median(ad[(ad >= r["lo"]) & (ad <= r["hi"])])) for r in b]   # bin medians
         ax.plot(x, [r["coverage"] for r in b], ls, marker="o", c=c, label=lab)
     ax.axhspan(0.63, 0.73, color="tab:blue", alpha=0.1)
     ax.axhspan(0.92, 0.98, color="tab:red", alpha=0.1)
-    ax.set_xlabel("AD score (bin centre, sextiles)")
+    ax.set_xscale("symlog", linthresh=0.1)
+    ax.set_xlabel("AD score (median of each sextile of rows)")
     ax.set_ylabel("coverage on held-out polymers")
     ax.set_ylim(0.2, 1.02)
     ax.legend(fontsize=8, loc="lower left")

@@ -124,7 +124,8 @@ def run(args) -> int:
         print(f"          95 % interval {_fmt(res['chi_lo95'])} .. {_fmt(res['chi_hi95'])}")
     ad = res.get("ad_score", float("nan"))
     if math.isfinite(ad):
-        where = "in domain" if ad <= 1.5 else ("near the edge of the training data" if ad <= 3 else "outside the training data")
+        where = ("a training pair" if ad < 0.05 else "in domain" if ad <= 1.0 else
+                 "near the edge of the training data" if ad <= 2.0 else "outside the training data: trust the interval, not the mean")
         print(f"AD score  {ad:.2f} ({where}; polymer {res['ad_polymer']:.2f}, solvent {res['ad_solvent']:.2f}: "
               "0 = training molecule, ~1 = typical distance)")
     else:
