@@ -118,7 +118,8 @@ def run(args) -> int:
         and prow.get("name") != args.polymer else ""
     print(f"polymer   {polymer_smiles}{name}\nsolvent   {args.solvent}\nT         {t_k:.2f} K ({t_k - 273.15:.2f} C)")
     print(f"chi(T)    {_fmt(res['chi_mean'])} +- {_fmt(res['chi_std'])}   (experimental head, {ens.n_members}-member ensemble, "
-          f"std x {ens.std_scale.get('chi_exp', 1.0):.2f} calibration)")
+          f"std x {ens.std_scale.get('chi_exp', 1.0):.2f} calibration"
+          + (" x the AD inflation)" if ens.domain is not None and ens.domain.inflation.get("chi_exp") else ")"))
     print(f"          chi = A + B/T:  A = {_fmt(res['A_mean'])} +- {_fmt(res['A_std'])},  B = {_fmt(res['B_mean_K'], 1)} +- {_fmt(res['B_std_K'], 1)} K")
     if math.isfinite(res.get("chi_lo95", float("nan"))):
         print(f"          95 % interval {_fmt(res['chi_lo95'])} .. {_fmt(res['chi_hi95'])}")
