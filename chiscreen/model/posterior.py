@@ -31,7 +31,7 @@ inflation(ad) = 1 + slope x min(ad, cap), fitted with std_scale on held-out rows
 95 % interval is mean +- k95[task] x calibrated_std (:meth:`EnsemblePrediction.interval_of`; NaN
 without domain statistics). Nothing else in chiscreen applies std_scale or the inflation: the
 screen's fast GEMM path (``chiscreen.screen.scoring.BlockScorer``) keeps running sums but takes
-its factors from :func:`std_scale_of` and :func:`std_factors` and is tested equal to this module.
+its factors from :func:`std_scale_of` and ``DomainStats.factor`` and is tested equal to this module.
 """
 from __future__ import annotations
 
@@ -58,16 +58,6 @@ def std_scale_of(std_scale: Mapping[str, float], quantity: str) -> float:
     if spec is None or not spec.is_chi:
         return 1.0
     return float(std_scale.get(spec.std_scale_key, 1.0))
-
-
-def std_factors(std_scale: Mapping[str, float], quantity: str, ad=None, domain=None) -> np.ndarray | float:
-    """The whole factor on the raw std of ``quantity``: std_scale_of(...) x the domain inflation
-    at ``ad`` ((N,) scores) when ``domain`` (a DomainStats) calibrated the quantity's task.
-    Returns a float without ``ad`` / ``domain``, else an (N,) array."""
-    f = std_scale_of(std_scale, quantity)
-    if ad is None or domain is None or quantity not in _chi_task_names():
-        return f
-    return f * domain.factor(quantity, ad)
 
 
 def _chi_task_names() -> set[str]:
