@@ -90,22 +90,119 @@ def cmd_relabel(args, command: str) -> int:
     return 0
 
 
+def al_pick(candidates: list[str], n: int, solvents: list[str], temperatures_K: list[float], model: str | None = None,
+            beta: float = 2.0, chunk: int = 200) -> "pd.DataFrame":
+    """The AL arm: rank candidate polymers by the AL loop's best acquisition on the model's posterior.
+
+    The acquisition is UCB (``chiscreen.al.acquisition.ucb_scores``: -mean + beta * calibrated std, beta 2),
+    the best strategy of the AL retrospective (lowest final held-out RMSE, docs/closing notes). Each
+    candidate polymer's pairs are polymer x ``solvents`` x ``temperatures_K`` (the rows its arm would
+    label); a polymer's score is the MEAN of UCB over those rows; the top ``n`` (ties: candidate order)
+    are picked. The posterior is :meth:`chiscreen.al.pool.CandidatePool.posterior` of task chi_oracle,
+    which for a model without a chi_oracle head (the shipped one) is its chi_exp head
+    (``chiscreen.al.adapters.model_task``). Returns polymer, score, mean_chi, mean_std, rows (sorted)."""
+    import numpy as np
+    import pandas as pd
+
+    from chiscreen.al.acquisition import SelectContext, ucb_scores
+    from chiscreen.al.pool import CandidatePool
+    from chiscreen.model import load_ensemble
+
+    ens = load_ensemble(model)
+    out = []
+    for a in range(0, len(candidates), chunk):
+        part = candidates[a:a + chunk]
+        pool = CandidatePool.from_product(part, solvents, temperatures_K)
+        pool.featurize(featurizer=ens.featurizer, representation=ens.polymer_representation, progress=False)
+        post = pool.posterior(ens, task="chi_oracle")
+        ucb = ucb_scores(post, SelectContext(beta=beta))
+        df = pd.DataFrame({"pi": pool.pi, "ucb": ucb, "mean": post.mean, "std": post.std})
+        g = df.groupby("pi").agg(score=("ucb", "mean"), mean_chi=("mean", "mean"), mean_std=("std", "mean"),
+                                 rows=("ucb", "size"))
+        g["polymer"] = [pool.polymers[i] for i in g.index]
+        g["order"] = a + g.index.to_numpy()
+        out.append(g.reset_index(drop=True))
+        print(f"oracle arms: AL posterior {min(a + chunk, len(candidates))}/{len(candidates)} polymers",
+              file=sys.stderr, flush=True)
+    res = pd.concat(out, ignore_index=True).sort_values(["score", "order"], ascending=[False, True], kind="stable")
+    res["task_head"] = "chi_oracle" if "chi_oracle" in ens.tasks else "chi_exp"
+    return res.reset_index(drop=True)
+
+
 def cmd_arms(args, command: str) -> int:
-    from chiscreen.al.campaign_arms import run_arms  # noqa: F401  (kept beside the AL layer)
+    import numpy as np
+    import pandas as pd
+
+    from chiscreen.errors import InvalidInputError
+    from chiscreen.qc.campaign import (arm_candidates, diverse_pick, random_pick, reference_molecules, run_arms,
+                                       solvent_set, write_table, catalog_molecules)
 
     cfg = _load(args)
     _note_relative(args.out)
+    arms = [a.strip() for a in args.arms.split(",") if a.strip()]
+    bad = set(arms) - {"diversity", "al", "random"}
+    if bad:
+        raise InvalidInputError(f"--arms: unknown arm(s) {sorted(bad)}; expected diversity, al, random")
+    os.makedirs(args.out, exist_ok=True)
+    sel_path = os.path.join(args.out, "arms.parquet")
+    if os.path.isfile(sel_path):  # resume: the arms never change once chosen
+        sel = pd.read_parquet(sel_path)
+        print(f"oracle arms: resuming with the arms of {sel_path}", file=sys.stderr, flush=True)
+    else:
+        exclude = list(reference_molecules()[0])
+        if cfg.polymers.catalog:
+            exclude += [k for k, _ in catalog_molecules(cfg.polymers.catalog, "polymer")]
+        if args.campaign:
+            mp = os.path.join(args.campaign, "molecules.parquet")
+            if not os.path.isfile(mp):
+                raise InvalidInputError(f"--campaign {args.campaign}: no molecules.parquet (not a campaign folder)")
+            m = pd.read_parquet(mp)
+            exclude += m.loc[m["kind"] == "polymer", "smiles"].tolist()
+        exclude = list(dict.fromkeys(exclude))
+        cand = arm_candidates(cfg, exclude, args.enum_cache)
+        units = cand["canonical"].tolist()
+        print(f"oracle arms: {len(units)} candidate enumerated polymers (<= {cfg.polymers.max_atoms} atoms/unit, "
+              f"not among {len(exclude)} reference/catalog/campaign polymers); {args.n} per arm",
+              file=sys.stderr, flush=True)
+        rows = []
+        if "diversity" in arms:
+            for r, p in enumerate(diverse_pick(units, args.n, exclude, cfg.polymers.featurizer,
+                                               cfg.polymers.representation, cfg.polymers.seed)):
+                rows.append(("diversity", r, p, np.nan))
+        if "random" in arms:
+            for r, p in enumerate(random_pick(units, args.n, args.seed)):
+                rows.append(("random", r, p, np.nan))
+        if "al" in arms:
+            solv = solvent_set(cfg)["smiles"].tolist()
+            ranked = al_pick(units, args.n, solv, list(cfg.temperatures_K), args.model)
+            write_table(ranked, os.path.join(args.out, "al_scores.parquet"))
+            for r, (p, sc) in enumerate(zip(ranked["polymer"][:args.n], ranked["score"][:args.n])):
+                rows.append(("al", r, p, float(sc)))
+        sel = pd.DataFrame(rows, columns=["arm", "rank", "polymer", "score"])
+        names = dict(zip(cand["canonical"], cand["name"]))
+        sel["name"] = sel["polymer"].map(names)
+        sel["rule"] = sel["polymer"].map(dict(zip(cand["canonical"], cand["rule"])))
+        sel["atoms"] = sel["polymer"].map(dict(zip(cand["canonical"], cand["atoms"])))
+        write_table(sel, sel_path, {"command": command, "n": args.n, "seed": args.seed,
+                                    "candidates": len(units), "excluded": len(exclude)})
+    overlap = {f"{a}&{b}": len(set(sel.polymer[sel.arm == a]) & set(sel.polymer[sel.arm == b]))
+               for i, a in enumerate(arms) for b in arms[i + 1:]}
+    print(f"oracle arms: chosen -> {sel_path}; overlaps {overlap}", file=sys.stderr, flush=True)
+    if args.select_only:
+        return 0
+    by_arm = {a: sel.loc[sel["arm"] == a].sort_values("rank")["polymer"].tolist() for a in arms}
     try:
-        res = run_arms(cfg, args.out, n=args.n, arms=args.arms.split(","), campaign=args.campaign,
-                       seed=args.seed, model=args.model, overwrite=args.overwrite, take_over=args.take_over,
-                       enum_cache=args.enum_cache, param_set=args.param_set, command=command,
-                       select_only=args.select_only)
+        res = run_arms(cfg, args.out, by_arm, take_over=args.take_over, param_set=args.param_set, command=command,
+                       names=dict(zip(sel["polymer"], sel["name"])))
     finally:
         if cfg.run.backend == "ray":
             from chiscreen.runtime import shutdown_ray
 
             shutdown_ray()
-    print(res)
+    for a, r in res.items():
+        m = r.manifest
+        print(f"oracle arm {a}: {r.table}: {m['rows']} rows, {m['molecules']['with_profile']} molecules with a "
+              f"profile, {m['molecules']['failed']} failed")
     return 0
 
 

@@ -47,7 +47,7 @@ import logging
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Literal, Optional, Sequence
 
@@ -80,8 +80,9 @@ class PolymerSetConfig:
         catalog: a polymer catalog CSV/Parquet with a ``smiles`` column (None: none).
         enumerated: how many enumerated polymers to add (0: none), chosen by k-center diversity.
         rules: polymerization rules to enumerate (``chiscreen.catalogs.RULES``; empty = all).
-        max_heavy_atoms: enumerated repeat units with more heavy atoms (the two '*' not counted)
-            are left out before the diversity pick (profile cost grows steeply with size).
+        max_atoms: enumerated repeat units with more atoms (hydrogens counted, the two '*' not)
+            are left out before the diversity pick: profile cost grows steeply with size (measured
+            one core: 22 atoms/unit 2.6 s CPU, 47 atoms/unit 17 s, 50 atoms/unit 37 s).
         featurizer / representation: descriptors of the diversity pick (standardized; NaN columns
             imputed by the median, constant columns dropped, z clipped to +-5).
         seed: first centre when there are no reference/catalog polymers (else unused).
@@ -92,15 +93,15 @@ class PolymerSetConfig:
     catalog: Optional[str] = "catalogs/polymers.csv"
     enumerated: int = 300
     rules: list[str] = field(default_factory=list)
-    max_heavy_atoms: int = 30
+    max_atoms: int = 30
     featurizer: str = "rdkit2d_periodic"
     representation: str = "periodic"
     seed: int = 0
     smiles: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        if self.enumerated < 0 or self.max_heavy_atoms < 1:
-            raise ConfigError("polymers.enumerated must be >= 0 and polymers.max_heavy_atoms >= 1")
+        if self.enumerated < 0 or self.max_atoms < 1:
+            raise ConfigError("polymers.enumerated must be >= 0 and polymers.max_atoms >= 1")
 
 
 @dataclass
@@ -203,7 +204,7 @@ def reference_molecules() -> tuple[list[str], list[str]]:
     return list(dict.fromkeys(e["polymer_key"])), list(dict.fromkeys(e["solvent_key"]))
 
 
-def _catalog_molecules(path: str, kind: str) -> list[tuple[str, str]]:
+def catalog_molecules(path: str, kind: str) -> list[tuple[str, str]]:
     """(canonical key, name) of the valid rows of a catalog CSV/Parquet (invalid rows reported)."""
     from chiscreen.chem import try_canonical_key
     from chiscreen.data import read_table
@@ -230,15 +231,15 @@ def _catalog_molecules(path: str, kind: str) -> list[tuple[str, str]]:
     return out
 
 
-def heavy_atoms(unit: str) -> int:
-    """Heavy atoms of a repeat unit, the '*' attachment points not counted (-1 when unparsable)."""
+def unit_atoms(unit: str) -> int:
+    """Atoms of a repeat unit, hydrogens counted, the '*' attachment points not (-1 when unparsable)."""
     from rdkit import Chem, rdBase
 
     with rdBase.BlockLogs():
         m = Chem.MolFromSmiles(unit)
     if m is None:
         return -1
-    return sum(1 for a in m.GetAtoms() if a.GetAtomicNum() > 1)
+    return sum(1 + a.GetTotalNumHs() for a in m.GetAtoms() if a.GetAtomicNum() > 0)
 
 
 def descriptor_matrix(units: Sequence[str], featurizer: str, representation: str,
@@ -300,10 +301,10 @@ def k_center(Z: np.ndarray, n: int, centers: np.ndarray | None = None, seed: int
     return picks
 
 
-def enumerated_candidates(rules: Sequence[str] = (), max_heavy_atoms: int = 30, progress: bool = False,
+def enumerated_candidates(rules: Sequence[str] = (), max_atoms: int = 30, progress: bool = False,
                           cache: str | os.PathLike | None = None) -> pd.DataFrame:
-    """The enumerated catalog (canonical, name, rule, heavy_atoms), units over ``max_heavy_atoms``
-    left out. ``cache``: a Parquet file holding the full enumeration (read if present, else written)."""
+    """The enumerated catalog (canonical, name, rule, atoms), units over ``max_atoms`` atoms
+    (:func:`unit_atoms`) left out. ``cache``: a Parquet file holding the full enumeration (read if present, else written)."""
     from chiscreen.catalogs import RULES, enumerate_polymers
     from chiscreen.io import atomic_path
 
@@ -316,13 +317,13 @@ def enumerated_candidates(rules: Sequence[str] = (), max_heavy_atoms: int = 30, 
     if df is None:
         df, rep = enumerate_polymers(rules=rules, n_jobs=2, progress=progress)
         log.info("enumerated: %s", rep)
-        df["heavy_atoms"] = [heavy_atoms(s) for s in df["canonical"]]
+        df["atoms"] = [unit_atoms(s) for s in df["canonical"]]
         if cache is not None:
             with atomic_path(Path(cache)) as tmp:
                 df.to_parquet(tmp, index=False)
-    if "heavy_atoms" not in df.columns:
-        df["heavy_atoms"] = [heavy_atoms(s) for s in df["canonical"]]
-    return df[(df["heavy_atoms"] >= 1) & (df["heavy_atoms"] <= max_heavy_atoms)].reset_index(drop=True)
+    if "atoms" not in df.columns:
+        df["atoms"] = [unit_atoms(s) for s in df["canonical"]]
+    return df[(df["atoms"] >= 1) & (df["atoms"] <= max_atoms)].reset_index(drop=True)
 
 
 def diverse_pick(candidates: Sequence[str], n: int, centers: Sequence[str], featurizer: str = "rdkit2d_periodic",
@@ -367,10 +368,10 @@ def resolve_molecules(cfg: CampaignConfig, progress: bool = False,
             for k in rs:
                 add("solvent", k, "reference", "")
     if pc.catalog:
-        for k, n in _catalog_molecules(pc.catalog, "polymer"):
+        for k, n in catalog_molecules(pc.catalog, "polymer"):
             add("polymer", k, "catalog", n)
     if sc.catalog:
-        for k, n in _catalog_molecules(sc.catalog, "solvent"):
+        for k, n in catalog_molecules(sc.catalog, "solvent"):
             add("solvent", k, "catalog", n)
     for kind, items in (("polymer", pc.smiles), ("solvent", sc.smiles)):
         for s in items:
@@ -379,7 +380,7 @@ def resolve_molecules(cfg: CampaignConfig, progress: bool = False,
                 raise InvalidInputError(f"{kind}s.smiles: {s!r}: {why}")
             add(kind, key, "extra", "")
     if pc.enumerated > 0:
-        cand = enumerated_candidates(pc.rules, pc.max_heavy_atoms, progress, enum_cache)
+        cand = enumerated_candidates(pc.rules, pc.max_atoms, progress, enum_cache)
         have = [k for kind, k in seen if kind == "polymer"]
         pool = [c for c in cand["canonical"] if ("polymer", c) not in seen]
         names = dict(zip(cand["canonical"], cand["name"]))
@@ -388,6 +389,73 @@ def resolve_molecules(cfg: CampaignConfig, progress: bool = False,
     df = pd.DataFrame(rows, columns=["kind", "smiles", "origin", "name"])
     df["order"] = np.arange(len(df), dtype=np.int64)
     return df
+
+
+def solvent_set(cfg: CampaignConfig) -> pd.DataFrame:
+    """The campaign's solvents only (kind, smiles, origin, name): no enumeration, no polymers."""
+    c = replace(cfg, polymers=PolymerSetConfig(reference=False, catalog=None, enumerated=0))
+    m = resolve_molecules(c)
+    return m[m["kind"] == "solvent"].reset_index(drop=True)
+
+
+def arm_candidates(cfg: CampaignConfig, exclude: Iterable[str], enum_cache: str | os.PathLike | None = None,
+                   progress: bool = False) -> pd.DataFrame:
+    """Enumerated polymers eligible for a data-choice arm: the enumeration with the config's rules
+    and ``max_atoms`` filter, minus ``exclude`` (canonical units: reference, catalog, a campaign's
+    polymers). Columns canonical, name, rule, atoms; generation order."""
+    pc = cfg.polymers
+    cand = enumerated_candidates(pc.rules, pc.max_atoms, progress, enum_cache)
+    ex = set(exclude)
+    return cand[~cand["canonical"].isin(ex)].reset_index(drop=True)
+
+
+def random_pick(candidates: Sequence[str], n: int, seed: int = 0) -> list[str]:
+    """``n`` of ``candidates`` uniformly at random without replacement (numpy default_rng(seed))."""
+    cand = list(candidates)
+    idx = np.random.default_rng(seed).choice(len(cand), size=min(n, len(cand)), replace=False)
+    return [cand[i] for i in idx]
+
+
+def run_arms(cfg: CampaignConfig, out: str | os.PathLike, arms: dict[str, Sequence[str]],
+             overwrite: bool = False, take_over: bool = False, param_set: str | None = None,
+             command: str = "", names: dict[str, str] | None = None) -> dict[str, CampaignResult]:
+    """Profile and label the polymers of each data-choice arm against the config's solvents.
+
+    ``arms``: arm name -> canonical repeat units. Profiles of the union of all arms are computed first,
+    arms interleaved (round robin), so an interrupted run leaves every arm about equally far; then
+    each arm is a campaign folder ``out/<arm>`` (polymer_origin = the arm name) holding its
+    ``chi_oracle.parquet``. Resumable like :func:`run_campaign`."""
+    from chiscreen.qc.oracle import Oracle
+    from chiscreen.qc.store import ProfileStore
+
+    root = Path(out)
+    root.mkdir(parents=True, exist_ok=True)
+    solv = solvent_set(cfg)
+    oracle = Oracle(cfg.spec(), ProfileStore(cfg.store_path()), params=param_set or cfg.params)
+    lists = [list(v) for v in arms.values()]
+    union: list[tuple[str, str]] = [("solvent", s) for s in solv["smiles"]]
+    seen = set()
+    for j in range(max((len(v) for v in lists), default=0)):
+        for v in lists:
+            if j < len(v) and v[j] not in seen:
+                seen.add(v[j])
+                union.append(("polymer", v[j]))
+    t0 = time.time()
+    print(f"oracle arms: profiling {len(seen)} distinct polymers of {len(arms)} arms "
+          f"({', '.join(f'{k} {len(v)}' for k, v in arms.items())}) and {len(solv)} solvents",
+          file=sys.stderr, flush=True)
+    got = profile_molecules(oracle, union, cfg.run, progress=cfg.run.progress)
+    known = {union[i]: o for i, o in got.items()}
+    t_prof = time.time() - t0
+    res = {}
+    for name, polys in arms.items():
+        mols = pd.concat([pd.DataFrame({"kind": "polymer", "smiles": list(polys), "origin": name,
+                                        "name": [(names or {}).get(p, "") for p in polys]}), solv], ignore_index=True)
+        c = replace(cfg, name=f"arm-{name}")
+        res[name] = run_campaign(c, root / name, overwrite=overwrite, take_over=take_over, progress=False,
+                                 param_set=param_set, command=command, molecules=mols, known=known)
+        res[name].manifest["arm_profile_wall_s"] = round(t_prof, 1)
+    return res
 
 
 def molecules_digest(mols: pd.DataFrame) -> str:
@@ -558,14 +626,16 @@ def make_runner(rc: CampaignRunConfig):
 
 def profile_molecules(oracle, molecules: Sequence[tuple[str, str]], rc: CampaignRunConfig,
                       on_outcome: Callable[[int, object], None] | None = None, progress: bool = True,
-                      runner=None) -> dict[int, object]:
+                      runner=None, known: dict | None = None) -> dict[int, object]:
     """Make sure every (kind, smiles) has a stored profile; returns index -> ProfileOutcome.
 
     Stored profiles come back at once (``attempts=0``); a failure recorded in the store
     (invalid input, embedding, SCF) is not retried. Missing ones run on ``runner`` (default:
     :func:`make_runner` of ``rc``), retried up to ``rc.retries`` times for retryable reasons;
     each finished profile is written to the store before ``on_outcome(index, outcome)`` is called.
-    Nothing raises for a bad molecule.
+    ``known``: (kind, smiles) -> outcome of an earlier call in this process; a failed one is
+    reported as it was instead of being run again (timeouts are not in the store). Nothing raises
+    for a bad molecule.
     """
     from chiscreen.qc.parallel import RETRYABLE
     from chiscreen.qc.profile import ProfileOutcome
@@ -585,6 +655,13 @@ def profile_molecules(oracle, molecules: Sequence[tuple[str, str]], rc: Campaign
             continue
         rec = oracle.store.get(key)
         fail = None if rec is not None else oracle.store.get_failure(key)
+        prior = (known or {}).get((kind, smiles))
+        if rec is None and fail is None and prior is not None and prior.record is None:
+            res = ProfileOutcome(kind, smiles, None, prior.reason, prior.message, attempts=0)
+            out[i] = res
+            if on_outcome:
+                on_outcome(i, res)
+            continue
         if rec is not None or fail is not None:
             res = (ProfileOutcome(kind, smiles, rec, attempts=0) if rec is not None else
                    ProfileOutcome(kind, smiles, None, fail["reason"], fail["message"], attempts=0))
@@ -657,7 +734,10 @@ def label_grid(oracle, polymers: Sequence[str], solvents: Sequence[str], tempera
     def stored(kind: str, items: Sequence[str]) -> list:
         recs = []
         for s in items:
-            rec = oracle.store.get(oracle.key(kind, s))
+            try:
+                rec = oracle.store.get(oracle.key(kind, s))
+            except Exception:  # an invalid molecule: its failure is recorded by the profile step
+                continue
             if rec is not None:
                 recs.append((s, rec))
         return recs
@@ -735,12 +815,14 @@ def _origin_maps(mols: pd.DataFrame) -> tuple[dict, dict, list[str], list[str]]:
 
 def run_campaign(cfg: CampaignConfig, out: str | os.PathLike, overwrite: bool = False, take_over: bool = False,
                  progress: bool = True, param_set: str | None = None, enum_cache: str | os.PathLike | None = None,
-                 command: str = "", _stop_after_parts: int | None = None) -> CampaignResult:
+                 command: str = "", molecules: pd.DataFrame | None = None, known: dict | None = None,
+                 _stop_after_parts: int | None = None) -> CampaignResult:
     """Run (or resume) a campaign into ``out`` (an owned folder); see the module docstring.
 
     ``param_set`` overrides ``cfg.params`` (the label table's parameter set). ``enum_cache``: a
     Parquet file for the full enumeration, shared between runs (default ``out/enumerated.parquet``).
-    Raises ConfigError / InvalidInputError / OutputDirError on bad input or a foreign folder."""
+    ``molecules``: a ready molecule list (columns kind, smiles, origin, name) used instead of
+    resolving the config's sets (the data-choice arms). Raises ConfigError / InvalidInputError / OutputDirError on bad input or a foreign folder."""
     from chiscreen.config import save_config
     from chiscreen.qc.oracle import Oracle
     from chiscreen.qc.store import ProfileStore
@@ -760,7 +842,11 @@ def run_campaign(cfg: CampaignConfig, out: str | os.PathLike, overwrite: bool = 
             mols = pd.read_parquet(mpath)
             print(f"oracle campaign: resuming with the {len(mols)} molecules of {mpath}", file=sys.stderr, flush=True)
         else:
-            mols = resolve_molecules(cfg, progress, enum_cache or root / "enumerated.parquet")
+            if molecules is not None:
+                mols = molecules[["kind", "smiles", "origin", "name"]].reset_index(drop=True).copy()
+                mols["order"] = np.arange(len(mols), dtype=np.int64)
+            else:
+                mols = resolve_molecules(cfg, progress, enum_cache or root / "enumerated.parquet")
             write_table(mols, mpath)
         t_mol = time.time() - t_mol
         digest = molecules_digest(mols)
@@ -837,7 +923,7 @@ def run_campaign(cfg: CampaignConfig, out: str | os.PathLike, overwrite: bool = 
         t_prof = time.time()
         stopped = False
         try:
-            profile_molecules(oracle, todo_mols, cfg.run, on_outcome, progress=progress)
+            profile_molecules(oracle, todo_mols, cfg.run, on_outcome, progress=progress, known=known)
         except _Stop:
             stopped = True
         t_prof = time.time() - t_prof
