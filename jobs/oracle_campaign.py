@@ -190,9 +190,16 @@ def cmd_arms(args, command: str) -> int:
     print(f"oracle arms: chosen -> {sel_path}; overlaps {overlap}", file=sys.stderr, flush=True)
     if args.select_only:
         return 0
-    by_arm = {a: sel.loc[sel["arm"] == a].sort_values("rank")["polymer"].tolist() for a in arms}
+    n_have = min(int((sel["arm"] == a).sum()) for a in arms)
+    if args.n > n_have:
+        raise InvalidInputError(f"{sel_path} holds {n_have} polymers per arm; --n {args.n} asks for more "
+                                "(choose anew in another --out)")
+    # the first n of each arm's order (k-center, UCB rank and the random draw are all prefix-consistent),
+    # so a smaller --n on resume gives equal, smaller arms without choosing again
+    by_arm = {a: sel.loc[(sel["arm"] == a) & (sel["rank"] < args.n)].sort_values("rank")["polymer"].tolist()
+              for a in arms}
     try:
-        res = run_arms(cfg, args.out, by_arm, take_over=args.take_over, param_set=args.param_set, command=command,
+        res = run_arms(cfg, args.out, by_arm, subdir=f"n{args.n}", take_over=args.take_over, param_set=args.param_set, command=command,
                        names=dict(zip(sel["polymer"], sel["name"])))
     finally:
         if cfg.run.backend == "ray":

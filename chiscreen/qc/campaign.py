@@ -418,12 +418,12 @@ def random_pick(candidates: Sequence[str], n: int, seed: int = 0) -> list[str]:
 
 def run_arms(cfg: CampaignConfig, out: str | os.PathLike, arms: dict[str, Sequence[str]],
              overwrite: bool = False, take_over: bool = False, param_set: str | None = None,
-             command: str = "", names: dict[str, str] | None = None) -> dict[str, CampaignResult]:
+             command: str = "", names: dict[str, str] | None = None, subdir: str = "") -> dict[str, CampaignResult]:
     """Profile and label the polymers of each data-choice arm against the config's solvents.
 
     ``arms``: arm name -> canonical repeat units. Profiles of the union of all arms are computed first,
     arms interleaved (round robin), so an interrupted run leaves every arm about equally far; then
-    each arm is a campaign folder ``out/<arm>`` (polymer_origin = the arm name) holding its
+    each arm is a campaign folder ``out/<subdir>/<arm>`` (polymer_origin = the arm name) holding its
     ``chi_oracle.parquet``. Resumable like :func:`run_campaign`."""
     from chiscreen.qc.oracle import Oracle
     from chiscreen.qc.store import ProfileStore
@@ -452,7 +452,7 @@ def run_arms(cfg: CampaignConfig, out: str | os.PathLike, arms: dict[str, Sequen
         mols = pd.concat([pd.DataFrame({"kind": "polymer", "smiles": list(polys), "origin": name,
                                         "name": [(names or {}).get(p, "") for p in polys]}), solv], ignore_index=True)
         c = replace(cfg, name=f"arm-{name}")
-        res[name] = run_campaign(c, root / name, overwrite=overwrite, take_over=take_over, progress=False,
+        res[name] = run_campaign(c, root / subdir / name, overwrite=overwrite, take_over=take_over, progress=False,
                                  param_set=param_set, command=command, molecules=mols, known=known)
         res[name].manifest["arm_profile_wall_s"] = round(t_prof, 1)
     return res

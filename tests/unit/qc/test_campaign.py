@@ -143,3 +143,22 @@ def test_timeout_is_recorded_not_fatal(tmp_path, xtb):
     assert r.manifest["failure_reasons"] == {"timeout": 2}
     assert "time limit" in r.manifest["failures"][0]["message"]
     assert r.manifest["rows"] == 0
+
+
+def test_shipped_label_table_matches_its_sidecar():
+    """The packaged oracle label table (chiscreen/assets/oracle_labels): contract columns, no (pair, T)
+    twice, counts and versions as its JSON sidecar says, a few MB at most."""
+    d = ROOT / "chiscreen" / "assets" / "oracle_labels"
+    table, side = d / "chi_oracle.parquet", d / "chi_oracle.json"
+    assert table.is_file() and side.is_file()
+    assert table.stat().st_size < 8 * 2**20
+    t = pd.read_parquet(table)
+    s = json.loads(side.read_text())
+    assert list(t.columns) == LABEL_COLUMNS
+    assert len(t) == s["rows"] and t["polymer_smiles"].nunique() == s["polymers"]
+    assert t["solvent_smiles"].nunique() == s["solvents"]
+    assert not t.duplicated(["polymer_smiles", "solvent_smiles", "temperature_K"]).any()
+    assert set(t["param_set"]) == {s["param_set"]} and set(t["profile_method"]) == {s["profile_method"]}
+    assert np.isfinite(t["chi_oracle"]).all()
+    assert set(t["polymer_origin"]) <= {"reference", "catalog", "enumerated", "extra"}
+    assert "jobs/oracle_campaign.py" in s["command"]
