@@ -127,6 +127,9 @@ class CampaignRunConfig:
         address: Ray address (None: the job's cluster inside ``ray job submit``, else a local Ray).
         num_cpus: CPUs of a local Ray (None: ``workers``).
         progress: tqdm bar (drawn only on a terminal; a log line every ``log_every_s`` otherwise).
+        order: profile order of the polymers still to compute: "cheapest_first" (fewest atoms per
+            repeat unit first: the most molecules for a given CPU budget, so a run cut short keeps
+            the most; label parts are still written in list order as they complete) or "listed".
     """
 
     backend: Literal["ray", "process"] = "ray"
@@ -138,6 +141,7 @@ class CampaignRunConfig:
     num_cpus: Optional[int] = None
     progress: bool = True
     log_every_s: float = 60.0
+    order: Literal["cheapest_first", "listed"] = "cheapest_first"
 
     def __post_init__(self) -> None:
         if self.workers < 1 or self.retries < 0 or self.timeout_s <= 0 or self.mem_limit_mb <= 0:
@@ -895,6 +899,8 @@ def run_campaign(cfg: CampaignConfig, out: str | os.PathLike, overwrite: bool = 
         order = list(mols[mols["kind"] == "solvent"].itertuples(index=False)) + \
             list(mols[mols["kind"] == "polymer"].itertuples(index=False))
         todo_mols = [(r.kind, r.smiles) for r in order if r.kind == "solvent" or chunk_of[r.smiles] not in done_parts]
+        if cfg.run.order == "cheapest_first":
+            todo_mols.sort(key=lambda m: (m[0] != "solvent", unit_atoms(m[1]) if m[0] == "polymer" else 0))
         n_solv = sum(1 for m in todo_mols if m[0] == "solvent")
         outcomes: dict[int, object] = {}
         solvents_left = [n_solv]
