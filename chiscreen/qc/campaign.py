@@ -608,7 +608,9 @@ class _RayRunner:
         except Exception:
             pass
         self.actors.remove(a)
-        b = self.ray.remote(ProfileWorker).options(**ray_options(threads=1)).remote(self.rc.timeout_s, self.rc.mem_limit_mb)
+        b = (self.ray.remote(ProfileWorker)
+             .options(**ray_options(threads=1, env={"OMP_STACKSIZE": _THREADS["OMP_STACKSIZE"]}))
+             .remote(self.rc.timeout_s, self.rc.mem_limit_mb))
         self.actors.append(b)
         return b
 
