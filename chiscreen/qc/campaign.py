@@ -65,7 +65,7 @@ ORIGINS = ("reference", "catalog", "enumerated")
 PROVENANCE_COLUMNS = ["profile_engine", "profile_method", "param_set", "polymer_origin", "solvent_origin"]
 LABEL_COLUMNS = [POLYMER_SMILES, SOLVENT_SMILES, TEMPERATURE_K, CHI_ORACLE, "chi_oracle_spread", "source",
                  SOURCE_ROW, *PROVENANCE_COLUMNS]
-OWNED = ["manifest.json", "config.yaml", "molecules.parquet", "enumerated.parquet", "failures.parquet",
+OWNED = ["manifest.json", "config.yaml", "profiled.jsonl", "molecules.parquet", "enumerated.parquet", "failures.parquet",
          "chi_oracle.parquet", "chi_oracle.json", "labels/part-*.parquet", "relabel/*.parquet"]
 MOLECULE_COLUMNS = ["kind", "smiles", "origin", "name", "order"]
 
@@ -908,9 +908,17 @@ def run_campaign(cfg: CampaignConfig, out: str | os.PathLike, overwrite: bool = 
         solvents_left = [n_solv]
         ready_chunks: list[int] = []
 
+        plog = open(root / "profiled.jsonl", "a")
+
         def on_outcome(i: int, res) -> None:
             outcomes[i] = res
             kind, smiles = todo_mols[i]
+            if res.attempts > 0:  # computed by this campaign (any run): its cost, kept across kills
+                meta = res.record.meta if res.record is not None else {}
+                plog.write(json.dumps({"kind": kind, "smiles": smiles, "ok": res.record is not None,
+                                       "reason": res.reason, "cpu_s": meta.get("t_cpu"),
+                                       "wall_s": meta.get("t_total", res.seconds), "at": _now()}) + "\n")
+                plog.flush()
             if kind == "solvent":
                 solvents_left[0] -= 1
                 if solvents_left[0] == 0:
@@ -934,6 +942,8 @@ def run_campaign(cfg: CampaignConfig, out: str | os.PathLike, overwrite: bool = 
             profile_molecules(oracle, todo_mols, cfg.run, on_outcome, progress=progress, known=known)
         except _Stop:
             stopped = True
+        finally:
+            plog.close()
         t_prof = time.time() - t_prof
         if stopped:
             return CampaignResult(str(root), "", {"stopped_after_parts": n_parts_written[0]})
@@ -969,6 +979,10 @@ def run_campaign(cfg: CampaignConfig, out: str | os.PathLike, overwrite: bool = 
         computed = [r for r in outcomes.values() if r.attempts > 0]
         cpu = [float(r.record.meta.get("t_cpu", np.nan)) for r in computed if r.record is not None]
         prof_ok = {f"{k}_{o}": int(n) for (k, o), n in table_molecule_counts(table, mols).items()}
+        logged = _read_jsonl(root / "profiled.jsonl")
+        cost_all = {"molecules_computed": len(logged), "ok": sum(1 for r in logged if r["ok"]),
+                    "cpu_s": round(sum(r["cpu_s"] or 0.0 for r in logged), 1),
+                    "worker_wall_s": round(sum(r["wall_s"] or 0.0 for r in logged), 1)}
         manifest = {
             "status": "done", "name": cfg.name, "started": prev.get("started", _now()) if prev else _now(),
             "finished": _now(), "command": command,
@@ -979,6 +993,7 @@ def run_campaign(cfg: CampaignConfig, out: str | os.PathLike, overwrite: bool = 
                           "with_profile": prof_ok,
                           "profiled_this_run": int(sum(1 for r in computed if r.record is not None)),
                           "failed": int(len(fdf)), "from_store": int(sum(1 for r in outcomes.values() if r.attempts == 0))},
+            "profiles_computed_all_runs": cost_all,
             "profile_cpu_s_this_run": {"sum": float(np.nansum(cpu)) if cpu else 0.0,
                                        "median": float(np.nanmedian(cpu)) if cpu else None},
             "pairs": int(table[[POLYMER_SMILES, SOLVENT_SMILES]].drop_duplicates().shape[0]) if len(table) else 0,
@@ -1062,6 +1077,18 @@ def relabel(out: str | os.PathLike, param_set: str | None = None, output: str | 
     write_table(table, dest, side)
     dest.with_suffix(".json").write_text(json.dumps(side, indent=1))
     return dest, table
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    """Rows of a JSON-lines file; a torn last line (a kill mid-write) is skipped."""
+    out = []
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                continue
+    return out
 
 
 def _now() -> str:

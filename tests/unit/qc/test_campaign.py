@@ -105,6 +105,7 @@ def test_campaign_labels_failures_and_resume(tmp_path, xtb):
     m = r.manifest
     assert m["status"] == "done" and m["rows"] == 8 and m["pairs"] == 4 and m["molecules"]["failed"] == 0
     assert m["molecules"]["profiled_this_run"] <= 1    # only what the stopped run had not finished
+    assert m["profiles_computed_all_runs"]["molecules_computed"] == 4   # each molecule once over both runs
     side = json.loads((out / "chi_oracle.json").read_text())
     assert side["rows"] == 8 and side["command"] == "test" and side["profile_method"] == m["profile_method"]
     # a third run does nothing new
