@@ -67,15 +67,19 @@ def run_guarded(
     pool = SupervisedPool(f"{__name__}:compute_item", workers=max(1, min(n_jobs, len(items))),
                           timeout_s=timeout_s, mem_limit_mb=mem_limit_mb)
     for o in pool.imap_unordered(items):
-        reason = o.reason
-        if o.kind == "timeout":
-            reason = f"timeout: exceeded {timeout_s:g} s"
-        elif o.kind == "crashed":
-            reason = reason.replace("worker process died", "worker died")
-        res = GuardedResult(int(o.index), o.value if o.ok else None, reason, o.seconds)
+        res = GuardedResult(int(o.index), o.value if o.ok else None, outcome_reason(o, timeout_s), o.seconds)
         if on_result:
             on_result(res)
         yield res
+
+
+def outcome_reason(o, timeout_s: float) -> str:
+    """The per-molecule reason of a pool :class:`~chiscreen.runtime.Outcome` that is not ok."""
+    if o.kind == "timeout":
+        return f"timeout: exceeded {timeout_s:g} s"
+    if o.kind == "crashed":
+        return o.reason.replace("worker process died", "worker died")
+    return o.reason
 
 
 def run_inline(items: Iterable[WorkItem]) -> Iterator[GuardedResult]:

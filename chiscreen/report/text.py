@@ -164,6 +164,14 @@ def format_result(res) -> str:
         if n_bad:
             shown = "; ".join(f"{b['name']} ({b['status']}: {b['reason'][:80]})" for b in s[kind]["not_scored"][:3])
             lines.append(f"  {n_bad} {kind} not scored (see {kind}.parquet status / feature_reason): {shown}")
+    feat = s.get("featurization")
+    if feat and (feat.get("computed") or feat.get("from_cache")):
+        nodes = feat.get("nodes", {})
+        where = ", ".join(f"{n['host']} node {nid[:8]}: {n['polymer']} polymers, {n['solvent']} solvents"
+                          for nid, n in nodes.items()) if feat["where"] == "cluster" else "this machine"
+        done = sum(feat.get("computed", {}).values())
+        lines.append(f"  featurization on the {feat['where']} ({done} computed, "
+                     f"{sum(feat.get('from_cache', {}).values())} from cache{'; ' + where if nodes and done else ''})")
     lines.append(f"results in {res.out}:")
     for k, v in res.files.items():
         lines.append(f"  {k}: {v}")

@@ -16,6 +16,11 @@ Both paths use the same worker:
   GPU on a cluster without one would leave the actor pending forever. A killed actor is
   restarted and its shard retried; finished shards are files, so nothing is lost.
 
+With ``featurize.where: cluster`` the actors also featurize (:meth:`RayPool.featurize` for
+solvents; :meth:`RayPool.run` with ``block_for`` for polymers: each shard's missing descriptors
+are computed by the actor that then scores it, in guarded worker processes of its own, see
+:mod:`chiscreen.screen.featurize`).
+
 Ray is imported only inside :func:`run_ray` / :func:`ensure_ray`, never at import time.
 """
 from __future__ import annotations
@@ -26,7 +31,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import torch
@@ -35,6 +40,9 @@ from chiscreen.errors import ScreenError
 from chiscreen.screen.queries import QueryConfig, filter_block
 from chiscreen.screen.scoring import BlockScorer
 from chiscreen.screen.sinks import OutputDir
+
+if TYPE_CHECKING:
+    from chiscreen.features.batch import FeaturizeSpec
 
 log = logging.getLogger("chiscreen.screen")
 
@@ -123,18 +131,35 @@ class ShardWorker:
         return self.out.exists(PAIRS_DIR, shard_name(i))
 
     @torch.no_grad()
-    def run(self, i: int) -> dict:
-        """Score shard ``i`` unless its file exists. Returns stats (pairs, kept rows, seconds)."""
+    def run(self, i: int, X: np.ndarray | None = None, ok: np.ndarray | None = None) -> dict:
+        """Score shard ``i`` unless its file exists. Returns stats (pairs, kept rows, seconds).
+
+        ``X`` (n, F) / ``ok`` (n,) bool: the shard's descriptors when they were featurized for
+        this call (cluster featurization; ``task.Xp`` is then empty); rows not ok are left out.
+        """
         t = self.task
         p0, p1 = t.bounds(i)
-        n_pairs = (p1 - p0) * len(t.solvent_ids) * len(t.temperatures_K)
+        ids = np.asarray(t.polymer_ids[p0:p1])
+        if X is None:
+            X = t.Xp[p0:p1]
+        elif ok is not None and not ok.all():
+            X, ids = X[ok], ids[ok]
+        n_pairs = len(ids) * len(t.solvent_ids) * len(t.temperatures_K)
         if self.done(i):
             return {"shard": i, "skipped": True, "pairs": n_pairs, "kept": 0, "seconds": 0.0}
         t0 = time.perf_counter()
-        Up = self.ens.encode_polymers(np.ascontiguousarray(t.Xp[p0:p1]))
+        if len(ids) == 0:  # every polymer of the shard failed featurization: an empty shard file
+            from chiscreen.screen.queries import PAIR_SCHEMA
+
+            if t.query.top_k_per_solvent:
+                self.out.write_parquet(PAIR_SCHEMA.empty_table(), CAND_DIR, shard_name(i))
+            self.out.write_parquet(PAIR_SCHEMA.empty_table(), PAIRS_DIR, shard_name(i))
+            return {"shard": i, "skipped": False, "pairs": 0, "kept": 0, "seconds": time.perf_counter() - t0,
+                    "encode_seconds": 0.0, "pid": os.getpid()}
+        Up = self.ens.encode_polymers(np.ascontiguousarray(X))
         t_enc = time.perf_counter() - t0
         r = self.scorer.score(Up)
-        kept, cand = filter_block(r, t.query, np.asarray(t.polymer_ids[p0:p1]), np.asarray(t.solvent_ids),
+        kept, cand = filter_block(r, t.query, ids, np.asarray(t.solvent_ids),
                                   t.temperatures_K, t.chi_c, pair_p=lambda pi, si: self.scorer.pair_p(Up, pi, si))
         if cand is not None:
             self.out.write_parquet(cand, CAND_DIR, shard_name(i))
@@ -294,6 +319,15 @@ def actor_resources(resources: dict, cfg: EngineConfig) -> tuple[int, dict, str]
     return n, ray_options(threads=cfg.cpus_per_actor, num_gpus=0), "cpu"
 
 
+def _node_id() -> str:
+    import ray
+
+    try:
+        return ray.get_runtime_context().get_node_id()
+    except Exception:  # reporting only
+        return "?"
+
+
 class _ActorBody:
     """The Ray actor. Its constructor takes only scalars; the ensemble comes as a nested reference
     (``[ref]``) with :meth:`load` (sent right after creation, so the actor starts and loads it while
@@ -310,13 +344,51 @@ class _ActorBody:
         self.device, self.threads = device, threads
         self._worker: ShardWorker | None = None
         self._task_id: str | None = None
+        self._featurizer: Any = None
 
-    def load(self, ens_box: list) -> int:
+    def featurize(self, spec: "FeaturizeSpec", kind: str, keys: list[str]) -> dict:
+        """Featurize canonical ``keys`` here (guarded worker processes, one per CPU of this actor)
+        and append them to the spec's cache; returns
+        :meth:`chiscreen.features.batch.NodeFeaturizer.run`'s dict plus ``node`` (the Ray node id)."""
+        out = self._featurizer_for(spec).run(kind, keys)
+        out["node"] = _node_id()
+        return out
+
+    def run_block(self, task: ScreenTask, i: int, ens_box: list, block: dict) -> dict:
+        """Featurize the shard's molecules that are not cached yet (``block["todo"]``), then score
+        the shard as :meth:`run`. The result carries ``feat``: the outcome of the featurized rows."""
+        X, ok = block["X"], block["ok"]
+        feat = None
+        if block["todo"]:
+            feat = self.featurize(block["spec"], "polymer", block["keys"])
+            X = np.array(X, copy=True)
+            ok = np.array(ok, copy=True)
+            pos = np.asarray(block["todo"], dtype=np.int64)
+            X[pos] = feat.pop("X")
+            ok[pos] = np.asarray([st == "ok" for st in feat["status"]], dtype=bool)
+        out = self.run(task, i, ens_box, X=X, ok=ok)
+        out["feat"] = feat
+        return out
+
+    def load(self, ens_box: list, spec: "FeaturizeSpec | None" = None) -> int:
+        """Load the ensemble; with ``spec``, also start the guarded featurization workers (one
+        molecule each), so that the first shard does not wait for their interpreters."""
         import ray
 
         if self.ens is None:
             self.ens = ray.get(ens_box[0])
+        if spec is not None and self._featurizer is None:
+            self._featurizer_for(spec).warm()
         return os.getpid()
+
+    def _featurizer_for(self, spec: "FeaturizeSpec"):
+        if self._featurizer is None or self._featurizer.spec != spec:
+            if self._featurizer is not None:
+                self._featurizer.close()
+            from chiscreen.features.batch import NodeFeaturizer
+
+            self._featurizer = NodeFeaturizer(spec, workers=max(1, int(self.threads or 1)))
+        return self._featurizer
 
     def pid(self) -> int:
         return os.getpid()
@@ -326,12 +398,13 @@ class _ActorBody:
 
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
 
-    def run(self, task: ScreenTask, i: int, ens_box: list) -> dict:
+    def run(self, task: ScreenTask, i: int, ens_box: list, X: np.ndarray | None = None,
+            ok: np.ndarray | None = None) -> dict:
         self.load(ens_box)
         if self._worker is None or self._task_id != task.task_id:
             self._worker = ShardWorker(self.ens, task, device=self.device, threads=self.threads)
             self._task_id = task.task_id
-        return self._worker.run(i)
+        return self._worker.run(i, X=X, ok=ok)
 
 
 class RayPool:
@@ -341,9 +414,12 @@ class RayPool:
         ens: the ChiEnsemble (put into the object store once).
         cfg: engine settings; actor count and resources come from ``ray.cluster_resources()``.
         address: Ray address for :func:`ensure_ray` (None: embedded local Ray).
+        featurize: the actors will featurize (:meth:`featurize`, ``block_for`` of :meth:`run`):
+            their guarded worker processes start with them.
     """
 
-    def __init__(self, ens: Any, cfg: EngineConfig | None = None, address: str | None = None) -> None:
+    def __init__(self, ens: Any, cfg: EngineConfig | None = None, address: str | None = None,
+                 featurize: "FeaturizeSpec | None" = None) -> None:
         import ray
 
         self.cfg = cfg or EngineConfig()
@@ -353,7 +429,30 @@ class RayPool:
         Actor = ray.remote(max_restarts=-1, max_task_retries=-1)(_ActorBody)
         self._ens_ref = ray.put(ens.to("cpu"))  # held for the pool's life: restarts need it
         self.actors = [Actor.options(**opts).remote(device, int(opts["num_cpus"])) for _ in range(self.n)]
-        self._loading = [a.load.remote([self._ens_ref]) for a in self.actors]
+        self._loading = [a.load.remote([self._ens_ref], featurize) for a in self.actors]
+
+    def featurize(self, spec: "FeaturizeSpec", kind: str, keys: list[str], batch: int = 64) -> list[dict]:
+        """Featurize ``keys`` on the actors (batches of ``batch`` spread over every actor, so over
+        every node they run on); returns the batch results in order (see :meth:`_ActorBody.featurize`),
+        each with ``start``: its first position in ``keys``."""
+        import ray
+
+        if not keys:
+            return []
+        try:
+            ray.get(self._loading)
+        except ray.exceptions.RayError as exc:
+            raise ScreenError(f"screen actors could not start: {exc}") from exc
+        starts = list(range(0, len(keys), batch))
+        refs = [self.actors[k % self.n].featurize.remote(spec, kind, keys[p:p + batch]) for k, p in enumerate(starts)]
+        try:
+            outs = ray.get(refs)
+        except ray.exceptions.RayError as exc:
+            msg = str(exc).splitlines()[0] if str(exc) else repr(exc)
+            raise ScreenError(f"featurizing {kind}s on Ray failed: {msg}") from exc
+        for p, o in zip(starts, outs):
+            o["start"] = p
+        return outs
 
     def close(self) -> None:
         import ray
@@ -371,8 +470,16 @@ class RayPool:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def run(self, task: ScreenTask, progress: bool = True, hooks: EngineHooks | None = None) -> RunStats:
-        """Run every shard of ``task`` (finished shards are skipped by the workers)."""
+    def run(self, task: ScreenTask, progress: bool = True, hooks: EngineHooks | None = None,
+            block_for: Callable[[int], dict] | None = None, on_result: Callable[[int, dict], None] | None = None) -> RunStats:
+        """Run every shard of ``task`` (finished shards are skipped by the workers).
+
+        ``block_for(i)``: the shard's descriptor block (``X``, ``ok``, ``todo`` positions, their
+        ``keys``, the featurization ``spec``), built just before the shard is sent: the actor
+        featurizes the missing rows and then scores the shard (:meth:`_ActorBody.run_block`), so
+        featurization runs on the actors' nodes and overlaps with scoring. ``on_result(i, stats)``
+        sees every shard's result (with ``feat``) before the hooks.
+        """
         import ray
 
         if not task.task_id:
@@ -397,7 +504,11 @@ class RayPool:
                 while todo and min(load) < cap:
                     a = int(np.argmin(load))
                     i = todo.pop(0)
-                    pending[self.actors[a].run.remote(task_ref, i, [self._ens_ref])] = (i, a)
+                    if block_for is None:
+                        ref = self.actors[a].run.remote(task_ref, i, [self._ens_ref])
+                    else:
+                        ref = self.actors[a].run_block.remote(task_ref, i, [self._ens_ref], block_for(i))
+                    pending[ref] = (i, a)
                     load[a] += 1
                 ready, _ = ray.wait(list(pending), num_returns=1)
                 for ref in ready:
@@ -409,6 +520,8 @@ class RayPool:
                         msg = str(exc).splitlines()[0] if str(exc) else repr(exc)
                         raise ScreenError(f"shard {i} failed on Ray: {msg}; finished shards are kept, "
                                           "rerun to resume") from exc
+                    if on_result is not None:
+                        on_result(i, s)
                     _account(st, s, bar, t0, hooks)
             st.seconds = time.perf_counter() - t0
             try:
@@ -422,13 +535,16 @@ class RayPool:
 
 
 def run_ray(ens: Any, task: ScreenTask, cfg: EngineConfig | None = None, progress: bool = True,
-            hooks: EngineHooks | None = None, address: str | None = None, pool: RayPool | None = None) -> RunStats:
+            hooks: EngineHooks | None = None, address: str | None = None, pool: RayPool | None = None,
+            block_for: Callable[[int], dict] | None = None,
+            on_result: Callable[[int, dict], None] | None = None) -> RunStats:
     """Run the shards on Ray actors (connecting to / starting Ray via :func:`ensure_ray`).
 
     ``pool``: actors started earlier (:class:`RayPool`), e.g. while the driver featurized; it is
     left open for the caller to close. Without it a pool is started and closed here.
+    ``block_for`` / ``on_result``: featurization on the actors (:meth:`RayPool.run`).
     """
     if pool is not None:
-        return pool.run(task, progress=progress, hooks=hooks)
+        return pool.run(task, progress=progress, hooks=hooks, block_for=block_for, on_result=on_result)
     with RayPool(ens, cfg, address) as p:
-        return p.run(task, progress=progress, hooks=hooks)
+        return p.run(task, progress=progress, hooks=hooks, block_for=block_for, on_result=on_result)

@@ -48,11 +48,63 @@ log = logging.getLogger("chiscreen.screen")
 
 @dataclass
 class FeaturizeOptions:
-    """Descriptor computation for catalog molecules (cached per canonical identity)."""
+    """Descriptor computation for catalog molecules (cached per canonical identity).
 
+    Attributes:
+        where: "driver" (a guarded process pool on the machine that runs the screen, as before)
+            or "cluster" (on the screen's Ray actors, on every node they run on: each shard's
+            polymers are featurized by the actor that then scores it, so scoring starts as soon
+            as the first shard's polymers are done; needs ``engine.kind: ray``).
+        n_jobs: guarded worker processes of the driver's pool (where: driver). On the cluster
+            each actor runs one worker per CPU it holds (``engine.cpus_per_actor``).
+        timeout_s: wall-time limit per molecule, seconds; mem_limit_mb: address-space cap per
+            worker process, MB (null: none). A molecule past either is a failed row with the reason.
+        cache_uri: descriptor cache as a pyarrow filesystem URI that every node reaches
+            (``file:///shared/cache``, ``s3://bucket/chiscreen-cache``, ...).
+        cache: the same as a local folder (null and no cache_uri: the user cache, CHISCREEN_CACHE,
+            which on a multi-node cluster is each node's own folder).
+        batch_size: molecules per remote call when solvents (and selective-query polymers) are
+            featurized on the cluster.
+    """
+
+    where: str = "driver"
     n_jobs: int = 2
     timeout_s: float = 30.0
-    cache: str | None = None  # descriptor cache root; None: the user cache (CHISCREEN_CACHE)
+    mem_limit_mb: int | None = 3000
+    cache_uri: str | None = None
+    cache: str | None = None
+    batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        from chiscreen.errors import ConfigError
+
+        if self.where not in ("driver", "cluster"):
+            raise ConfigError(f"featurize.where = {self.where!r}, expected 'driver' or 'cluster'")
+        for k in ("n_jobs", "batch_size"):
+            if getattr(self, k) < 1:
+                raise ConfigError(f"featurize.{k} = {getattr(self, k)}, expected >= 1")
+        if not self.timeout_s > 0:
+            raise ConfigError(f"featurize.timeout_s = {self.timeout_s}, expected > 0 (seconds per molecule)")
+        if self.mem_limit_mb is not None and self.mem_limit_mb <= 0:
+            raise ConfigError(f"featurize.mem_limit_mb = {self.mem_limit_mb}, expected > 0 or null (no cap)")
+        if self.cache_uri is not None and self.cache is not None:
+            raise ConfigError("featurize.cache_uri and featurize.cache are both set; give one (cache_uri: a "
+                              "filesystem URI all nodes reach, cache: a local folder)")
+        if self.cache_uri is not None:
+            scheme, sep, rest = str(self.cache_uri).partition("://")
+            if not sep or not scheme or not rest:
+                raise ConfigError(f"featurize.cache_uri = {self.cache_uri!r} is not a filesystem URI; expected e.g. "
+                                  "'file:///shared/chiscreen-cache' or 's3://bucket/cache' (a local folder goes "
+                                  "in featurize.cache)")
+
+    @property
+    def root(self) -> str | None:
+        """The descriptor cache root (URI, local folder or None: the user cache)."""
+        return self.cache_uri if self.cache_uri is not None else self.cache
+
+
+_CLUSTER_NEEDS_RAY = ("featurize.where = 'cluster' runs on the screen's Ray actors and needs engine.kind = 'ray' "
+                      "(got {kind!r}); use featurize.where = 'driver' with the plain engine")
 
 
 @dataclass
@@ -89,6 +141,8 @@ class ScreenConfig:
 
         if self.head not in head_names():
             raise ConfigError(f"head = {self.head!r}, expected one of {head_names()}")
+        if self.featurize.where == "cluster" and self.engine.kind != "ray":
+            raise ConfigError(_CLUSTER_NEEDS_RAY.format(kind=self.engine.kind))
 
 
 @dataclass
@@ -107,28 +161,6 @@ class ScreenResult:
 
 
 # ------------------------------------------------------------------ helpers
-def _featurize(df: pd.DataFrame, kind: str, ens: Any, opts: FeaturizeOptions, progress: bool) -> tuple[np.ndarray, list[str], list[str]]:
-    """Descriptors for ok catalog rows -> (X (N, F) with NaN rows, feature_status, feature_reason)."""
-    from chiscreen.features import featurize
-
-    n = len(df)
-    ok = (df["status"] == "ok").to_numpy()
-    status = np.where(ok, "ok", "not scored").astype(object)
-    reason = np.where(ok, "", "catalog row is not ok").astype(object)
-    idx = np.flatnonzero(ok)
-    ft = featurize(df["canonical"].to_numpy()[idx].tolist(), kind=kind, featurizer=ens.featurizer,
-                   representation=ens.polymer_representation if kind == "polymer" else None,
-                   cache_root=opts.cache, n_jobs=opts.n_jobs, timeout_s=opts.timeout_s, progress=progress,
-                   assume_canonical=True)
-    X = np.full((n, ft.X.shape[1]), np.nan, dtype=np.float32)
-    X[idx] = ft.X
-    for j, i in enumerate(idx):
-        if ft.status[j] != "ok":
-            status[i] = ft.status[j]
-            reason[i] = ft.reason[j]
-    return X, status.tolist(), reason.tolist()
-
-
 def _query_pins(cfg: ScreenConfig, temps: list[float], chi_c: float) -> dict:
     """What the shard files depend on. Selective queries are evaluated after the shards, from
     the model and catalogs alone, so changing one does not invalidate finished shards."""
@@ -180,6 +212,8 @@ class PreparedInputs:
     chi_c: float
     selective_rows: dict[str, list[int]] = field(default_factory=dict)
     seconds_featurize: float = 0.0
+    features: Any = None  # FeatureLog: where featurization ran
+    deferred: Any = None  # DeferredPolymers: polymers featurized shard by shard on the actors
 
     def scorer(self, ens: Any, temperatures_K: list[float] | None = None, chunk: int = 128,
                p_all: bool = False) -> BlockScorer:
@@ -235,6 +269,10 @@ def run_screen(cfg: ScreenConfig, out: str | None = None, overwrite: bool = Fals
             parse_temperatures(sq.temperatures)
     chi_c = float(cfg.chi_c) if cfg.chi_c is not None else chi_critical()
     cfg.query.check_bounded()
+    if cfg.featurize.where == "cluster" and cfg.engine.kind != "ray":  # e.g. --engine plain after loading
+        from chiscreen.errors import ConfigError
+
+        raise ConfigError(_CLUSTER_NEEDS_RAY.format(kind=cfg.engine.kind))
     with OwnedDir(location, "screen", SCREEN_FILES, overwrite=overwrite, take_over=take_over) as owned:
         odir = OutputDir(location)
         if ensemble is None:
@@ -244,13 +282,18 @@ def run_screen(cfg: ScreenConfig, out: str | None = None, overwrite: bool = Fals
         ens = ensemble
         odir.metadata = table_metadata(artifact_hash(ens), writer="screen")  # on every table written
         pool = None
-        if cfg.engine.kind == "ray" and _sharded(cfg):
+        on_cluster = cfg.featurize.where == "cluster" and descriptors is None
+        if cfg.engine.kind == "ray" and (_sharded(cfg) or on_cluster):
             from chiscreen.screen.engine import RayPool
 
-            pool = RayPool(ens, cfg.engine, cfg.ray_address)  # actors start while the driver featurizes
+            from chiscreen.screen.featurize import spec_for
+
+            # actors start (and their featurization workers, when they featurize) while the driver
+            # reads the catalogs, or featurizes
+            pool = RayPool(ens, cfg.engine, cfg.ray_address, featurize=spec_for(ens, cfg.featurize) if on_cluster else None)
         try:
             prep = prepare_inputs(cfg, ens, temps, chi_c, catalogs=catalogs, descriptors=descriptors,
-                                  progress=progress)
+                                  progress=progress, pool=pool, defer=on_cluster and _sharded(cfg))
             man, resumed, replaced = _claim(cfg, ens, prep, owned, odir, job=job, replace_own=replace_own)
             task, stats = run_shards(cfg, ens, prep, odir, progress=progress, hooks=hooks, device=device, pool=pool)
         finally:
@@ -267,13 +310,24 @@ def _sharded(cfg: ScreenConfig) -> bool:
 
 def prepare_inputs(cfg: ScreenConfig, ens: Any, temps: list[float], chi_c: float,
                    catalogs: tuple[pd.DataFrame, pd.DataFrame] | None = None,
-                   descriptors: tuple[np.ndarray, np.ndarray] | None = None, progress: bool = True) -> PreparedInputs:
+                   descriptors: tuple[np.ndarray, np.ndarray] | None = None, progress: bool = True,
+                   pool: Any = None, defer: bool = False) -> PreparedInputs:
     """Catalogs (read and built, or given), the polymer names of selective queries checked, raw
     descriptors (featurized and cached, or given) and the solvent latents.
+
+    ``featurize.where: cluster`` featurizes on the actors of ``pool`` (a
+    :class:`~chiscreen.screen.engine.RayPool`; one is started and closed here when None).
+    ``defer``: polymers are not featurized here but shard by shard by the actors that score them
+    (:class:`~chiscreen.screen.featurize.DeferredPolymers` in ``.deferred``; ``Xp`` then holds only
+    the selective queries' rows, and ``pi`` the catalog's ok rows until the shards are done).
 
     Raises ScreenError for an unknown or unscorable polymer in a selective query (before any
     scoring) and when nothing can be scored; InvalidInputError for unreadable catalogs.
     """
+    from chiscreen.screen.featurize import (
+        DeferredPolymers, FeatureLog, RowStore, featurize_cluster, featurize_driver, spec_for,
+    )
+
     if catalogs is None:
         pol, prep = load_catalog(cfg.polymers, "polymer", progress=progress)
         sol, srep = load_catalog(cfg.solvents, "solvent", progress=progress)
@@ -290,9 +344,37 @@ def prepare_inputs(cfg: ScreenConfig, ens: Any, temps: list[float], chi_c: float
             raise ScreenError(f"selective query {sq.name!r}: {exc}") from None
 
     t_feat = time.perf_counter()
-    if descriptors is None:
-        Xp, pst, prs = _featurize(pol, "polymer", ens, cfg.featurize, progress)
-        Xs, sst, srs = _featurize(sol, "solvent", ens, cfg.featurize, progress)
+    opts = cfg.featurize
+    flog = FeatureLog(where="cluster" if opts.where == "cluster" else "driver")
+    deferred = None
+    own_pool = None
+    if descriptors is None and opts.where == "cluster":
+        if pool is None:
+            from chiscreen.screen.engine import RayPool
+
+            pool = own_pool = RayPool(ens, cfg.engine, cfg.ray_address, featurize=spec_for(ens, opts))
+        try:
+            spec = spec_for(ens, opts)
+            Xs, sst, srs = featurize_cluster(sol, "solvent", spec, pool, flog, batch=opts.batch_size)
+            if defer:
+                sel = sorted({r for rows in selective_rows.values() for r in rows})
+                Xsel, pst, prs = featurize_cluster(pol, "polymer", spec, pool, flog, rows=np.asarray(sel, dtype=np.int64),
+                                                   batch=opts.batch_size)
+                Xp = RowStore(Xsel, sel)
+                ok_rows = np.flatnonzero((pol["status"] == "ok").to_numpy())
+                deferred = DeferredPolymers(pol, spec, ok_rows, cfg.engine.shard_size, flog, pst, prs)
+                for r in ok_rows:  # until their shard reports
+                    if not Xp.has(r):
+                        pst[r], prs[r] = "pending", "featurized with its shard"
+            else:
+                Xp, pst, prs = featurize_cluster(pol, "polymer", spec, pool, flog, batch=opts.batch_size)
+        finally:
+            if own_pool is not None:
+                own_pool.close()
+    elif descriptors is None:
+        flog.cache = _cache_label(opts.root)
+        Xp, pst, prs = featurize_driver(pol, "polymer", ens, opts, progress, flog)
+        Xs, sst, srs = featurize_driver(sol, "solvent", ens, opts, progress, flog)
     else:
         Xp, Xs = (np.asarray(x, dtype=np.float32) for x in descriptors)
         if len(Xp) != len(pol) or len(Xs) != len(sol):
@@ -302,9 +384,11 @@ def prepare_inputs(cfg: ScreenConfig, ens: Any, temps: list[float], chi_c: float
         prs = ["" if s == "ok" else "catalog row is not ok" for s in pst]
         srs = ["" if s == "ok" else "catalog row is not ok" for s in sst]
     seconds_featurize = time.perf_counter() - t_feat
+    if descriptors is None and deferred is None:
+        flog.emit()
     pol["feature_status"], pol["feature_reason"] = pst, prs
     sol["feature_status"], sol["feature_reason"] = sst, srs
-    pol["scored"] = pol["feature_status"] == "ok"
+    pol["scored"] = pol["feature_status"].isin(["ok", "pending"])
     sol["scored"] = sol["feature_status"] == "ok"
     pi = np.flatnonzero(pol["scored"].to_numpy())
     si = np.flatnonzero(sol["scored"].to_numpy())
@@ -323,7 +407,16 @@ def prepare_inputs(cfg: ScreenConfig, ens: Any, temps: list[float], chi_c: float
     return PreparedInputs(pol=pol, sol=sol, Xp=Xp, Xs=Xs, pi=pi, si=si,
                           pids=pol["id"].to_numpy()[pi].astype(np.int64), sids=sol["id"].to_numpy()[si].astype(np.int64),
                           Us=Us, temperatures_K=temps, head=cfg.head, chi_c=chi_c, selective_rows=selective_rows,
-                          seconds_featurize=seconds_featurize)
+                          seconds_featurize=seconds_featurize, features=flog if descriptors is None else None,
+                          deferred=deferred)
+
+
+def _cache_label(root: str | None) -> str:
+    if root is not None:
+        return str(root)
+    from chiscreen.paths import cache_dir
+
+    return str(cache_dir("descriptors"))
 
 
 def _claim(cfg: ScreenConfig, ens: Any, prep: PreparedInputs, owned: Any, odir: OutputDir, job: str = "screen",
@@ -340,19 +433,27 @@ def _claim(cfg: ScreenConfig, ens: Any, prep: PreparedInputs, owned: Any, odir: 
         chi_c=prep.chi_c, query=asdict(cfg.query), model_source=getattr(ens, "source", "") or "", job=job,
     )
     resumed, replaced = claim(owned, man, overwrite=owned.overwrite, replace_job=job if replace_own else None)
-    if not resumed or not odir.exists("polymers.parquet"):
-        odir.write_parquet(_catalog_table(prep.pol), "polymers.parquet")
+    if not resumed or not odir.exists("solvents.parquet"):
         odir.write_parquet(_catalog_table(prep.sol), "solvents.parquet")
+    if prep.deferred is None and (not resumed or not odir.exists("polymers.parquet")):
+        odir.write_parquet(_catalog_table(prep.pol), "polymers.parquet")
     odir.write_text(yaml.safe_dump(asdict(cfg), sort_keys=False), "config.yaml")
     return man, resumed, replaced
 
 
 def run_shards(cfg: ScreenConfig, ens: Any, prep: PreparedInputs, odir: OutputDir, progress: bool = True,
                hooks: EngineHooks | None = None, device: str = "auto", pool: Any = None) -> tuple[ScreenTask, RunStats]:
-    """Score every shard not yet on disk (plain loop or Ray actors); finished shards are skipped."""
+    """Score every shard not yet on disk (plain loop or Ray actors); finished shards are skipped.
+
+    With polymers deferred to the cluster (``prep.deferred``) each shard is featurized by the
+    actor that scores it; afterwards the polymer catalog gets its feature status, ``prep.pi`` /
+    ``prep.pids`` the rows that were scored, and ``polymers.parquet`` is written.
+    """
     from chiscreen.runtime import table_metadata
 
-    task = ScreenTask(Xp=prep.Xp[prep.pi], polymer_ids=prep.pids, solvent_ids=prep.sids, Us=prep.Us,
+    deferred = prep.deferred
+    Xp = np.zeros((0, prep.Xs.shape[1]), np.float32) if deferred is not None else prep.Xp[prep.pi]
+    task = ScreenTask(Xp=Xp, polymer_ids=prep.pids, solvent_ids=prep.sids, Us=prep.Us,
                       temperatures_K=prep.temperatures_K, head=cfg.head, chi_c=prep.chi_c, query=cfg.query,
                       out=str(odir) if odir.local else odir.uri, shard_size=cfg.engine.shard_size,
                       chunk=cfg.engine.chunk, gpu_chunk=cfg.engine.gpu_chunk,
@@ -360,10 +461,27 @@ def run_shards(cfg: ScreenConfig, ens: Any, prep: PreparedInputs, odir: OutputDi
     if not _sharded(cfg):  # only selective queries: nothing to stream over the full product
         stats = RunStats(n_shards=0, engine="none")
     elif cfg.engine.kind == "ray":
-        stats = run_ray(ens, task, cfg.engine, progress=progress, hooks=hooks, address=cfg.ray_address, pool=pool)
+        stats = run_ray(ens, task, cfg.engine, progress=progress, hooks=hooks, address=cfg.ray_address, pool=pool,
+                        block_for=deferred.block_for if deferred is not None else None,
+                        on_result=deferred.on_result if deferred is not None else None)
     else:
         stats = run_plain(ens, task, cfg.engine, progress=progress, hooks=hooks, device=device)
+    if deferred is not None:
+        _settle_deferred(prep, odir)
     return task, stats
+
+
+def _settle_deferred(prep: PreparedInputs, odir: OutputDir) -> None:
+    """After the shards: the polymers' feature status from the actors, the rows that were scored,
+    ``polymers.parquet`` and the featurization log lines."""
+    d = prep.deferred
+    pol = prep.pol
+    pol["feature_status"], pol["feature_reason"] = d.status, d.reason
+    pol["scored"] = pol["feature_status"] == "ok"
+    prep.pi = np.flatnonzero(pol["scored"].to_numpy())
+    prep.pids = pol["id"].to_numpy()[prep.pi].astype(np.int64)
+    odir.write_parquet(_catalog_table(pol), "polymers.parquet")
+    prep.features.emit()
 
 
 def finalize(cfg: ScreenConfig, ens: Any, prep: PreparedInputs, odir: OutputDir, man: Manifest, task: ScreenTask,
@@ -392,8 +510,9 @@ def finalize(cfg: ScreenConfig, ens: Any, prep: PreparedInputs, odir: OutputDir,
         "out": str(odir), "resumed": resumed, "manifest": man.to_dict(),
         "polymers": {"rows": len(pol), "scored": int(len(prep.pi)), "not_scored": _not_scored(pol)},
         "solvents": {"rows": len(sol), "scored": int(len(si)), "not_scored": _not_scored(sol)},
-        "pairs_total": task.n_pairs, "rows_in_pairs": n_rows, "run": stats.to_dict(),
+        "pairs_total": int(len(prep.pi)) * int(len(si)) * len(prep.temperatures_K), "rows_in_pairs": n_rows, "run": stats.to_dict(),
         "seconds_featurize": round(prep.seconds_featurize, 3),
+        "featurization": prep.features.to_dict() if prep.features is not None else None,
         "seconds_total": round(time.perf_counter() - t_start, 3),
     }
     files["summary"] = odir.write_json(summary, "summary.json")

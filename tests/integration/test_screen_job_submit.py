@@ -118,7 +118,7 @@ def test_ray_job_submit_runs_the_screen(ray_head, tmp_path):
             f"polymers: catalogs/polymers.csv\nsolvents: catalogs/solvents.csv\nmodel: {model}\n"
             "temperatures: ['25C', '60C']\nquery:\n  top_k_per_polymer: 2\n"
             "  selective:\n    - name: ps\n      dissolve: [PS]\n      exclude: [PE]\n"
-            "engine:\n  kind: ray\n  shard_size: 2\nfeaturize:\n  n_jobs: 1\n"
+            "engine:\n  kind: ray\n  shard_size: 2\nfeaturize:\n  where: cluster\n"
             f"out: {out}\n")
         cache = tmp_path / "user-cache"  # the user's cache: must reach the job (jobs/submit.py's runtime_env)
         user_env = {**env, "CHISCREEN_CACHE": str(cache)}
@@ -129,6 +129,9 @@ def test_ray_job_submit_runs_the_screen(ray_head, tmp_path):
         assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
         assert "succeeded" in (r.stdout + r.stderr)
         assert str(cache) in r.stderr  # the runtime_env it sent
+        # featurized on the cluster's screen actors (the job log says where), into the user's cache
+        log = r.stdout + r.stderr
+        assert "featurization on the cluster" in log and "featurized on node" in log, log[-3000:]
         assert [p for p in cache.rglob("*") if p.is_file()], "the job did not use the user's descriptor cache"
         man = json.loads((out / "manifest.json").read_text())
         assert man["n_polymers"] == 3 and man["n_solvents"] == 5 and man["n_shards"] == 2
