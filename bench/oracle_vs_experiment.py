@@ -47,6 +47,7 @@ from chiscreen.qc.fit import (RECIPE, FitData, cross_validate, fit_params, fit_p
                               grouped_folds, recipe_base)
 from chiscreen.qc.params import SAC2010, get_params  # noqa: E402
 from chiscreen.qc.parallel import init_ray  # noqa: E402
+from chiscreen.qc.profile import water_candidates_of  # noqa: E402
 from chiscreen.qc.sigma import combine_profiles  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "mtl_chi"
@@ -109,6 +110,13 @@ def lever_variants(recs: dict, pkind: str, skind: str):
     yield "FH-FV: + ot", fh, ["es", "hb", "ot", "sigma_hb", "fv"], None
     yield "FH-FV: + t_hb", fh, ["es", "hb", "sigma_hb", "fv", "t_hb"], None
     free = ["es", "hb", "sigma_hb", "fv"]
+    yield "water split: + ww (OW-OW HB)", fh, free + ["ww"], None
+    yield "water split: + ww, wx (OW-other HB)", fh, free + ["ww", "wx"], None
+    yield "water split: + ww, sigma_hb_w", fh, free + ["ww", "sigma_hb_w"], None
+    yield "water split: + ww, t_hb", fh, free + ["ww", "t_hb"], None
+    yield "water split: + ww, ot", fh, free + ["ww", "ot"], None
+    if max(r.n_conformers for r in recs.values()) < 2:
+        return  # one conformer per molecule: the conformer levers are all the same model
     first = {m: r.conformers[0] for m, r in recs.items()}
     yield "FH-FV, conformer 0 only (1-conformer method)", fh, free, first
     low = {m: r.conformers[int(np.argmin(r.energies))] for m, r in recs.items()}
@@ -159,6 +167,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=5, help="polymer-grouped CV folds")
     ap.add_argument("--fold-seed", type=int, default=0)
     ap.add_argument("--levers", action="store_true", help="score each physics lever under CV")
+    ap.add_argument("--levers-match", default=None,
+                    help="only the levers whose label contains this text (with --levers)")
+    ap.add_argument("--levers-skip", default=None,
+                    help="leave out the levers whose label contains one of these comma-separated "
+                         "texts (with --levers)")
     ap.add_argument("--params-out", help="write the all-rows fitted parameter set JSON here")
     ap.add_argument("--time-molecules", type=int, default=3,
                     help="re-time N median-size polymers and 3N solvents serially in this process")
@@ -278,7 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     recs = {m: o.record for m, o in outcomes.items() if o.ok}
     fit_rows = [((pkind, p), (skind, s_), t, yv) for p, s_, t, yv in
                 zip(okr[pcol], okr.solv, okr.t_k, okr.chi_exp)]
-    data = FitData.build(fit_rows, {m: r.profile for m, r in recs.items()})
+    water = {m: water_candidates_of(r)[0] for m, r in recs.items()}
+    data = FitData.build(fit_rows, {m: r.profile for m, r in recs.items()}, water=water)
     base, free = recipe_base(), list(RECIPE["free"])
     t0 = time.perf_counter()
     oof, fold_fits = cross_validate(data, groups, free, base, k=args.folds, seed=args.fold_seed)
@@ -369,7 +383,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nphysics levers ({args.folds}-fold polymer-grouped CV; each row one variant):")
         lever_figs = {}
         for label, lbase, lfree, note in lever_variants(recs, pkind, skind):
-            ldata = data if note is None else FitData.build(fit_rows, note)
+            if args.levers_match and args.levers_match not in label:
+                continue
+            if args.levers_skip and any(x and x in label for x in args.levers_skip.split(",")):
+                continue
+            ldata = data if note is None else FitData.build(fit_rows, note, water=water)
             t0 = time.perf_counter()
             loof, _ = cross_validate(ldata, groups, lfree, lbase, k=args.folds, seed=args.fold_seed)
             mm = metrics(y_ok, loof)

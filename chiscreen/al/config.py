@@ -118,7 +118,7 @@ class ALOracleConfig:
     store, calibration) plus label-store policy.
 
     Attributes:
-        params: COSMO-SAC parameter set (shipped name such as ``xtbfit-1``, or a JSON path;
+        params: COSMO-SAC parameter set (shipped name such as ``xtbfit-2``, or a JSON path;
             None: the shipped default, resolved and written into the run's config at ``al init``).
         mix_method_versions: train on oracle rows of other oracle versions too (default: only rows
             of the run's profile ``method_version`` and parameter set, as recorded at ``al init``).

@@ -82,7 +82,8 @@ def _common(p) -> None:
     p.add_argument("--calibration", help="calibration JSON: also report calibrated chi")
     p.add_argument("--params", help="COSMO-SAC parameter set: a shipped name (sac2010 = the 2010 "
                                     "literature constants, xtbfit-1 = fitted to experimental chi, "
-                                    "the default) or a parameter-set JSON")
+                                    "xtbfit-2 = the same plus the water split, the default) or a "
+                                    "parameter-set JSON")
 
 
 def _oracle(args, batch: bool):

@@ -76,11 +76,13 @@ def combinatorial_chi(a_solvent, v_solvent, a_polymer, v_polymer, combinatorial:
     (ln(f_s/f_p) = ``fv_ln_ratio``): ln(f_s/f_p) + (V_s/V_p)(1 - f_s/f_p); 0 for equal f.
     Areas A^2, volumes A^3; broadcasts.
     """
-    if combinatorial == "sg":
-        comb = ln_gamma_comb_inf(a_solvent, v_solvent, a_polymer, v_polymer)
-        return flory_huggins_chi(comb, v_solvent, v_polymer)
     ratio = np.asarray(v_solvent, dtype=float) / np.asarray(v_polymer, dtype=float)
-    return fv_ln_ratio + ratio * (1.0 - np.exp(fv_ln_ratio)) + 0.0 * np.asarray(a_solvent)
+    fv = fv_ln_ratio + ratio * (1.0 - np.exp(fv_ln_ratio)) + 0.0 * np.asarray(a_solvent)
+    if combinatorial in ("sg", "sg_fv"):
+        comb = ln_gamma_comb_inf(a_solvent, v_solvent, a_polymer, v_polymer)
+        sg = flory_huggins_chi(comb, v_solvent, v_polymer)
+        return sg if combinatorial == "sg" else sg + fv
+    return fv
 
 
 def chi_from_terms(

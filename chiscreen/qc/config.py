@@ -4,7 +4,7 @@
     run: {backend: ray, workers: 2, timeout_s: 900}     # RunOptions fields
     store: null          # profile store folder; null = $CHISCREEN_CACHE/oracle
     calibration: null    # calibration JSON to apply, or null
-    params: null         # COSMO-SAC parameter set: shipped name (sac2010, xtbfit-1) or JSON path;
+    params: null         # COSMO-SAC parameter set: shipped name (sac2010, xtbfit-1, xtbfit-2) or JSON path;
                          # null = the shipped default
 
 Unknown keys raise ConfigError (via :mod:`chiscreen.config`).

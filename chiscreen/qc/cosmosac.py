@@ -58,7 +58,8 @@ def segment_ln_gamma(p_norm: np.ndarray, t_kelvin: float, tol: float = 1e-11,
                      max_iter: int = 200, minus_dw: np.ndarray | None = None,
                      y0: np.ndarray | None = None) -> np.ndarray:
     """Segment activity coefficients ln Gamma(sigma) in a liquid with normalised profile
-    ``p_norm`` (shape (153,), sums to 1), at ``t_kelvin`` (K). Returns shape (153,).
+    ``p_norm`` (shape (153,), sums to 1), at ``t_kelvin`` (K). Returns shape (153,) (204 with
+    the ``minus_dw`` of a four-kind parameter set).
 
     ``minus_dw``: -Delta W / RT (153, 153) of another parameter set
     (:meth:`chiscreen.qc.params.CosmoSacParams.minus_dw`); default the 2010 constants.
@@ -70,9 +71,9 @@ def segment_ln_gamma(p_norm: np.ndarray, t_kelvin: float, tol: float = 1e-11,
     Raises OracleError if it does not converge in ``max_iter`` steps.
     """
     p = np.asarray(p_norm, dtype=float).ravel()
-    if p.shape != (N_SEG,):
-        raise OracleError(f"profile must have {N_SEG} entries, got {p.shape}")
     mw = _minus_dw(float(t_kelvin)) if minus_dw is None else minus_dw
+    if p.shape != (mw.shape[0],):
+        raise OracleError(f"profile must have {mw.shape[0]} entries, got {p.shape}")
     sup = np.flatnonzero(p > 0)
     if sup.size == 0:
         raise OracleError("empty sigma profile")

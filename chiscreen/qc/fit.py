@@ -31,12 +31,16 @@ from chiscreen.qc.sigma import A_EFF, SIGMA_HB, SigmaProfile
 FREE: dict[str, tuple[str, str]] = {
     "es": ("es_scale", "log"), "hb": ("hb_scale", "log"), "ot": ("ot_scale", "log"),
     "sigma_hb": ("sigma_hb", "log"), "fv": ("fv_ln_ratio", "id"), "t_hb": ("t_hb", "id"),
+    "ww": ("water_self_scale", "log"), "wx": ("water_cross_scale", "log"),
+    "sigma_hb_w": ("sigma_hb_water", "log"),
 }
 #: Bounds of the fit variables (in transformed space).
 BOUNDS: dict[str, tuple[float, float]] = {
     "es": (np.log(0.25), np.log(4.0)), "hb": (np.log(0.05), np.log(5.0)),
     "ot": (np.log(0.05), np.log(5.0)), "sigma_hb": (np.log(0.003), np.log(0.03)),
     "fv": (-2.0, 2.0), "t_hb": (-6.0, 6.0),
+    "ww": (np.log(0.05), np.log(5.0)), "wx": (np.log(0.05), np.log(5.0)),
+    "sigma_hb_w": (np.log(0.003), np.log(0.03)),
 }
 
 
@@ -53,6 +57,8 @@ class FitData:
         t: row temperatures, K, shape (n,). y: experimental chi, shape (n,).
         liquids: unique (molecule index, T) pure liquids; row_lp / row_ls: row -> liquid index
             of the polymer and of the solvent.
+        ow: per molecule, the water-type hydroxyl share of the OH candidates (A^2), shape
+            (M, 51); zeros unless ``water`` was given to :meth:`build`.
     """
 
     mol_ids: list
@@ -67,15 +73,20 @@ class FitData:
     liquids: list[tuple[int, float]]
     row_lp: np.ndarray
     row_ls: np.ndarray
+    ow: np.ndarray | None = None
     _warm: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, rows: Sequence[tuple[Hashable, Hashable, float, float]],
               profiles: dict[Hashable, SigmaProfile],
-              stored_sigma_hb: float = SIGMA_HB) -> "FitData":
+              stored_sigma_hb: float = SIGMA_HB,
+              water: dict[Hashable, np.ndarray] | None = None) -> "FitData":
         """``rows``: (polymer id, solvent id, T in K, experimental chi); ``profiles`` maps every
-        id to its combined stored profile (split with ``stored_sigma_hb``). Raises
-        OracleError for a row whose profile is missing or a non-positive temperature."""
+        id to its combined stored profile (split with ``stored_sigma_hb``); ``water`` (optional)
+        maps ids to their water-type hydroxyl candidates (51,) A^2
+        (:func:`chiscreen.qc.profile.water_candidates_of`; missing ids have none), needed by
+        parameter sets with a water split. Raises OracleError for a row whose profile is
+        missing or a non-positive temperature."""
         if not rows:
             raise OracleError("no rows to fit")
         ids: dict[Hashable, int] = {}
@@ -106,7 +117,12 @@ class FitData:
         liq: dict[tuple[int, float], int] = {}
         lp = np.array([liq.setdefault((int(a), float(b)), len(liq)) for a, b in zip(ip, t)])
         ls = np.array([liq.setdefault((int(a), float(b)), len(liq)) for a, b in zip(js, t)])
-        return cls(mol_ids, nhb, cand, area, vol, ip, js, t, y, list(liq), lp, ls)
+        ow = np.zeros((M, 51))
+        for k, m in enumerate(mol_ids):
+            if water is not None and m in water:
+                ow[k] = np.minimum(np.where(safe, np.asarray(water[m], dtype=float), 0.0),
+                                   cand[k, 0])
+        return cls(mol_ids, nhb, cand, area, vol, ip, js, t, y, list(liq), lp, ls, ow)
 
     @property
     def n_rows(self) -> int:
@@ -121,22 +137,31 @@ class FitData:
                       self.js[rows], self.t[rows], self.y[rows],
                       [self.liquids[i] for i in liq_used],
                       np.array([remap[i] for i in self.row_lp[rows]]),
-                      np.array([remap[i] for i in self.row_ls[rows]]))
+                      np.array([remap[i] for i in self.row_ls[rows]]), self.ow)
         sub._warm = self._warm
         return sub
 
-    def profiles(self, sigma_hb: float) -> np.ndarray:
-        """Normalised-free profiles (M, 153) in A^2 split with HB width ``sigma_hb``."""
+    def profiles(self, sigma_hb: float, params: CosmoSacParams | None = None) -> np.ndarray:
+        """Normalised-free profiles (M, 153) in A^2 split with HB width ``sigma_hb``, or, for
+        ``params`` with a water split, (M, 204) with the OW row (width ``params.sigma_hb_ow``)."""
         ph = p_hb(sigma_hb)
-        hb = self.cand * ph
-        nhb = self.nhb + (self.cand * (1.0 - ph)).sum(axis=1)
-        return np.concatenate([nhb, hb[:, 0], hb[:, 1]], axis=1)
+        if params is None or not params.water_split:
+            hb = self.cand * ph
+            nhb = self.nhb + (self.cand * (1.0 - ph)).sum(axis=1)
+            return np.concatenate([nhb, hb[:, 0], hb[:, 1]], axis=1)
+        ow = self.ow if self.ow is not None else np.zeros_like(self.nhb)
+        c = self.cand.copy()
+        c[:, 0] -= ow
+        phw = p_hb(params.sigma_hb_ow)
+        hb = c * ph
+        nhb = self.nhb + (c * (1.0 - ph)).sum(axis=1) + ow * (1.0 - phw)
+        return np.concatenate([nhb, hb[:, 0], hb[:, 1], ow * phw], axis=1)
 
     def predict(self, params: CosmoSacParams) -> np.ndarray:
         """chi of every row under ``params``, shape (n,). Raises OracleError if a segment
         solve fails to converge."""
-        P = self.profiles(params.sigma_hb)
-        lng = np.empty((len(self.liquids), 153))
+        P = self.profiles(params.sigma_hb, params)
+        lng = np.empty((len(self.liquids), P.shape[1]))
         by_t: dict[float, list[int]] = {}
         for k, (_, t) in enumerate(self.liquids):
             by_t.setdefault(t, []).append(k)
@@ -144,7 +169,7 @@ class FitData:
             mw = params.minus_dw(t)
             for k in ks:
                 m = self.liquids[k][0]
-                wkey = (self.mol_ids[m], t)
+                wkey = (self.mol_ids[m], t, P.shape[1])
                 y0 = self._warm.get(wkey)
                 g = segment_ln_gamma(P[m] / self.area[m], t, minus_dw=mw, y0=y0)
                 self._warm[wkey] = g
@@ -160,7 +185,7 @@ def _to_theta(params: CosmoSacParams, free: Sequence[str]) -> np.ndarray:
     out = []
     for f in free:
         name, tr = FREE[f]
-        v = getattr(params, name)
+        v = params.sigma_hb_ow if name == "sigma_hb_water" else getattr(params, name)
         out.append(np.log(v) if tr == "log" else float(v))
     return np.array(out)
 
@@ -200,7 +225,7 @@ def fit_params(data: FitData, free: Sequence[str] = ("es", "hb", "sigma_hb", "fv
     bad = [f for f in free if f not in FREE]
     if bad:
         raise ConfigError(f"unknown fit parameter(s) {bad}; expected some of {sorted(FREE)}")
-    if "fv" in free and base.combinatorial != "fh":
+    if "fv" in free and base.combinatorial == "sg":
         raise ConfigError("fitting 'fv' needs a base set with combinatorial='fh'")
     lo = np.array([BOUNDS[f][0] for f in free])
     hi = np.array([BOUNDS[f][1] for f in free])
@@ -278,8 +303,11 @@ def fit_provenance(res: FitResult, free: Sequence[str], profile_method: str, dat
 
 #: How the shipped parameter set is made: the fixed choices of the base set and the fitted ones
 #: (chosen by polymer-grouped CV in bench/oracle_vs_experiment.py --levers; docs/oracle.md).
-RECIPE: dict = {"name": "xtbfit-1", "base": {"combinatorial": "fh"},
-                "free": ["es", "hb", "sigma_hb", "fv"]}
+RECIPE: dict = {"name": "xtbfit-2", "base": {"combinatorial": "fh"},
+                "free": ["es", "hb", "sigma_hb", "fv", "ww"]}
+#: The previous recipe (shipped as ``xtbfit-1``: no water split), kept for the record.
+RECIPE_XTBFIT_1: dict = {"name": "xtbfit-1", "base": {"combinatorial": "fh"},
+                         "free": ["es", "hb", "sigma_hb", "fv"]}
 
 
 def recipe_base(recipe: dict | None = None) -> CosmoSacParams:

@@ -23,9 +23,9 @@ from chiscreen.errors import ChiscreenError, OracleError
 from chiscreen.qc.calibrate import Calibration
 from chiscreen.qc.chi import chi_from_terms
 from chiscreen.qc.cosmosac import segment_ln_gamma
-from chiscreen.qc.params import CosmoSacParams, get_params, resplit
+from chiscreen.qc.params import CosmoSacParams, get_params, resplit, water_split_profile
 from chiscreen.qc.parallel import RunOptions, run_profile_tasks
-from chiscreen.qc.profile import ProfileOutcome, ProfileRecord, ProfileSpec
+from chiscreen.qc.profile import ProfileOutcome, ProfileRecord, ProfileSpec, water_candidates_of
 from chiscreen.qc.results import ChiResult, Reason, reason_of
 from chiscreen.qc.sigma import SIGMA_HB, SigmaProfile
 from chiscreen.qc.store import ProfileStore, StoreKey
@@ -193,14 +193,23 @@ class Oracle:
 
     def profiles_of(self, rec: ProfileRecord) -> tuple[SigmaProfile, list[SigmaProfile]]:
         """(combined profile, conformer profiles) of a record as the parameter set sees them
-        (re-split for its HB width; cached)."""
+        (re-split for its HB width, with the OW row of water-type hydroxyls for a set with a
+        water split; cached)."""
         sh = self.params.sigma_hb
-        if sh == SIGMA_HB:
+        water = self.params.water_split
+        if sh == SIGMA_HB and not water:
             return rec.profile, rec.conformers
-        key = (rec.kind, rec.canonical, rec.engine, rec.method_version, sh)
+        key = (rec.kind, rec.canonical, rec.engine, rec.method_version, sh,
+               self.params.sigma_hb_ow if water else None)
         hit = self._split.get(key)
         if hit is None:
-            hit = (resplit(rec.profile, sh), [resplit(c, sh) for c in rec.conformers])
+            if water:
+                sw = self.params.sigma_hb_ow
+                ow, ow_c = water_candidates_of(rec)
+                hit = (water_split_profile(rec.profile, ow, sh, sw),
+                       [water_split_profile(c, o, sh, sw) for c, o in zip(rec.conformers, ow_c)])
+            else:
+                hit = (resplit(rec.profile, sh), [resplit(c, sh) for c in rec.conformers])
             self._split[key] = hit
         return hit
 

@@ -19,7 +19,8 @@ from chiscreen.qc.cavity import build_cavity, multipole_potential, solve_conduct
 from chiscreen.qc.engines import DEFAULT_ENGINE, ENGINES, make_engine
 from chiscreen.qc.geometry import DEFAULT_SEED, embed_conformers, molecule_with_h, relax
 from chiscreen.qc.results import Reason, reason_of
-from chiscreen.qc.sigma import SigmaProfile, combine_profiles, segment_table, sigma_profile
+from chiscreen.qc.sigma import (SIGMA_HB, SigmaProfile, combine_profiles, segment_table,
+                                sigma_profile, water_candidates)
 
 #: Bump when the numerics change in a way that changes stored profiles.
 PIPELINE_VERSION = "xtbcosmo-sac2010-v1"
@@ -224,6 +225,38 @@ def compute_profile(kind: str, smiles: str, spec: ProfileSpec) -> ProfileRecord:
                          energies_a, weights, combined, meta, segments)
 
 
+def water_candidates_of(rec: ProfileRecord,
+                        stored_sigma_hb: float = SIGMA_HB) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Water-type hydroxyl HB candidates (A^2 before P_hb, shape (51,)) of a record's combined
+    profile and of each conformer, from its stored segment tables
+    (:func:`chiscreen.qc.sigma.water_candidates`): a pure function of (molecule, method).
+
+    Records stored without segment tables: a molecule without a water-type oxygen (RDKit: an O
+    with two H and no other neighbour) has none; water itself has all its OH candidates. Any
+    other such record raises OracleError (recompute it to get segment tables).
+    """
+    if rec.segments:
+        per = [water_candidates(seg) for seg in rec.segments]
+    else:
+        from rdkit import Chem
+
+        mol = Chem.MolFromSmiles(rec.canonical.replace("*", "[H]"))
+        wat = mol is not None and any(a.GetAtomicNum() == 8 and a.GetTotalNumHs() == 2
+                                      and a.GetDegree() == 0 for a in mol.GetAtoms())
+        if not wat:
+            per = [np.zeros(rec.profile.p.shape[1]) for _ in rec.conformers]
+        elif mol.GetNumAtoms() == 1:
+            ph = 1.0 - np.exp(-0.5 * (np.linspace(-0.025, 0.025, 51) / stored_sigma_hb) ** 2)
+            per = [np.where(ph > 0, c.p[1] / np.where(ph > 0, ph, 1.0), 0.0)
+                   for c in rec.conformers]
+        else:
+            raise OracleError(f"{rec.kind} {rec.canonical!r} was stored without segment tables; "
+                              f"the water split needs them (recompute the profile)")
+    comb = np.einsum("i,ij->j", np.asarray(rec.weights, dtype=float) / np.sum(rec.weights),
+                     np.stack(per))
+    return comb, per
+
+
 def profile_task(kind: str, smiles: str, spec: ProfileSpec, attempt: int = 1) -> ProfileOutcome:
     """Run :func:`compute_profile`, catching every exception into a reason. Retries
     (``attempt`` > 1) shift the embedding seed so they see different starting geometries."""
@@ -245,4 +278,4 @@ def profile_task(kind: str, smiles: str, spec: ProfileSpec, attempt: int = 1) ->
 
 
 __all__ = ["ProfileSpec", "ProfileRecord", "ProfileOutcome", "compute_profile", "profile_task",
-           "conformer_weights", "PIPELINE_VERSION", "Reason"]
+           "conformer_weights", "water_candidates_of", "PIPELINE_VERSION", "Reason"]

@@ -39,7 +39,9 @@ class SigmaProfile:
     """A three-part COSMO-SAC 2010 sigma profile of one molecule (one conformer or an average).
 
     Attributes:
-        p: areas per bin, Angstrom^2, shape (3, 51): rows NHB, OH, OT over ``SIGMA_GRID``.
+        p: areas per bin, Angstrom^2, shape (3, 51): rows NHB, OH, OT over ``SIGMA_GRID``
+            (shape (4, 51) with a fourth row OW, water-type hydroxyls, where a parameter set
+            splits them off: :func:`chiscreen.qc.params.water_split_profile`).
         area: total cavity area, Angstrom^2 (equals ``p.sum()``).
         volume: cavity volume, Angstrom^3.
     """
@@ -49,7 +51,10 @@ class SigmaProfile:
     volume: float
 
     def __post_init__(self) -> None:
-        self.p = np.asarray(self.p, dtype=float).reshape(3, N_BINS)
+        self.p = np.asarray(self.p, dtype=float).reshape(-1, N_BINS)
+        if self.p.shape[0] not in (3, 4):
+            raise OracleError(f"a sigma profile has 3 or 4 rows of {N_BINS} bins, got "
+                              f"{self.p.shape[0]}")
 
     @property
     def merged(self) -> np.ndarray:
@@ -144,6 +149,41 @@ def profile_from_segments(seg: dict, area: float, volume: float,
     cls = np.asarray(seg["hb_class"])[atoms]
     is_h = np.asarray(seg["numbers"])[atoms] == 1
     return _split_profile(sig, areas, cls, is_h, area, volume, sigma_hb)
+
+
+def _bonded(numbers: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    num = np.asarray(numbers, dtype=int)
+    rc = np.array([_COVALENT.get(int(z), 0.8) for z in num]) * 1.3
+    d = cdist(positions, positions)
+    return (d < rc[:, None] + rc[None, :]) & ~np.eye(len(num), dtype=bool)
+
+
+def water_atoms(numbers: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Water-type hydroxyl atoms, bool (n_atoms,): an O bonded to exactly two H and nothing
+    else, and those two H (bonds from the geometry as in :func:`hb_classes`)."""
+    num = np.asarray(numbers, dtype=int)
+    b = _bonded(num, np.asarray(positions, dtype=float))
+    out = np.zeros(len(num), dtype=bool)
+    for i in np.flatnonzero(num == 8):
+        nb = np.flatnonzero(b[i])
+        if len(nb) == 2 and np.all(num[nb] == 1):
+            out[i] = True
+            out[nb] = True
+    return out
+
+
+def water_candidates(seg: dict) -> np.ndarray:
+    """HB candidate areas (A^2, shape (51,), before P_hb) of the water-type hydroxyl segments of
+    a :func:`segment_table`: the part of the OH candidates that :func:`water_atoms` own
+    (negative-sigma segments of their H, positive-sigma segments of their O)."""
+    sig = np.asarray(seg["sigma"], dtype=float)
+    areas = np.asarray(seg["area"], dtype=float)
+    atoms = np.asarray(seg["atom"])
+    num = np.asarray(seg["numbers"])
+    wat = water_atoms(num, np.asarray(seg["atom_pos"], dtype=float))[atoms]
+    cls = np.asarray(seg["hb_class"])[atoms]
+    cand = ((num[atoms] == 1) == (sig < 0)) & (cls == 1) & wat
+    return bin_profile(sig[cand], areas[cand])
 
 
 def sigma_profile(numbers: np.ndarray, positions: np.ndarray, surface: Surface,

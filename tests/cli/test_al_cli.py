@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from chiscreen.cli.main import main
+from chiscreen.qc.params import DEFAULT_PARAMS_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -154,9 +155,9 @@ def test_changed_oracle_refuses(run_dir, tmp_path, capsys):
     bad = tmp_path / "run"
     shutil.copytree(run_dir, bad, symlinks=True)
     man = json.loads((bad / "manifest.json").read_text())
-    assert man["param_set"].startswith("xtbfit-1@") and man["n_conformers"] == 1 and man["n_units"] == 6
+    assert man["param_set"].startswith(f"{DEFAULT_PARAMS_NAME}@") and man["n_conformers"] == 1 and man["n_units"] == 6
     cfg = yaml.safe_load((bad / "config.yaml").read_text())
-    assert cfg["oracle"]["params"] == "xtbfit-1" and cfg["oracle"]["profile"]["n_units"] == 6
+    assert cfg["oracle"]["params"] == DEFAULT_PARAMS_NAME and cfg["oracle"]["profile"]["n_units"] == 6
     cfg["oracle"]["profile"]["n_units"] = 4
     (bad / "config.yaml").write_text(yaml.safe_dump(cfg))
     before = snapshot(bad)

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from chiscreen.qc.params import DEFAULT_PARAMS_NAME
+
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.slow
@@ -86,7 +88,7 @@ def test_killed_oracle_step_resumes_exactly_once(tiny_run):
     assert (labs["status"] == "ok").all(), labs[["reason"]]
     assert set(labs["method_version"]) == {run.manifest["method_version"]}
     assert set(labs["param_set"]) == {run.manifest["param_set"]}
-    assert run.manifest["param_set"].startswith("xtbfit-1@")     # the shipped default, recorded at init
+    assert run.manifest["param_set"].startswith(f"{DEFAULT_PARAMS_NAME}@")     # the shipped default, recorded at init
     # resumed selection unchanged, model of cycle 1 exists and is the newest
     assert pd.read_parquet(run.cycle_dir(1) / "selection.parquet")["row_key"].tolist() == sel["row_key"].tolist()
     assert os.path.realpath(run.path / "model") == str((run.path / "models" / "cycle-001").resolve())

@@ -9,6 +9,7 @@ import pytest
 
 from chiscreen.cli import cmd_oracle
 from chiscreen.errors import ChiscreenError
+from chiscreen.qc.params import DEFAULT_PARAMS_NAME
 
 
 def _run(argv: list[str]) -> int:
@@ -94,4 +95,4 @@ def test_single_reports_parameter_set_raw_and_cv_error(tmp_path, capsys):
     assert info["chi_raw_sac2010"] == pytest.approx(old["chi"], abs=1e-12)
     assert _run(["oracle", "--polymer", "*CC*", "--solvent", "CCO", *store]) == 0
     text = capsys.readouterr().out
-    assert "parameter set xtbfit-1@" in text and "polymer-grouped CV" in text
+    assert f"parameter set {DEFAULT_PARAMS_NAME}@" in text and "polymer-grouped CV" in text

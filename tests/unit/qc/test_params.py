@@ -120,6 +120,9 @@ def test_combinatorial_terms():
     assert combinatorial_chi(a_s, v_s, a_p, v_p, "fh") == pytest.approx(0.0, abs=1e-15)
     fv = combinatorial_chi(a_s, v_s, a_p, v_p, "fh", 0.4)
     assert fv == pytest.approx(0.4 + v_s / v_p * (1 - np.exp(0.4)))
+    hybrid = combinatorial_chi(a_s, v_s, a_p, v_p, "sg_fv", 0.4)
+    assert hybrid == pytest.approx(float(sg) + fv)
+    assert CosmoSacParams("x", combinatorial="sg_fv", fv_ln_ratio=0.4).combinatorial == "sg_fv"
 
 
 def test_warm_start_gives_the_same_solution():
@@ -240,3 +243,81 @@ def test_oracle_results_carry_profile_method_and_param_set():
     assert prov["profile_method"] == spec.method_version
     assert prov["param_set"] == new.params.version and prov["param_set_fitted_on"] == "m"
     assert old.provenance()["param_set"] == SAC2010.version
+
+
+# --------------------------------------------------------------------------- water split
+def test_water_atoms_and_candidates():
+    from chiscreen.qc.sigma import water_atoms, water_candidates
+
+    assert water_atoms(WATER_Z, WATER_X).all()
+    # methanol-like O-H (O bonded to C and H) is not water-type
+    meoh_z = np.array([8, 1, 6])
+    meoh_x = np.array([[0.0, 0.0, 0.0], [0.96, 0.0, 0.0], [-0.48, 1.33, 0.0]])
+    assert not water_atoms(meoh_z, meoh_x).any()
+    seg, surf = _water_segments()
+    ow = water_candidates(seg)
+    prof = profile_from_segments(seg, surf.total_area, surf.volume)
+    ph = 1.0 - np.exp(-0.5 * (np.linspace(-0.025, 0.025, 51) / 0.007) ** 2)
+    safe = ph > 0
+    # for water every OH candidate is water-type
+    np.testing.assert_allclose(ow[safe] * ph[safe], prof.p[1, safe], atol=1e-10)
+
+
+def test_water_split_defaults_are_the_three_kind_model():
+    from chiscreen.qc.params import water_split_profile
+
+    assert not SAC2010.water_split and SAC2010.n_kinds == 3
+    assert "water_self_scale" not in SAC2010.numeric_dict()  # old digests unchanged
+    w = SAC2010.with_values(water_self_scale=0.5)
+    assert w.water_split and w.minus_dw(300.0).shape == (204, 204)
+    assert w.digest != SAC2010.digest
+    # OW interacting exactly like OH: the 4-kind solve gives the 3-kind chi
+    seg, surf = _water_segments()
+    sw = profile_from_segments(seg, surf.total_area, surf.volume)
+    from chiscreen.qc.sigma import water_candidates
+
+    s4 = water_split_profile(sw, water_candidates(seg), 0.007, 0.007)
+    assert s4.p.shape == (4, 51) and s4.p.sum() == pytest.approx(sw.p.sum())
+    assert s4.p[1].sum() == pytest.approx(0.0, abs=1e-12)  # all OH of water moved to OW
+    rng = np.random.default_rng(2)
+    poly = _synthetic(rng, 900.0, 0.1, 0.1)
+    p4 = water_split_profile(poly, np.zeros(51), 0.007, 0.007)
+    same = SAC2010.with_values(name="s", sigma_hb_water=0.007)  # 4 kinds, OW == OH
+    assert same.water_split
+    for t in (280.0, 350.0):
+        mw3, mw4 = SAC2010.minus_dw(t), same.minus_dw(t)
+        c3 = chi_from_terms(sw.p.ravel(), sw.area, sw.volume,
+                            segment_ln_gamma(sw.p.ravel() / sw.area, t, minus_dw=mw3),
+                            poly.area, poly.volume,
+                            segment_ln_gamma(poly.p.ravel() / poly.area, t, minus_dw=mw3))
+        c4 = chi_from_terms(s4.p.ravel(), s4.area, s4.volume,
+                            segment_ln_gamma(s4.p.ravel() / s4.area, t, minus_dw=mw4),
+                            p4.area, p4.volume,
+                            segment_ln_gamma(p4.p.ravel() / p4.area, t, minus_dw=mw4))
+        assert float(c4) == pytest.approx(float(c3), abs=1e-9)
+    with pytest.raises(ConfigError, match="sigma_hb_water"):
+        CosmoSacParams("x", sigma_hb_water=-1.0)
+
+
+def test_water_split_oracle_matches_fit_and_lowers_water_chi():
+    from chiscreen.qc.oracle import Oracle
+    from chiscreen.qc.profile import water_candidates_of
+
+    seg, surf = _water_segments()
+    spec = ProfileSpec()
+    wp = profile_from_segments(seg, surf.total_area, surf.volume)
+    water = ProfileRecord("solvent", "O", spec.engine, spec.method_version, [wp], np.zeros(1),
+                          np.ones(1), wp, {}, [seg])
+    rng = np.random.default_rng(7)
+    poly = _record("polymer", "*CC*", _synthetic(rng, 1200.0, 0.05, 0.05), spec)
+    ow, _ = water_candidates_of(water)
+    assert ow.sum() > 0 and water_candidates_of(poly)[0].sum() == 0.0  # no segments, no water O
+    base = SAC2010.with_values(name="b", hb_scale=2.0)
+    weak = base.with_values(name="w", water_self_scale=0.4)
+    c_base, _ = Oracle(spec, params=base).chi_from_records(poly, water, 300.0, spread=False)
+    c_weak, sp = Oracle(spec, params=weak).chi_from_records(poly, water, 300.0, spread=True)
+    assert c_weak < c_base  # weaker water-water HB: water less repelled by the polymer
+    data = FitData.build([("p", "s", 300.0, 0.0)], {"p": poly.profile, "s": water.profile},
+                         water={"s": ow})
+    assert data.predict(weak)[0] == pytest.approx(c_weak, abs=1e-9)
+    assert data.predict(base)[0] == pytest.approx(c_base, abs=1e-9)
