@@ -40,6 +40,8 @@ def _campaign_parser(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--backend", choices=["ray", "process"], help="override run.backend")
     ap.add_argument("--address", help="Ray address (default: 'auto' inside a Ray job, else a local Ray)")
     ap.add_argument("--enum-cache", help="Parquet file caching the full polymer enumeration (shared between runs)")
+    ap.add_argument("--max-wall-s", type=float, help="wall-time budget of the profile step (override run.max_wall_s): "
+                    "what is left is reported as not run and the table is written from what is stored")
     ap.add_argument("--overwrite", action="store_true", help="start the folder afresh (removes only campaign files)")
     ap.add_argument("--take-over", action="store_true", help="take over the stale lock of a killed run")
     ap.add_argument("--no-progress", action="store_true")
@@ -55,6 +57,8 @@ def _load(args):
         cfg.run.backend = args.backend
     if getattr(args, "address", None):
         cfg.run.address = args.address
+    if getattr(args, "max_wall_s", None) is not None:
+        cfg.run.max_wall_s = args.max_wall_s
     if getattr(args, "no_progress", False):
         cfg.run.progress = False
     return cfg
@@ -77,6 +81,7 @@ def cmd_run(args, command: str) -> int:
     m = res.manifest
     print(f"oracle campaign: {res.table}: {m['rows']} rows, {m['pairs']} pairs, "
           f"{m['molecules']['profiled_this_run']} profiles computed, {m['molecules']['failed']} failed, "
+          f"{m['molecules']['not_run']} not run, "
           f"{m['wall_s']['total_this_run']:.0f} s; manifest {os.path.join(res.out, 'manifest.json')}")
     return 0
 

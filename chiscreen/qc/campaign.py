@@ -62,6 +62,7 @@ log = logging.getLogger("chiscreen.qc.campaign")
 
 KIND = "oracle-campaign"
 ORIGINS = ("reference", "catalog", "enumerated")
+NOT_RUN = "not_run"  #: outcome reason of a molecule left when run.max_wall_s was spent
 PROVENANCE_COLUMNS = ["profile_engine", "profile_method", "param_set", "polymer_origin", "solvent_origin"]
 LABEL_COLUMNS = [POLYMER_SMILES, SOLVENT_SMILES, TEMPERATURE_K, CHI_ORACLE, "chi_oracle_spread", "source",
                  SOURCE_ROW, *PROVENANCE_COLUMNS]
@@ -130,6 +131,9 @@ class CampaignRunConfig:
         order: profile order of the polymers still to compute: "cheapest_first" (fewest atoms per
             repeat unit first: the most molecules for a given CPU budget, so a run cut short keeps
             the most; label parts are still written in list order as they complete) or "listed".
+        max_wall_s: wall-time budget of the profile step of one run, seconds (None: none). When it is
+            spent the workers are stopped, the molecules left are reported as ``not_run`` (not
+            failures; a later run computes them) and the table is written from what is stored.
     """
 
     backend: Literal["ray", "process"] = "ray"
@@ -142,6 +146,7 @@ class CampaignRunConfig:
     progress: bool = True
     log_every_s: float = 60.0
     order: Literal["cheapest_first", "listed"] = "cheapest_first"
+    max_wall_s: Optional[float] = None
 
     def __post_init__(self) -> None:
         if self.workers < 1 or self.retries < 0 or self.timeout_s <= 0 or self.mem_limit_mb <= 0:
@@ -552,8 +557,8 @@ class _RayRunner:
 
         ray = connect_ray(address=rc.address, num_cpus=rc.num_cpus or rc.workers)
         self.ray = ray
-        Actor = ray.remote(ProfileWorker)
-        self.actors = [Actor.options(**ray_options(threads=1, env={"OMP_STACKSIZE": _THREADS["OMP_STACKSIZE"]}))
+        Actor = ray.remote(ProfileWorker)   # max_concurrency 2: close() can stop a busy worker's xtb process
+        self.actors = [Actor.options(max_concurrency=2, **ray_options(threads=1, env={"OMP_STACKSIZE": _THREADS["OMP_STACKSIZE"]}))
                        .remote(rc.timeout_s, rc.mem_limit_mb) for _ in range(rc.workers)]
         self.idle = list(self.actors)
         self.queue: list[tuple] = []
@@ -609,7 +614,7 @@ class _RayRunner:
             pass
         self.actors.remove(a)
         b = (self.ray.remote(ProfileWorker)
-             .options(**ray_options(threads=1, env={"OMP_STACKSIZE": _THREADS["OMP_STACKSIZE"]}))
+             .options(max_concurrency=2, **ray_options(threads=1, env={"OMP_STACKSIZE": _THREADS["OMP_STACKSIZE"]}))
              .remote(self.rc.timeout_s, self.rc.mem_limit_mb))
         self.actors.append(b)
         return b
@@ -718,6 +723,24 @@ def profile_molecules(oracle, molecules: Sequence[tuple[str, str]], rc: Campaign
                 last = now
                 print(f"oracle campaign: profiles {n_done}/{len(keys)} done ({n_fail} failed), "
                       f"{now - t0:.0f} s", file=sys.stderr, flush=True)
+            if rc.max_wall_s is not None and now - t0 >= rc.max_wall_s and runner.pending:
+                # budget spent: stop the workers; what is left is reported as not run (never stored
+                # as a failure, so a later run computes it)
+                runner.close()
+                msg = f"not run: the campaign's profile wall-time budget run.max_wall_s = {rc.max_wall_s:g} s was spent"
+                for j, key in enumerate(keys):
+                    i0 = todo[key][0]
+                    if i0 in out:
+                        continue
+                    kind, smiles = molecules[i0]
+                    res = ProfileOutcome(kind, smiles, None, NOT_RUN, msg, attempts=0)
+                    for i in todo[key]:
+                        out[i] = res
+                        if on_outcome:
+                            on_outcome(i, res)
+                print(f"oracle campaign: {msg}; {sum(1 for k in keys if todo[k][0] not in out or out[todo[k][0]].reason == NOT_RUN)} "
+                      "molecules left for a later run", file=sys.stderr, flush=True)
+                break
     finally:
         bar.close()
         if own:
@@ -889,8 +912,15 @@ def run_campaign(cfg: CampaignConfig, out: str | os.PathLike, overwrite: bool = 
         class _Stop(Exception):
             pass
 
+        incomplete: set[int] = set()   # parts with a molecule left by run.max_wall_s: never persisted
+        solvent_skipped = [False]
+        partial: dict[int, pd.DataFrame] = {}
+
         def write_part(k: int) -> None:
             lab = label_grid(oracle, chunks[k], solvs, cfg.temperatures_K, porig, sorig, source=f"oracle-campaign:{cfg.name}")
+            if k in incomplete or solvent_skipped[0]:
+                partial[k] = lab   # in this run's table only; a later run writes the part when complete
+                return
             write_table(lab, ldir / f"part-{k:05d}.parquet", {**part_meta, "part": k, "polymers": len(chunks[k])})
             done_parts.add(k)
             n_parts_written[0] += 1
@@ -919,6 +949,11 @@ def run_campaign(cfg: CampaignConfig, out: str | os.PathLike, overwrite: bool = 
                                        "reason": res.reason, "cpu_s": meta.get("t_cpu"),
                                        "wall_s": meta.get("t_total", res.seconds), "at": _now()}) + "\n")
                 plog.flush()
+            if res.reason == NOT_RUN:
+                if kind == "solvent":
+                    solvent_skipped[0] = True
+                else:
+                    incomplete.add(chunk_of[smiles])
             if kind == "solvent":
                 solvents_left[0] -= 1
                 if solvents_left[0] == 0:
@@ -949,7 +984,7 @@ def run_campaign(cfg: CampaignConfig, out: str | os.PathLike, overwrite: bool = 
             return CampaignResult(str(root), "", {"stopped_after_parts": n_parts_written[0]})
         for k in sorted(ready_chunks):
             write_part(k)
-        missing = [k for k in range(len(chunks)) if k not in done_parts]
+        missing = [k for k in range(len(chunks)) if k not in done_parts and k not in partial]
         for k in missing:  # every molecule of these parts came back (e.g. all failed): write anyway
             write_part(k)
 
@@ -962,10 +997,13 @@ def run_campaign(cfg: CampaignConfig, out: str | os.PathLike, overwrite: bool = 
                 fails.append({"kind": kind, "smiles": smiles, "origin": origin, "reason": res.reason or "error",
                               "message": res.message, "attempts": int(res.attempts), "seconds": float(res.seconds)})
         fdf = pd.DataFrame(fails, columns=["kind", "smiles", "origin", "reason", "message", "attempts", "seconds"])
+        not_run = fdf[fdf["reason"] == NOT_RUN]
+        fdf = fdf[fdf["reason"] != NOT_RUN].reset_index(drop=True)
         write_table(fdf, root / "failures.parquet")
 
         t_lab = time.time()
-        parts = [pd.read_parquet(ldir / f"part-{k:05d}.parquet") for k in range(len(chunks))]
+        parts = [partial[k] if k in partial else pd.read_parquet(ldir / f"part-{k:05d}.parquet")
+                 for k in range(len(chunks))]
         table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LABEL_COLUMNS)
         table[SOURCE_ROW] = np.arange(len(table), dtype=np.int64)
         dup = int(table.duplicated([POLYMER_SMILES, SOLVENT_SMILES, TEMPERATURE_K]).sum())
@@ -984,7 +1022,8 @@ def run_campaign(cfg: CampaignConfig, out: str | os.PathLike, overwrite: bool = 
                     "cpu_s": round(sum(r["cpu_s"] or 0.0 for r in logged), 1),
                     "worker_wall_s": round(sum(r["wall_s"] or 0.0 for r in logged), 1)}
         manifest = {
-            "status": "done", "name": cfg.name, "started": prev.get("started", _now()) if prev else _now(),
+            "status": "done" if not len(not_run) else "partial (run.max_wall_s spent; rerun to complete)",
+            "name": cfg.name, "started": prev.get("started", _now()) if prev else _now(),
             "finished": _now(), "command": command,
             "profile_method": oracle.spec.method_version, "profile_engine": oracle.spec.engine,
             "param_set": oracle.params.version, "store": str(oracle.store.root),
@@ -992,7 +1031,9 @@ def run_campaign(cfg: CampaignConfig, out: str | os.PathLike, overwrite: bool = 
             "molecules": {"total": int(len(mols)), "by_kind_origin": {f"{k}_{o}": int(n) for (k, o), n in n_by.items()},
                           "with_profile": prof_ok,
                           "profiled_this_run": int(sum(1 for r in computed if r.record is not None)),
-                          "failed": int(len(fdf)), "from_store": int(sum(1 for r in outcomes.values() if r.attempts == 0))},
+                          "failed": int(len(fdf)), "not_run": int(len(not_run)),
+                          "not_run_list": not_run[["kind", "smiles", "origin"]].to_dict("records"),
+                          "from_store": int(sum(1 for r in outcomes.values() if r.attempts == 0))},
             "profiles_computed_all_runs": cost_all,
             "profile_cpu_s_this_run": {"sum": float(np.nansum(cpu)) if cpu else 0.0,
                                        "median": float(np.nanmedian(cpu)) if cpu else None},

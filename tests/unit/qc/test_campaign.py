@@ -165,3 +165,17 @@ def test_shipped_label_table_matches_its_sidecar():
     assert np.isfinite(t["chi_oracle"]).all()
     assert set(t["polymer_origin"]) <= {"reference", "catalog", "enumerated", "extra"}
     assert "jobs/oracle_campaign.py" in s["command"]
+
+
+def test_wall_budget_leaves_molecules_for_a_later_run(tmp_path, xtb):
+    cfg = tiny_cfg(tmp_path, run={"backend": "process", "workers": 1, "timeout_s": 300, "max_wall_s": 0.001,
+                                  "progress": False})
+    out = tmp_path / "run"
+    r = run_campaign(cfg, out, progress=False)
+    m = r.manifest
+    assert m["status"].startswith("partial") and m["molecules"]["not_run"] >= 1 and m["molecules"]["failed"] == 0
+    assert m["molecules"]["not_run"] + m["profiles_computed_all_runs"]["molecules_computed"] == 4
+    assert not list((out / "labels").glob("part-*.parquet"))    # no incomplete part is kept
+    r2 = run_campaign(tiny_cfg(tmp_path), out, progress=False)    # no budget: completes, nothing twice
+    assert r2.manifest["status"] == "done" and r2.manifest["rows"] == 8
+    assert r2.manifest["profiles_computed_all_runs"]["molecules_computed"] == 4
