@@ -2,8 +2,10 @@
 
 - :func:`predict_grid`: ensemble mean / calibrated std of chi, A, B per (polymer, solvent, T), via
   the public :func:`chiscreen.model.predict.predict_pairs` (thermo verdicts are applied by callers).
-- :func:`member_chi_curves`: every member's chi(T) for one pair (phase-diagram bands).
-Both read the model's one posterior (:class:`chiscreen.model.posterior.EnsemblePrediction`).
+- :func:`member_chi_curves`: every member's chi(T) for one pair (phase-diagram bands);
+  :func:`pair_domain`: the pair's applicability-domain scores, which :func:`calibrated_chi_std`
+  takes to inflate the std as the posterior does.
+All read the model's one posterior (:class:`chiscreen.model.posterior.EnsemblePrediction`).
 """
 from __future__ import annotations
 
@@ -42,11 +44,31 @@ def member_chi_curves(ens, polymer: str, solvent: str, temperatures_K: Sequence[
     return post["chi_exp"]
 
 
-def calibrated_chi_std(ens, members: np.ndarray) -> np.ndarray:
-    """Calibrated ensemble std (n_T,) of member chi curves (E, n_T), as the model's posterior computes it."""
+def pair_domain(ens, polymer: str, solvent: str) -> tuple[float, float, float]:
+    """(ad_score, ad_polymer, ad_solvent) of one pair (chiscreen.model.domain); NaN without domain statistics."""
+    from chiscreen.features import featurize
+
+    if getattr(ens, "domain", None) is None:
+        return float("nan"), float("nan"), float("nan")
+    fp = featurize([polymer], kind="polymer", featurizer=ens.featurizer, representation=ens.polymer_representation,
+                   progress=False)
+    fs = featurize([solvent], kind="solvent", featurizer=ens.featurizer, progress=False)
+    if fp.status[0] != "ok" or fs.status[0] != "ok":
+        return float("nan"), float("nan"), float("nan")
+    post = ens.posterior(fp.X[:1], fs.X[:1], np.array([298.15]))
+    return float(post.ad[0]), float(post.ad_polymer[0]), float(post.ad_solvent[0])
+
+
+def calibrated_chi_std(ens, members: np.ndarray, ad_polymer: float | None = None,
+                       ad_solvent: float | None = None) -> np.ndarray:
+    """Calibrated ensemble std (n_T,) of member chi curves (E, n_T), as the model's posterior computes it
+    (with the pair's domain scores, :func:`pair_domain`, the AD inflation included)."""
     from chiscreen.model.posterior import EnsemblePrediction
 
-    return EnsemblePrediction.from_members(("chi_exp",), members[:, :, None], ens.std_scale).calibrated_std[:, 0]
+    dom = getattr(ens, "domain", None) if ad_polymer is not None and ad_solvent is not None else None
+    return EnsemblePrediction.from_members(("chi_exp",), members[:, :, None], ens.std_scale, domain=dom,
+                                           ad_polymer=ad_polymer if dom is not None else None,
+                                           ad_solvent=ad_solvent if dom is not None else None).calibrated_std[:, 0]
 
 
 def polymer_pair_chi(ens, polymers: Sequence[str], T_K: float) -> tuple[np.ndarray, np.ndarray, list[str]]:

@@ -82,7 +82,7 @@ def phase_diagram(polymer: str, solvent: str, mw: float = 1e5, t_min_K: float = 
 
 def _phase(row, polymer, solvent, mw, t_min_K, t_max_K, n_T, od, model, ensemble, pf, sf, N, phi_c, chi_c, rho,
            rho_src) -> PhaseResult:
-    from chiscreen.campaigns.adapter import calibrated_chi_std, member_chi_curves
+    from chiscreen.campaigns.adapter import calibrated_chi_std, member_chi_curves, pair_domain
     from chiscreen.thermo import binodal, critical_temperatures, spinodal
 
     odir = out_path(od) if od is not None else None
@@ -93,7 +93,8 @@ def _phase(row, polymer, solvent, mw, t_min_K, t_max_K, n_T, od, model, ensemble
     T = np.linspace(t_min_K, t_max_K, n_T)
     members = member_chi_curves(ensemble, str(row["smiles"]), solvent, T)         # (E, n_T)
     mean = members.mean(0)
-    std = calibrated_chi_std(ensemble, members)
+    ad, ad_p, ad_s = pair_domain(ensemble, str(row["smiles"]), solvent)
+    std = calibrated_chi_std(ensemble, members, ad_p, ad_s)
     use_c = "C_exp" in ensemble.outputs
     rec = []
     mb = []  # member binodals
@@ -112,7 +113,7 @@ def _phase(row, polymer, solvent, mw, t_min_K, t_max_K, n_T, od, model, ensemble
         s = spinodal(float(mean[j]), N, 1.0)
         los = np.array([m[0][j] for m in mb])
         his = np.array([m[1][j] for m in mb])
-        rec.append({"T_K": t, "T_C": t - 273.15, "chi_mean": mean[j], "chi_std": std[j],
+        rec.append({"T_K": t, "T_C": t - 273.15, "chi_mean": mean[j], "chi_std": std[j], "ad_score": ad,
                     "binodal_lo": b[0] if b else np.nan, "binodal_hi": b[1] if b else np.nan,
                     "spinodal_lo": s[0] if s else np.nan, "spinodal_hi": s[1] if s else np.nan,
                     "members_two_phase": int(np.isfinite(los).sum()),
@@ -134,11 +135,14 @@ def _phase(row, polymer, solvent, mw, t_min_K, t_max_K, n_T, od, model, ensemble
         "chi_T_mean": {"A": fit_mean.A, "B_K": fit_mean.B, "C_K2": fit_mean.C},
         "critical_temperatures_mean": [{"T_K": t, "T_C": t - 273.15, "type": k} for t, k in crit_mean],
         "ucst_members_K": ucst_m, "n_members": int(len(members)),
+        "ad_score": ad, "ad_polymer": ad_p, "ad_solvent": ad_s,
         "provenance": provenance(ensemble, {}),
     }
     lines = [f"phase diagram: {row.get('abbreviation', polymer)} (Mw {mw:,.0f} g/mol) in {sf.name}: N = {N:,.0f}, "
              f"phi_c = {phi_c:.4f}, chi_c = {chi_c:.4f}",
-             f"  mean chi(T) = {fit_mean.A:.3f} + {fit_mean.B:.1f}/T" + (f" + {fit_mean.C:.0f}/T^2" if use_c else "")]
+             f"  mean chi(T) = {fit_mean.A:.3f} + {fit_mean.B:.1f}/T" + (f" + {fit_mean.C:.0f}/T^2" if use_c else ""),
+             f"  applicability-domain score {ad:.2f} (0 = training molecules, ~1 = typical distance)" if ad == ad
+             else "  applicability-domain score n/a (model without domain statistics)"]
     if crit_mean:
         for t, k in crit_mean:
             lines.append(f"  predicted {k}: {t - 273.15:,.0f} C ({t:,.0f} K)")

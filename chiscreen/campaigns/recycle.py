@@ -225,12 +225,14 @@ def summarize_solvents(cfg: RecycleConfig, g: pd.DataFrame, solvents: pd.DataFra
         m_t = float(tg["chi_c"].iat[j] - tg["chi_mean"].iat[j] - tg["chi_std"].iat[j])
         m_net = best_m if best_j is not None else m_t
         worst_std = max([float(tg["chi_std"].iat[j])] + [float(og[o]["chi_std"].iat[j]) for o in others])
+        ads = [float(tg["ad_score"].iat[j])] + [float(og[o]["ad_score"].iat[j]) for o in others] if "ad_score" in tg else []
+        worst_ad = float(np.nanmax(ads)) if ads and np.isfinite(ads).any() else np.nan
         status = "works" if works_at is not None else ("unknown" if why.startswith("unknown") else "no")
         rec = {
             "solvent": srow["name"], "smiles": srow["smiles"], "status": status,
             "T_work_C": temps[works_at] - 273.15 if works_at is not None else np.nan,
             "T_best_C": temps[best_j] - 273.15 if best_j is not None else np.nan,
-            "margin": m_net, "target_margin": m_t, "worst_std": worst_std,
+            "margin": m_net, "target_margin": m_t, "worst_std": worst_std, "worst_ad_score": worst_ad,
             "bp_C": srow["bp_K"] - 273.15 if math.isfinite(srow["bp_K"]) else np.nan,
             "bp_headroom_K": float(srow["bp_K"] - temps[j]) if math.isfinite(srow["bp_K"]) else np.nan,
             "gsk_g_score": srow.get("gsk_g_score", np.nan), "why_not": why,

@@ -118,8 +118,19 @@ def run(args) -> int:
         and prow.get("name") != args.polymer else ""
     print(f"polymer   {polymer_smiles}{name}\nsolvent   {args.solvent}\nT         {t_k:.2f} K ({t_k - 273.15:.2f} C)")
     print(f"chi(T)    {_fmt(res['chi_mean'])} +- {_fmt(res['chi_std'])}   (experimental head, {ens.n_members}-member ensemble, "
-          f"std x {ens.std_scale.get('chi_exp', 1.0):.2f} calibration)")
+          f"std x {ens.std_scale.get('chi_exp', 1.0):.2f} calibration"
+          + (" x the AD inflation)" if ens.domain is not None and ens.domain.inflation.get("chi_exp") else ")"))
     print(f"          chi = A + B/T:  A = {_fmt(res['A_mean'])} +- {_fmt(res['A_std'])},  B = {_fmt(res['B_mean_K'], 1)} +- {_fmt(res['B_std_K'], 1)} K")
+    if math.isfinite(res.get("chi_lo95", float("nan"))):
+        print(f"          95 % interval {_fmt(res['chi_lo95'])} .. {_fmt(res['chi_hi95'])}")
+    ad = res.get("ad_score", float("nan"))
+    if math.isfinite(ad):
+        where = ("a training pair" if ad < 0.05 else "in domain" if ad <= 1.0 else
+                 "near the edge of the training data" if ad <= 2.0 else "outside the training data: trust the interval, not the mean")
+        print(f"AD score  {ad:.2f} ({where}; polymer {res['ad_polymer']:.2f}, solvent {res['ad_solvent']:.2f}: "
+              "0 = training molecule, ~1 = typical distance)")
+    else:
+        print("AD score  n/a (this model artifact has no applicability-domain statistics; retrain to add them)")
     print(f"P(soluble) {_fmt(res['p_soluble'], 2)}")
     print(f"chi_c     {_fmt(res['chi_c'])} ({cc})")
     print(f"verdict   {res['verdict']}  (miscible: chi + std < chi_c; immiscible: chi - std > chi_c)")

@@ -8,6 +8,8 @@ Layout::
                        artifact hash
     DIR/weights.pt     torch.save(state_dict) -- loaded with torch.load(weights_only=True)
     DIR/scalers.npz    descriptor scaler arrays -- loaded with np.load(allow_pickle=False)
+    DIR/domain.npz     (format 3) raw descriptors of the training polymers and solvents, the
+                       reference of the applicability-domain score -- np.load(allow_pickle=False)
     DIR/metrics.json   training / validation metrics (informative; not part of the hash)
 
 Integrity: ``artifact_hash`` (sha256, 16 hex) covers every field that changes a prediction --
@@ -18,9 +20,14 @@ field or file is an ArtifactError; an artifact without a hash (or without file c
 an ArtifactError too unless the caller passes ``trust_unsigned=True`` (CLI ``--trust-unsigned``).
 It also checks that this install's featurizer has the version the model was trained with.
 
-Formats: version 2 (written now) stores the model's ``tasks``; version 1 artifacts (no task
-list: the three reference tasks) keep loading and keep their hash (the hash of a model with the
-reference tasks is computed exactly as in version 1).
+Formats: version 3 (written for a model with applicability-domain statistics, as
+``chiscreen train`` makes) adds ``domain`` to config.json (distance units, std inflation and 95 %
+interval scale per chi task; hashed) and ``domain.npz`` (hashed, checksummed); version 2 stores
+the model's ``tasks`` (and is still written for a model without domain statistics); version 1
+artifacts (no task list: the three reference tasks) keep loading and keep their hash (the hash
+of a model with the reference tasks is computed exactly as in version 1). Version 1 and 2
+artifacts have no domain statistics: they load and predict with NaN domain scores, std_scale
+alone and no calibrated interval (a note is logged).
 """
 from __future__ import annotations
 
@@ -47,9 +54,10 @@ from chiscreen.model.scaling import DescriptorScaler
 log = logging.getLogger("chiscreen.model")
 
 FORMAT = "chiscreen-chi-ensemble"
-FORMAT_VERSION = 2
-READ_VERSIONS = (1, 2)
+FORMAT_VERSION = 3          # with domain statistics; 2 without (see the module docstring)
+READ_VERSIONS = (1, 2, 3)
 FILES = ("weights.pt", "scalers.npz")
+DOMAIN_FILE = "domain.npz"  # optional (format 3)
 # config.json keys outside the hash: provenance / bookkeeping that never changes a prediction
 UNHASHED_KEYS = ("train_config", "files", "artifact_hash", "format_version")
 
@@ -58,9 +66,9 @@ def config_dict(ens: ChiEnsemble) -> dict[str, Any]:
     """The JSON-able description stored in ``config.json`` (without file checksums and hash)."""
     import rdkit
 
-    return {
+    out = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": FORMAT_VERSION if ens.domain is not None else 2,
         "tasks": list(ens.tasks),
         "outputs": ens.outputs,
         "n_members": ens.n_members,
@@ -79,6 +87,9 @@ def config_dict(ens: ChiEnsemble) -> dict[str, Any]:
         "training_data_hash": ens.training_data_hash,
         "train_config": ens.train_config,
     }
+    if ens.domain is not None:   # absent for older models, so that their hash is unchanged
+        out["domain"] = ens.domain.to_config()
+    return out
 
 
 def _hashed_dict(ens: ChiEnsemble) -> dict[str, Any]:
@@ -100,6 +111,8 @@ def artifact_hash(ens: ChiEnsemble) -> str:
         h.update(k.encode())
         h.update(sd[k].detach().cpu().contiguous().numpy().tobytes())
     arrs = ens.scaler_arrays()
+    if ens.domain is not None:
+        arrs = {**arrs, **{f"domain/{k}": v for k, v in ens.domain.to_arrays().items()}}
     for k in sorted(arrs):
         h.update(k.encode())
         h.update(np.ascontiguousarray(arrs[k]).tobytes())
@@ -134,9 +147,19 @@ def save_artifact(ens: ChiEnsemble, path: str | Path, metrics: dict[str, Any] | 
     scalers = buf.getvalue()
     cfg = config_dict(ens)
     cfg["files"] = {"weights.pt": _sha256(weights), "scalers.npz": _sha256(scalers)}
+    domain = None
+    if ens.domain is not None:
+        buf = io.BytesIO()
+        np.savez(buf, **ens.domain.to_arrays())
+        domain = buf.getvalue()
+        cfg["files"][DOMAIN_FILE] = _sha256(domain)
     cfg["artifact_hash"] = artifact_hash(ens)
     _atomic_write(p / "weights.pt", weights)
     _atomic_write(p / "scalers.npz", scalers)
+    if domain is not None:
+        _atomic_write(p / DOMAIN_FILE, domain)
+    elif (p / DOMAIN_FILE).exists():
+        (p / DOMAIN_FILE).unlink()   # a stale reference from an earlier model in this directory
     if metrics is not None:
         ens.metrics = metrics
     _atomic_write(p / "metrics.json", json.dumps(_jsonable(ens.metrics), indent=2, sort_keys=True).encode())
@@ -206,6 +229,18 @@ def load_ensemble(path: str | Path | None = None, device: str | torch.device = "
         elif want != _sha256(data):
             raise ArtifactError(f"{fp}: corrupt (sha256 does not match the checksum in config.json)")
         blobs[name] = data
+    domain_cfg = cfg.get("domain")
+    if domain_cfg is not None:
+        fp = p / DOMAIN_FILE
+        if not fp.is_file():
+            raise ArtifactError(f"{fp}: missing from the artifact (config.json has domain statistics)")
+        data = fp.read_bytes()
+        want = files.get(DOMAIN_FILE)
+        if want is None and not trust_unsigned:
+            raise ArtifactError(f"{fp}: no checksum in config.json, so it cannot be verified{unsigned}")
+        if want is not None and want != _sha256(data):
+            raise ArtifactError(f"{fp}: corrupt (sha256 does not match the checksum in config.json)")
+        blobs[DOMAIN_FILE] = data
     try:
         fz = cfg["featurizer"]
         fz_name, fz_version = str(fz["name"]), str(fz["version"])
@@ -267,6 +302,22 @@ def load_ensemble(path: str | Path | None = None, device: str | torch.device = "
         feature_names_solvent=cfg.get("feature_names_solvent"), rdkit_version=fz.get("rdkit_version", ""),
         tasks=tasks,
     )
+    if domain_cfg is not None:
+        from chiscreen.model.domain import DomainStats
+
+        try:
+            with np.load(io.BytesIO(blobs[DOMAIN_FILE]), allow_pickle=False) as z:
+                darr = {k: z[k] for k in z.files}
+            ens.domain = DomainStats.from_stored(domain_cfg, darr)
+        except Exception as exc:
+            raise ArtifactError(f"{p / DOMAIN_FILE}: cannot be read as domain statistics ({type(exc).__name__}: {exc})") from None
+        if ens.domain.Xp_ref.shape[1:] != (npf,) or ens.domain.Xs_ref.shape[1:] != (nsf,):
+            raise ArtifactError(f"{p / DOMAIN_FILE}: descriptor counts {ens.domain.Xp_ref.shape[1:]}/"
+                                f"{ens.domain.Xs_ref.shape[1:]} differ from config.json {npf}/{nsf}")
+    else:
+        log.info("%s: no applicability-domain statistics (format %s artifact): predictions carry NaN "
+                 "domain scores, std_scale alone and no calibrated 95 %% interval; retrain with `chiscreen train` "
+                 "to add them", where, version)
     ens.source = str(p)
     if cfg.get("artifact_hash"):
         got = artifact_hash(ens)

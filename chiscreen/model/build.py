@@ -18,6 +18,7 @@ from chiscreen.model.artifact import save_artifact
 from chiscreen.model.calibration import calibrate_std
 from chiscreen.model.config import TrainConfig
 from chiscreen.model.data import load_training_data, training_data_from_table
+from chiscreen.model.domain import domain_for_training
 from chiscreen.model.ensemble import ChiEnsemble
 from chiscreen.model.train import train_ensemble
 
@@ -54,6 +55,13 @@ def train_and_save(cfg: TrainConfig, out, progress: bool = True, log: Callable[[
     res = train_ensemble(cfg, data, log=say, progress=progress, init=init, scalers=scalers)
     ens = res.ensemble
     ens.std_scale = {**{t: 1.0 for t in _tasks.chi_tasks(ens.tasks)}, **cal.get("std_scale", {})}
+    # applicability domain: reference molecules of the final training rows + the fitted inflation
+    ens.domain = domain_for_training(ens, data)
+    ens.domain.inflation = dict(cal.get("domain_inflation") or {})
+    say(f"applicability domain: {len(ens.domain.Xp_ref)} polymers, {len(ens.domain.Xs_ref)} solvents; "
+        f"latent distance units {ens.domain.scale_polymer:.3g} / {ens.domain.scale_solvent:.3g}; inflation "
+        + (", ".join(f"{t}: slope {p['slope']:.2f} cap {p['cap']:.2f} k95 {p['k95']:.2f}" for t, p in ens.domain.inflation.items())
+           or "none (calibration.domain off)"))
     metrics = {"train_seconds": res.seconds, "featurize_seconds": tf, "best_steps": res.best_steps,
                "val_loss_per_member": res.val_loss, "rows": data.counts(), "calibration": cal,
                "n_polymers": len(data.polymer_keys), "n_solvents": len(data.solvent_keys),

@@ -174,17 +174,24 @@ class CalibrationConfig:
     ``n_splits`` folds an ensemble of the same config is trained without the fold (every row of
     the held-out groups removed from all tasks) and predicts it; std_scale[task] is the factor
     that makes mean +- 1 scaled std cover 68.3 % of the held-out errors. ``by = "none"`` skips it
-    (std_scale 1.0).
+    (std_scale 1.0). With ``domain`` the same held-out rows also fit the std inflation with the
+    applicability-domain score and the 95 % interval scale (:mod:`chiscreen.model.domain`).
 
     Attributes:
-        by: "pair", "polymer" or "none".
+        by: "pair", "polymer", "mixed" (each fold: a fifth of the polymers with all their rows
+            plus a pair-grouped fifth of the other polymers' pairs: residuals of unseen and of
+            seen polymers from one training per fold) or "none".
         n_splits: folds of the grouped K-fold.
         use_folds: how many folds to run (cost: use_folds extra trainings).
+        domain: fit the AD inflation (std_scale x (1 + slope x min(ad, cap))) and k95 on the
+            held-out rows; False: std_scale alone (as before). The AD scores themselves are
+            stored whatever this says.
     """
 
-    by: Literal["pair", "polymer", "none"] = "pair"
+    by: Literal["pair", "polymer", "mixed", "none"] = "pair"
     n_splits: int = 5
     use_folds: int = 1
+    domain: bool = False
 
     def __post_init__(self) -> None:
         if not 1 <= self.use_folds <= self.n_splits:

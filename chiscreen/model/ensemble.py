@@ -18,7 +18,9 @@ Predictions with statistics: :meth:`ChiEnsemble.posterior` (raw descriptors),
 (indexed rows of latents computed once per molecule) return an
 :class:`~chiscreen.model.posterior.EnsemblePrediction`; uncertainty is the raw ensemble
 standard deviation times ``std_scale[task]`` (a factor fitted on held-out rows at training
-time; 1.0 when not calibrated), applied only there.
+time; 1.0 when not calibrated) and, when the artifact has domain statistics (``ens.domain``,
+:mod:`chiscreen.model.domain`), by an inflation that grows with the applicability-domain score
+of each row -- applied only there.
 
 Saving / loading / hashing live in :mod:`chiscreen.model.artifact`, DataFrame predictions in
 :mod:`chiscreen.model.predict`.
@@ -67,6 +69,8 @@ class ChiEnsemble:
         std_scale: multiply raw ensemble std by this; one key per chi task ("chi_exp", "chi_comp").
         target_scaling: {"chi_exp": {"mean", "std"}, "chi_comp": ...} of the training targets.
         training_data_hash, metrics, train_config, feature_names_*: provenance.
+        domain: applicability-domain statistics (:class:`~chiscreen.model.domain.DomainStats`)
+            or None (older artifacts, untrained ensembles): then every AD score is NaN.
     """
 
     def __init__(
@@ -87,6 +91,7 @@ class ChiEnsemble:
         feature_names_solvent: list[str] | None = None,
         rdkit_version: str = "",
         tasks: Sequence[str] | None = None,
+        domain=None,
     ) -> None:
         self.net = net.eval()
         self.scaler_polymer = scaler_polymer
@@ -106,6 +111,7 @@ class ChiEnsemble:
         self.feature_names_polymer = feature_names_polymer or []
         self.feature_names_solvent = feature_names_solvent or []
         self.rdkit_version = rdkit_version
+        self.domain = domain
         self.source: str = ""
 
     # ------------------------------------------------------------------ basic properties
@@ -230,7 +236,8 @@ class ChiEnsemble:
         T = np.asarray(T_K, dtype=np.float64)
         Y = [self.pair_outputs(Up[:, i:i + batch], Us[:, i:i + batch]).double().cpu().numpy()
              for i in range(0, len(T), batch)]
-        return self._prediction(Y, T)
+        ap, as_ = self.domain_scores(Up, Us)
+        return self._prediction(Y, T, ap, as_)
 
     @torch.no_grad()
     def posterior_pool(self, Up: torch.Tensor, Us: torch.Tensor, pi, si, T_K, batch: int = 65536) -> EnsemblePrediction:
@@ -249,22 +256,38 @@ class ChiEnsemble:
         T = np.broadcast_to(np.asarray(T_K, dtype=np.float64), (len(pi),)).copy()
         Y = [self.pair_outputs(Up.index_select(1, pi[i:i + batch]), Us.index_select(1, si[i:i + batch])).double().cpu().numpy()
              for i in range(0, len(T), batch)]
-        return self._prediction(Y, T)
+        ap, as_ = self.domain_scores(Up, Us)   # once per molecule, then indexed
+        if ap is not None:
+            ap, as_ = ap[pi.cpu().numpy()], as_[si.cpu().numpy()]
+        return self._prediction(Y, T, ap, as_)
 
     @torch.no_grad()
     def posterior(self, Xp: np.ndarray, Xs: np.ndarray, T_K, batch: int = 65536) -> EnsemblePrediction:
         """Aligned raw descriptors (N, F_p), (N, F_s) and T (N,) Kelvin -> EnsemblePrediction."""
         T = np.asarray(T_K, dtype=np.float64)
-        Y = []
+        Y, AP, AS = [], [], []
         for i in range(0, len(T), batch):
             Up = self.encode_polymers(Xp[i:i + batch])
             Us = self.encode_solvents(Xs[i:i + batch])
             Y.append(self.pair_outputs(Up, Us).double().cpu().numpy())
-        return self._prediction(Y, T)
+            ap, as_ = self.domain_scores(Up, Us)
+            AP.append(ap)
+            AS.append(as_)
+        if self.domain is None or not Y:
+            return self._prediction(Y, T)
+        return self._prediction(Y, T, np.concatenate(AP), np.concatenate(AS))
 
-    def _prediction(self, Ys: list[np.ndarray], T: np.ndarray) -> EnsemblePrediction:
+    def domain_scores(self, Up: torch.Tensor, Us: torch.Tensor) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Applicability-domain scores (ad_polymer (P,), ad_solvent (S,)) of polymer latents
+        (E, P, 2d) and solvent latents (E, S, 2d); (None, None) without domain statistics."""
+        if self.domain is None:
+            return None, None
+        return self.domain.polymer_scores(self, Up), self.domain.solvent_scores(self, Us)
+
+    def _prediction(self, Ys: list[np.ndarray], T: np.ndarray, ad_polymer=None, ad_solvent=None) -> EnsemblePrediction:
         Y = np.concatenate(Ys, axis=1) if Ys else np.zeros((self.n_members, 0, len(self.outputs)))
-        return EnsemblePrediction.from_members(self.quantity_names(), self._quantities(Y, T), self.std_scale)
+        return EnsemblePrediction.from_members(self.quantity_names(), self._quantities(Y, T), self.std_scale,
+                                               domain=self.domain, ad_polymer=ad_polymer, ad_solvent=ad_solvent)
 
     def predict_arrays(self, Xp: np.ndarray, Xs: np.ndarray, T_K: np.ndarray, batch: int = 65536) -> dict[str, np.ndarray]:
         """Per-member predictions for aligned pairs of raw descriptors.

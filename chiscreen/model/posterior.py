@@ -23,10 +23,15 @@ binary task (its result prefix, "p_soluble"). Units: chi dimensionless, A dimens
 Kelvin, C in Kelvin^2, probabilities in [0, 1]; T always in Kelvin.
 
 Statistics: ``std`` is the sample std over members (ddof=1; 0 for one member);
-``calibrated_std`` = std x std_scale[task] for chi quantities of a task with a fitted factor
-(:func:`std_scale_of`), std otherwise. Nothing else in chiscreen applies std_scale: the
+``calibrated_std`` = std x std_scale[task] x inflation(ad) for chi quantities of a task with a
+fitted factor (:func:`std_scale_of`), std otherwise. ``ad`` is the applicability-domain score of
+every row (:mod:`chiscreen.model.domain`: 0 = training molecules, ~1 = typical distance, larger =
+farther out; NaN when the model has no domain statistics, then the inflation is 1), and
+inflation(ad) = 1 + slope x min(ad, cap), fitted with std_scale on held-out rows. The calibrated
+95 % interval is mean +- k95[task] x calibrated_std (:meth:`EnsemblePrediction.interval_of`; NaN
+without domain statistics). Nothing else in chiscreen applies std_scale or the inflation: the
 screen's fast GEMM path (``chiscreen.screen.scoring.BlockScorer``) keeps running sums but takes
-its factor from :func:`std_scale_of` and is tested equal to this module.
+its factors from :func:`std_scale_of` and ``DomainStats.factor`` and is tested equal to this module.
 """
 from __future__ import annotations
 
@@ -55,6 +60,12 @@ def std_scale_of(std_scale: Mapping[str, float], quantity: str) -> float:
     return float(std_scale.get(spec.std_scale_key, 1.0))
 
 
+def _chi_task_names() -> set[str]:
+    import chiscreen.model.tasks as _tasks
+
+    return set(_tasks.chi_tasks())
+
+
 @dataclass
 class EnsemblePrediction:
     """Per-member values of m quantities for N rows and their ensemble statistics.
@@ -64,6 +75,8 @@ class EnsemblePrediction:
         values: (E, N, m) float64 per-member values.
         std_scale: (m,) factor applied to the raw std (1.0 where uncalibrated).
         mean, std, calibrated_std: (N, m) float64.
+        ad, ad_polymer, ad_solvent: (N,) applicability-domain scores (NaN: no domain statistics).
+        k95: (m,) half-width of the calibrated 95 % interval in calibrated stds (NaN: none).
     """
 
     names: tuple[str, ...]
@@ -72,18 +85,50 @@ class EnsemblePrediction:
     mean: np.ndarray
     std: np.ndarray
     calibrated_std: np.ndarray
+    ad: np.ndarray | None = None
+    ad_polymer: np.ndarray | None = None
+    ad_solvent: np.ndarray | None = None
+    k95: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n, m = self.values.shape[1], self.values.shape[2]
+        for k in ("ad", "ad_polymer", "ad_solvent"):
+            if getattr(self, k) is None:
+                setattr(self, k, np.full(n, np.nan))
+        if self.k95 is None:
+            self.k95 = np.full(m, np.nan)
 
     @classmethod
     def from_members(cls, names: Sequence[str], values: np.ndarray,
-                     std_scale: Mapping[str, float] | None = None) -> "EnsemblePrediction":
-        """Statistics of per-member values (E, N, m); ``std_scale``: the ensemble's dict."""
+                     std_scale: Mapping[str, float] | None = None, domain=None,
+                     ad_polymer=None, ad_solvent=None) -> "EnsemblePrediction":
+        """Statistics of per-member values (E, N, m); ``std_scale``: the ensemble's dict.
+
+        ``domain`` (a :class:`~chiscreen.model.domain.DomainStats`) with ``ad_polymer`` /
+        ``ad_solvent`` ((N,) scores of each row's molecules) adds the domain scores, the std
+        inflation and the 95 % interval scale; without them ad is NaN and the inflation 1."""
+        from chiscreen.model.domain import combine
+
         v = np.asarray(values, dtype=np.float64)
         names = tuple(names)
         if v.ndim != 3 or v.shape[2] != len(names):
             raise ValueError(f"values have shape {v.shape}, expected (E, N, {len(names)})")
-        f = np.array([std_scale_of(std_scale or {}, n) for n in names], dtype=np.float64)
+        n = v.shape[1]
         m, s = member_mean_std(v, 0)
-        return cls(names, v, f, m, s, s * f)
+        f = np.array([std_scale_of(std_scale or {}, q) for q in names], dtype=np.float64)
+        if domain is None or ad_polymer is None or ad_solvent is None:
+            return cls(names, v, f, m, s, s * f)
+        ap = np.broadcast_to(np.asarray(ad_polymer, dtype=np.float64), (n,)).copy()
+        as_ = np.broadcast_to(np.asarray(ad_solvent, dtype=np.float64), (n,)).copy()
+        ad = combine(ap, as_)
+        cal = s * f
+        chi = _chi_task_names()
+        k95 = np.full(len(names), np.nan)
+        for j, q in enumerate(names):
+            if q in chi:
+                cal[:, j] *= domain.factor(q, ad)
+                k95[j] = domain.k95(q)
+        return cls(names, v, f, m, s, cal, ad, ap, as_, k95)
 
     @property
     def n_members(self) -> int:
@@ -114,6 +159,13 @@ class EnsemblePrediction:
 
     def calibrated_std_of(self, name: str) -> np.ndarray:
         return self.calibrated_std[:, self.index(name)]
+
+    def interval_of(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Calibrated 95 % interval (lo, hi) of ``name``: mean -+ k95 x calibrated std, each (N,);
+        NaN when the model has no calibrated interval (no domain statistics)."""
+        j = self.index(name)
+        hw = self.k95[j] * self.calibrated_std[:, j]
+        return self.mean[:, j] - hw, self.mean[:, j] + hw
 
     def members(self) -> dict[str, np.ndarray]:
         """{name: (E, N)} -- the layout of ``ChiEnsemble.predict_arrays``."""

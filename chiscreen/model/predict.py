@@ -9,6 +9,15 @@
 Output columns (per pair; temperatures in Kelvin; derived from the model's tasks, see
 :mod:`chiscreen.model.tasks` and :func:`result_columns`):
     chi_mean, chi_std          experimental-chi head at T; std = raw ensemble std x std_scale["chi_exp"]
+                               x the applicability-domain inflation (1 + slope x min(ad_score, cap))
+    chi_lo95, chi_hi95         calibrated 95 % interval of chi: chi_mean -+ k95 x chi_std (k95 fitted on
+                               held-out rows; errors are heavy-tailed, so k95 > 1.96); NaN for models
+                               without domain statistics
+    ad_score                   applicability-domain score of the pair, max(ad_polymer, ad_solvent):
+                               0 = both molecules in training, ~1 = as near the training set as training
+                               molecules are to each other, >~2 = outside the model's experience
+                               (chiscreen.model.domain); NaN for models without domain statistics
+    ad_polymer, ad_solvent     the two molecules' scores (normalised nearest-training-molecule latent distance)
     A_mean, A_std, B_mean, B_std   chi(T) = A + B/T of the experimental head (B in K)
     chi_comp_mean, chi_comp_std    computed-chi (COSMO-RS-like) head at T (likewise every
                                other chi task: {result_prefix}_mean / _std)
@@ -44,7 +53,8 @@ from chiscreen.thermo import CHI_C_LONG_CHAIN, chi_critical_array, miscibility_v
 
 def _result_sources(tasks) -> list[tuple[str, str, str]]:
     """(column, quantity, statistic) for every result column but chi_c / verdict. Statistic:
-    "mean", "std" (raw) or "cal" (calibrated std)."""
+    "mean", "std" (raw), "cal" (calibrated std), "lo95" / "hi95" (calibrated 95 % interval) or
+    "ad" / "ad_polymer" / "ad_solvent" (applicability-domain scores; quantity unused)."""
     out = []
     primary = _tasks.get_task(_tasks.PRIMARY_TASK)
     order = [t for t in _tasks.ordered(tasks) if t != primary.name]
@@ -60,7 +70,13 @@ def _result_sources(tasks) -> list[tuple[str, str, str]]:
     # the reference column order (format-v1 models): chi, A, B, chi_comp, p_soluble, then others
     ref = ["chi_mean", "chi_std", "A_mean", "A_std", "B_mean", "B_std", "chi_comp_mean", "chi_comp_std",
            "p_soluble", "p_soluble_std"]
-    return sorted(out, key=lambda c: (ref.index(c[0]) if c[0] in ref else len(ref)))
+    out = sorted(out, key=lambda c: (ref.index(c[0]) if c[0] in ref else len(ref)))
+    if primary.name in tasks:   # calibrated 95 % interval of the primary chi
+        mcol = primary.result_columns()[0]
+        pre = mcol[: -len("_mean")] if mcol.endswith("_mean") else mcol
+        out += [(f"{pre}_lo95", primary.prediction_key, "lo95"), (f"{pre}_hi95", primary.prediction_key, "hi95")]
+    # applicability domain (chiscreen.model.domain)
+    return out + [("ad_score", "", "ad"), ("ad_polymer", "", "ad_polymer"), ("ad_solvent", "", "ad_solvent")]
 
 
 def result_columns(tasks=_tasks.V1_TASKS) -> list[str]:
@@ -73,8 +89,10 @@ RESULT_COLUMNS = result_columns()  # those of a model with the reference tasks
 
 def result_values(post: EnsemblePrediction, tasks) -> dict[str, np.ndarray]:
     """Result columns (N,) from an :class:`EnsemblePrediction` (see :func:`result_columns`)."""
-    stat = {"mean": post.mean_of, "std": post.std_of, "cal": post.calibrated_std_of}
-    return {col: stat[s](q) for col, q, s in _result_sources(tasks)}
+    stat = {"mean": post.mean_of, "std": post.std_of, "cal": post.calibrated_std_of,
+            "lo95": lambda q: post.interval_of(q)[0], "hi95": lambda q: post.interval_of(q)[1],
+            "ad": lambda q: post.ad, "ad_polymer": lambda q: post.ad_polymer, "ad_solvent": lambda q: post.ad_solvent}
+    return {col: np.asarray(stat[s](q), dtype=np.float64) for col, q, s in _result_sources(tasks)}
 
 
 DISSOLUTION_COLUMNS = ["dissolves", "T_dissolve_K", "T_dissolve_lo_K", "T_dissolve_hi_K", "above_boiling",

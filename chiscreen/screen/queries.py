@@ -53,6 +53,7 @@ PAIR_SCHEMA = pa.schema([  # on-disk names of screen pair tables (chiscreen.sche
     ("p_soluble_std", pa.float32()),
     ("miscible", pa.bool_()),    # point estimate chi < chi_c
     ("verdict", pa.string()),    # thermo.miscibility_verdict: miscible / immiscible / borderline, as predict says
+    ("ad_score", pa.float32()),  # applicability-domain score of the pair (chiscreen.model.domain; NaN: model without it)
 ])
 
 
@@ -190,6 +191,7 @@ def _rows(r: BlockScores, pi: torch.Tensor, ti: torch.Tensor, si: torch.Tensor, 
         "miscible": chi < chi_c,
     }
     cols["verdict"] = miscibility_verdict_array(chi, cols["chi_std"], chi_c).astype(str)
+    cols["ad_score"] = r.ad_at(pi, si)
     return pa.table(cols, schema=PAIR_SCHEMA)
 
 

@@ -35,6 +35,12 @@ the gathered member values with :func:`~chiscreen.model.posterior.member_mean_st
 a query that decides on the mean alone (``QueryConfig.allows_mean_first``: no std threshold,
 no std in the rank key, no P(soluble) for every pair).
 
+Applicability domain: with a model that has domain statistics (``ens.domain``), the scorer made
+by :meth:`BlockScorer.for_ensemble` scores every solvent once and every block's polymers from
+their latents (nearest training molecule, :mod:`chiscreen.model.domain`), multiplies chi_std by
+the inflation at the pair's score (as :class:`~chiscreen.model.posterior.EnsemblePrediction`
+does) and returns the pair scores as ``BlockScores.ad`` (P, S) (NaN without domain statistics).
+
 Chi heads (``head``) are the screen names of the chi tasks in :mod:`chiscreen.model.tasks`
 ("exp", "comp", ...; :func:`chiscreen.model.tasks.head_names`).
 """
@@ -132,6 +138,7 @@ class BlockScores:
             scorer was asked not to compute it for every pair (see :meth:`BlockScorer.pair_p`).
         p_soluble_std: (P, S) ensemble std of the probability, or None likewise.
         std_fn: ``(pi, ti, si) -> (n,)`` calibrated chi std of selected rows (mean-first path).
+        ad: (P, S) applicability-domain score of each pair, or None (no domain statistics).
     """
 
     chi: torch.Tensor
@@ -139,6 +146,13 @@ class BlockScores:
     p_soluble: torch.Tensor | None = None
     p_soluble_std: torch.Tensor | None = None
     std_fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None = None
+    ad: torch.Tensor | None = None
+
+    def ad_at(self, pi: torch.Tensor, si: torch.Tensor) -> np.ndarray:
+        """(n,) float32 AD score of pairs (pi[n], si[n]); NaN without domain statistics."""
+        if self.ad is None:
+            return np.full(len(pi), np.nan, dtype=np.float32)
+        return self.ad[pi, si].cpu().numpy().astype(np.float32)
 
     def chi_std_at(self, pi: torch.Tensor, ti: torch.Tensor, si: torch.Tensor) -> torch.Tensor:
         """(n,) calibrated ensemble std of chi at rows (pi[n], ti[n], si[n])."""
@@ -178,11 +192,17 @@ class BlockScorer:
         mean_first: one GEMM for the ensemble mean, chi std only for selected rows (see the
             module docstring); ScreenError together with ``p_all`` (a mean of sigmoids is not
             linear in the members).
+        ad_polymer_fn: polymer latents (E, P, 2d) -> (P,) AD scores; with ``ad_solvent`` (S,)
+            and ``inflation`` (ad array -> std factor array) the applicability domain (see the
+            module docstring); :meth:`for_ensemble` sets all three from ``ens.domain``.
     """
 
     def __init__(self, W: torch.Tensor, b: torch.Tensor, outputs: Sequence[str], Us: torch.Tensor,
                  temperatures_K: Sequence[float], head: str = "exp", std_scale: float = 1.0,
-                 chunk: int = 128, p_all: bool = True, mean_first: bool = False) -> None:
+                 chunk: int = 128, p_all: bool = True, mean_first: bool = False,
+                 ad_polymer_fn: Callable[[torch.Tensor], np.ndarray] | None = None,
+                 ad_solvent: np.ndarray | None = None,
+                 inflation: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
         if len(temperatures_K) == 0:
             raise ScreenError("no temperatures given; expected at least one (Kelvin)")
         self.device = Us.device
@@ -214,6 +234,23 @@ class BlockScorer:
         self._logit_s: torch.Tensor | None = None
         self._logit_cs: torch.Tensor | None = None
         self.numpy_gather = self.device.type == "cpu"  # torch index_select on accelerators
+        self.ad_polymer_fn = ad_polymer_fn
+        self.ad_solvent = None if ad_solvent is None else np.asarray(ad_solvent, dtype=np.float64)
+        self.inflation = inflation
+        if self.ad_solvent is not None and len(self.ad_solvent) != self.n_solvents:
+            raise ScreenError(f"{len(self.ad_solvent)} solvent AD scores for {self.n_solvents} solvents")
+
+    def _domain(self, Up: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """(AD score (P, S), std inflation factor (P, S)) of a block, float32 on the device, or
+        (None, None) without domain statistics."""
+        if self.ad_polymer_fn is None or self.ad_solvent is None:
+            return None, None
+        from chiscreen.model.domain import combine
+
+        ad = combine(np.asarray(self.ad_polymer_fn(Up), dtype=np.float64)[:, None], self.ad_solvent[None, :])
+        f = self.inflation(ad) if self.inflation is not None else np.ones_like(ad)
+        return (torch.from_numpy(ad.astype(np.float32)).to(self.device),
+                torch.from_numpy(np.asarray(f, dtype=np.float32)).to(self.device))
 
     @classmethod
     def for_ensemble(cls, ens, Us: torch.Tensor, temperatures_K: Sequence[float], head: str = "exp",
@@ -222,8 +259,14 @@ class BlockScorer:
         of the head's chi task."""
         spec = head_task(head)
         W, b = ens.head_params()
+        dom = getattr(ens, "domain", None)
+        kw = {}
+        if dom is not None:
+            kw = {"ad_polymer_fn": lambda Up: dom.polymer_scores(ens, Up.to(ens.device)),
+                  "ad_solvent": dom.solvent_scores(ens, Us.to(ens.device)),
+                  "inflation": lambda ad: dom.factor(spec.name, ad)}
         return cls(W, b, ens.outputs, Us, temperatures_K, head=head, std_scale=std_scale_of(ens.std_scale, spec.name),
-                   chunk=chunk, p_all=p_all, mean_first=mean_first)
+                   chunk=chunk, p_all=p_all, mean_first=mean_first, **kw)
 
     # ------------------------------------------------------------------ mean first
     def _prepare_mean_first(self) -> None:
@@ -261,10 +304,13 @@ class BlockScorer:
             Ap = torch.cat([cross[p0:p1].reshape(n, K, E * d), g[p0:p1].sum(-1, keepdim=True), eye.expand(n, K, K)], -1)
             torch.mm(Ap.view(n * K, -1), self.As_mean, out=flat[p0 * K:p1 * K])
 
-        def std_fn(pi: torch.Tensor, ti: torch.Tensor, si: torch.Tensor) -> torch.Tensor:
-            return self._member_std(cross, g, pi, ti, si)
+        ad, fac = self._domain(Up)
 
-        return BlockScores(chi=mean, chi_std=None, std_fn=std_fn)
+        def std_fn(pi: torch.Tensor, ti: torch.Tensor, si: torch.Tensor) -> torch.Tensor:
+            sd = self._member_std(cross, g, pi, ti, si)
+            return sd if fac is None else sd * fac[pi, si]
+
+        return BlockScores(chi=mean, chi_std=None, std_fn=std_fn, ad=ad)
 
     def _member_values(self, cross: torch.Tensor, g: torch.Tensor, pi: torch.Tensor, ti: torch.Tensor,
                        si: torch.Tensor) -> torch.Tensor:
@@ -331,9 +377,12 @@ class BlockScorer:
         chi_std = std[:, k0:]
         if self.std_scale != 1.0:
             chi_std.mul_(self.std_scale)
+        ad, fac = self._domain(Up)
+        if fac is not None:
+            chi_std.mul_(fac[:, None, :])
         if self.p_all:
-            return BlockScores(chi=mean[:, 1:], chi_std=chi_std, p_soluble=mean[:, 0], p_soluble_std=std[:, 0])
-        return BlockScores(chi=mean, chi_std=chi_std)
+            return BlockScores(chi=mean[:, 1:], chi_std=chi_std, p_soluble=mean[:, 0], p_soluble_std=std[:, 0], ad=ad)
+        return BlockScores(chi=mean, chi_std=chi_std, ad=ad)
 
     @torch.no_grad()
     def pair_p(self, Up: torch.Tensor, pi: torch.Tensor, si: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -35,7 +35,7 @@ data:
 
 
 def test_train_wrote_artifact(tiny_model, capsys):
-    assert sorted(p.name for p in tiny_model.iterdir()) == ["config.json", "manifest.json", "metrics.json", "scalers.npz",
+    assert sorted(p.name for p in tiny_model.iterdir()) == ["config.json", "domain.npz", "manifest.json", "metrics.json", "scalers.npz",
                                                             "train-config.yaml", "weights.pt"]
 
 
