@@ -25,7 +25,7 @@ def register(sub) -> None:
 
 
 #: files a training run writes into --out (the artifact and its config)
-TRAIN_FILES = ["config.json", "metrics.json", "scalers.npz", "weights.pt", "train-config.yaml"]
+TRAIN_FILES = ["config.json", "metrics.json", "scalers.npz", "weights.pt", "domain.npz", "train-config.yaml"]
 
 
 def run(args) -> int:
