@@ -156,6 +156,7 @@ def training_tables(data_cfg, source: str) -> None:
     first bad row raises, named) before any reference data is loaded or molecule featurized."""
     from chiscreen.data import read_table
     from chiscreen.data.tables import normalize_pairs
+    from chiscreen.model import tasks as _tasks
 
     for path in getattr(data_cfg, "extra_tables", None) or []:
         where = f"{source}: data.extra_tables"
@@ -163,11 +164,13 @@ def training_tables(data_cfg, source: str) -> None:
         raw = read_table(path)
         if len(raw) == 0:
             raise InvalidInputError(f"{where}: {path}: the table has no rows")
-        labels = [c for c in ("chi", "chi_computed", "soluble") if c in raw.columns]
+        all_labels = _tasks.label_columns()  # every registered task's label (chi_oracle included)
+        labels = [c for c in all_labels if c in raw.columns]
         if not labels:
-            raise InvalidInputError(f"{where}: {path}: no label column; expected at least one of chi, "
-                                    f"chi_computed, soluble (got {list(raw.columns)})")
-        need_t = bool({"chi", "chi_computed"} & set(raw.columns))
+            raise InvalidInputError(f"{where}: {path}: no label column; expected at least one of "
+                                    f"{', '.join(all_labels)} (got {list(raw.columns)})")
+        chi_labels = {_tasks.TASKS[t].label for t in _tasks.chi_tasks()}
+        need_t = bool(chi_labels & set(raw.columns))
         normalize_pairs(raw, strict=True, need_temperature=need_t, source=str(path))
 
 
