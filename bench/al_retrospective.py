@@ -2,7 +2,7 @@
 
 Two commands:
 
-    python bench/al_retrospective.py prepare [--store /work/cache/qc-store] [--solvents 40] [--max-new 0]
+    python bench/al_retrospective.py prepare [--store DIR] [--solvents 40] [--max-new 0]
         Builds the pool (reference + catalog polymers x solvents x 2 T) from molecules whose
         default-method profiles are in the store (computing at most --max-new missing ones) and
         computes oracle chi for every row once; cached as Parquet (not part of the timing).
@@ -37,7 +37,6 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-DEFAULT_STORE = "/work/cache/qc-store"
 TEMPS = (298.15, 348.15)
 
 
@@ -55,7 +54,9 @@ def prepare(args) -> Path:
     from chiscreen.qc import Oracle, ProfileSpec, ProfileStore, RunOptions
 
     spec = ProfileSpec()
-    oracle = Oracle(spec, ProfileStore(args.store))
+    from chiscreen.paths import cache_dir
+
+    oracle = Oracle(spec, ProfileStore(args.store or cache_dir("oracle")))
     exp = experimental_rows()
     polys = list(dict.fromkeys(list(exp["polymer_key"]) + [canonical_key("polymer", s) for s in read_table(ROOT / "catalogs/polymers.csv")["smiles"]]))
     solvs = list(dict.fromkeys(list(exp["solvent_key"]) + [canonical_key("solvent", s) for s in read_table(ROOT / "catalogs/solvents.csv")["smiles"]]))
@@ -276,7 +277,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("prepare")
-    p.add_argument("--store", default=DEFAULT_STORE)
+    p.add_argument("--store", default=None, help="oracle profile store (default: $CHISCREEN_CACHE/oracle)")
     p.add_argument("--solvents", type=int, default=40)
     p.add_argument("--max-new", type=int, default=0, help="compute at most this many missing polymer profiles")
     r = sub.add_parser("run")

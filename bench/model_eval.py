@@ -10,7 +10,7 @@ Variants are config overrides (dotted keys) on configs/train-default.yaml, liste
 
 Oracle data and physics variants (issue 12; docs/model.md "Oracle data and physics variants"):
 
-    python bench/model_eval.py --variant oracle --oracle-table /work/cache/campaign/chi_oracle.parquet \
+    python bench/model_eval.py --variant oracle --oracle-table chiscreen/assets/oracle_labels/chi_oracle.parquet \
         --members 5 --seeds 0 1 --eval polymer --set calibration.by=none --tag oracle5
     python bench/model_eval.py ... --physics input      # (a) oracle chi of the pair as a head input
     python bench/model_eval.py ... --physics delta      # (b) learn chi_exp - calibrated oracle chi
@@ -322,7 +322,7 @@ def make_store_table(store: str, path: Path, temps=(298.15, 348.15)) -> pd.DataF
     from chiscreen.qc.params import get_params
 
     rl = OracleRelabeler(store)
-    root = Path(store) / rl.spec.engine / rl.method_version
+    root = rl.store.root / rl.spec.engine / rl.method_version
     keys = {}
     for kind in ("polymer", "solvent"):
         keys[kind] = []
@@ -464,7 +464,8 @@ def main(argv=None) -> int:
     ap.add_argument("--oracle-table", action="append", default=[],
                     help="chi_oracle label table (Parquet/CSV, columns of chiscreen.qc.results.label_rows); "
                          "its labels are recomputed per held-out set from --oracle-store")
-    ap.add_argument("--oracle-store", default="/work/cache/qc-store", help="profile store for the oracle refits")
+    ap.add_argument("--oracle-store", default=None,
+                    help="profile store for the oracle refits (default: $CHISCREEN_CACHE/oracle)")
     ap.add_argument("--physics", choices=["none", "input", "delta"], default="none",
                     help="(a) input: calibrated oracle chi of the pair as a head input for chi_exp; "
                          "(b) delta: learn chi_exp minus calibrated oracle chi (both need an oracle "

@@ -7,7 +7,7 @@ test polymers' experimental chi. :class:`OracleRelabeler` refits the recipe's fr
 recomputes chi from the profiles in a :class:`~chiscreen.qc.ProfileStore` (no xtb: a (pair, T)
 costs a dot product once each (molecule, T) liquid is solved).
 
-    rl = OracleRelabeler("/work/cache/qc-store")
+    rl = OracleRelabeler()          # the default store ($CHISCREEN_CACHE/oracle), or OracleRelabeler(store_dir)
     params = rl.fit(exp_polymer_keys, exp_solvent_keys, exp_T_K, exp_chi)   # training polymers only
     chi = rl.chi(polymer_keys, solvent_keys, T_K, params)                    # NaN: profile missing
 
@@ -43,13 +43,18 @@ class OracleRelabeler:
     """chi_oracle from stored profiles under any parameter set (see module docstring).
 
     Args:
-        store: profile store (folder or ProfileStore).
+        store: profile store (folder or ProfileStore); None: the oracle's default store,
+            ``$CHISCREEN_CACHE/oracle`` (where ``chiscreen oracle`` and the campaign write).
         spec: the profile method whose profiles are used (default ``ProfileSpec()``).
         method_version: profiles of this method version (default ``spec.method_version``).
     """
 
-    def __init__(self, store: str | ProfileStore, spec: ProfileSpec | None = None,
+    def __init__(self, store: str | ProfileStore | None = None, spec: ProfileSpec | None = None,
                  method_version: str | None = None) -> None:
+        if store is None:
+            from chiscreen.paths import cache_dir
+
+            store = cache_dir("oracle")
         self.store = store if isinstance(store, ProfileStore) else ProfileStore(store)
         self.spec = spec or ProfileSpec()
         self.method_version = method_version or self.spec.method_version
