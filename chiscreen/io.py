@@ -34,3 +34,25 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text)
     return Path(path)
+
+
+def atomic_fs_write(fs, final: str, write, local: bool) -> str:
+    """The same guarantee on a pyarrow filesystem: ``write(tmp)`` writes a hidden temporary
+    beside ``final`` (a path of ``fs``), which is then renamed into place (``os.replace`` where
+    ``local``, ``fs.move`` elsewhere); on error the temporary is removed and the error re-raised.
+    Returns ``final``."""
+    parent, name = final.rsplit("/", 1)
+    tmp = f"{parent}/.{name}.{uuid.uuid4().hex}.tmp"
+    try:
+        write(tmp)
+        if local:
+            os.replace(tmp, final)
+        else:
+            fs.move(tmp, final)
+    except BaseException:
+        try:
+            fs.delete_file(tmp)
+        except Exception:  # never written, or already gone
+            pass
+        raise
+    return final

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 import rdkit
 
 from chiscreen.errors import ChiscreenError
+from chiscreen.io import atomic_fs_write
 from chiscreen.paths import cache_dir
 
 _SCHEMA = pa.schema(
@@ -118,22 +119,9 @@ class DescriptorCache:
             },
             schema=_SCHEMA,
         )
-        name = f"part-{uuid.uuid4().hex}.parquet"
-        final = f"{self._dir}/{name}"
-        tmp = f"{self._dir}/.{name}.tmp"  # hidden: never listed as a part
-        try:
-            pq.write_table(table, tmp, filesystem=self.fs, compression="zstd")
-            if self.local:
-                os.replace(tmp, final)
-            else:
-                self.fs.move(tmp, final)
-        except BaseException:
-            try:
-                self.fs.delete_file(tmp)
-            except Exception:
-                pass
-            raise
-        return final
+        final = f"{self._dir}/part-{uuid.uuid4().hex}.parquet"  # the temporary is hidden: never listed as a part
+        return atomic_fs_write(self.fs, final, lambda tmp: pq.write_table(table, tmp, filesystem=self.fs,
+                                                                          compression="zstd"), self.local)
 
     def append(self, rows: list[tuple[str, str, str, np.ndarray | None]]) -> None:
         """Add (key, status, reason, values) rows as one new part file without reading the cache

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from pathlib import Path
 from typing import Iterator
 
@@ -18,6 +17,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from chiscreen.errors import ScreenError
+from chiscreen.io import atomic_fs_write
 
 
 def _is_uri(path: str) -> bool:
@@ -70,20 +70,7 @@ class OutputDir:
         final = self.path(*rel)
         parent = final.rsplit("/", 1)[0]
         self.fs.create_dir(parent, recursive=True)
-        tmp = f"{parent}/.{final.rsplit('/', 1)[1]}.{uuid.uuid4().hex}.tmp"
-        try:
-            write(tmp)
-            if self.local:
-                os.replace(tmp, final)
-            else:
-                self.fs.move(tmp, final)
-        except BaseException:
-            try:
-                self.fs.delete_file(tmp)
-            except Exception:
-                pass
-            raise
-        return final
+        return atomic_fs_write(self.fs, final, write, self.local)
 
     def write_parquet(self, table: pa.Table, *rel: str, compression: str = "zstd") -> str:
         """Write ``table`` atomically to ``rel`` (temp file + rename), with :attr:`metadata` merged
