@@ -22,25 +22,13 @@ from chiscreen.screen import EngineConfig, FeaturizeOptions, QueryConfig, Screen
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
-STORE = 100 * 1024 ** 2
 BAD_ROW = 5
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    from ray.cluster_utils import Cluster
-
-    if ray.is_initialized():  # another module's embedded Ray: this test needs its own cluster
-        ray.shutdown()
-    c = Cluster(initialize_head=True, connect=False,
-                head_node_args={"num_cpus": 0, "object_store_memory": STORE, "include_dashboard": False})
-    workers = [c.add_node(num_cpus=1, object_store_memory=STORE) for _ in range(2)]
-    c.wait_for_nodes()
-    yield c, workers
-    try:
-        ray.shutdown()
-    finally:
-        c.shutdown()
+def cluster(local_cluster):
+    with local_cluster(2) as cw:
+        yield cw
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +114,7 @@ def _raylet_of(pid: int, nodes) -> object | None:
     return next((n for n in nodes if n.all_processes["raylet"][0].process.pid in up), None)
 
 
-def test_a_worker_node_killed_while_featurizing_loses_nothing(cluster, inputs, tmp_path):
+def test_a_worker_node_killed_while_featurizing_loses_nothing(cluster, inputs, tmp_path, local_cluster):
     """Runs last in this module (it removes a node): a spare node is added, the node of the actor
     that finished the first shard is killed; the restarted actor featurizes and scores the
     retried shards, and the output equals the driver's."""
@@ -134,7 +122,7 @@ def test_a_worker_node_killed_while_featurizing_loses_nothing(cluster, inputs, t
 
     c, workers = cluster
     pol, sol, ens = inputs
-    nodes = workers + [c.add_node(num_cpus=1, object_store_memory=STORE)]
+    nodes = workers + [c.add_node(num_cpus=1, object_store_memory=local_cluster.STORE)]
     c.wait_for_nodes()
     run_screen(_cfg("driver", (tmp_path / "cache-driver").as_uri()), out=str(tmp_path / "driver"),
                ensemble=ens, catalogs=(pol, sol), progress=False)

@@ -22,7 +22,6 @@ from chiscreen.screen.synthetic import synthetic_catalogs  # noqa: E402
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
-STORE = 100 * 1024 ** 2
 SHARD = 15
 
 
@@ -45,20 +44,9 @@ def _ancestors(pid: int, depth: int = 6) -> set[int]:
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    from ray.cluster_utils import Cluster
-
-    if ray.is_initialized():  # another module's embedded Ray: this test needs its own cluster
-        ray.shutdown()
-    c = Cluster(initialize_head=True, connect=False,
-                head_node_args={"num_cpus": 0, "object_store_memory": STORE, "include_dashboard": False})
-    workers = [c.add_node(num_cpus=1, object_store_memory=STORE, resources={f"node{i}": 1}) for i in range(3)]
-    c.wait_for_nodes()
-    yield c, workers
-    try:
-        ray.shutdown()
-    finally:
-        c.shutdown()
+def cluster(local_cluster):
+    with local_cluster(3, node_resources=True) as cw:
+        yield cw
 
 
 def _cfg(kind: str, address: str | None = None) -> ScreenConfig:
