@@ -57,7 +57,7 @@ def _run(cfg: Path, out: Path, tmp: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, env=env, timeout=900)
 
 
-def test_tiny_nested_tune_run_and_restore(tmp_path):
+def test_tiny_nested_tune_run_and_restore(tmp_path, shared_data):  # the outer evaluation reads the reference rows
     cfg = _setup(tmp_path)
     out = tmp_path / "out"
     r = _run(cfg, out, tmp_path)

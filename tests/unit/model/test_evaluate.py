@@ -22,7 +22,7 @@ def test_uncertainty_metrics_on_gaussian_errors():
     assert abs(u2["scale_68"] - 2.0) < 0.1
 
 
-def test_summarize_crossfit():
+def test_summarize_crossfit(shared_data):  # summarize joins the reference rows: skips without ../shared/data
     rng = np.random.default_rng(1)
     n = 400
     std = rng.uniform(0.1, 0.5, n)

@@ -44,4 +44,6 @@ def test_submit_sends_the_data_folder_the_driver_finds(tmp_path, clean_env):
     clean_env.chdir(tmp_path)  # nothing beside the working dir
     found = submit._driver_data_dir()
     shared = project_root().parent / "shared" / "data"
-    assert found == (shared if shared.is_dir() else None)
+    if not shared.is_dir():
+        pytest.skip(f"reference data not found at {shared} (../shared/data beside the project)")
+    assert found == shared
