@@ -32,15 +32,19 @@ from chiscreen.schema import POLYMER_KEY, SOLVENT_KEY, TEMPERATURE_K
 EXP_SOURCE = "mtl_chi/data_Chi.csv"
 
 
+#: version of the refit itself (2: the water split's candidates enter the fit; fits made before,
+#: when OracleRelabeler left them out and the water parameters had no effect, are not reused)
+FIT_VERSION = 2
+
+
 def fit_key(polymers, solvents, temperatures_K, recipe: dict | None = None) -> str:
     """Cache key of a refit: sha256 of the sorted (polymer|solvent|T) rows it was fitted on, with
-    the recipe in front unless it is xtbfit-1's (the key of the first cached fits)."""
-    from chiscreen.qc.fit import RECIPE, RECIPE_XTBFIT_1
+    the recipe and :data:`FIT_VERSION` in front (bench/model_eval.py uses the same key)."""
+    from chiscreen.qc.fit import RECIPE
 
     r = RECIPE if recipe is None else recipe
     ident = "\n".join(sorted(f"{p}|{s}|{T:.3f}" for p, s, T in zip(polymers, solvents, temperatures_K)))
-    if not (r.get("free") == RECIPE_XTBFIT_1["free"] and r.get("base") == RECIPE_XTBFIT_1["base"]):
-        ident = json.dumps(r, sort_keys=True) + "\n" + ident
+    ident = f"fit-version {FIT_VERSION}\n" + json.dumps(r, sort_keys=True) + "\n" + ident
     return hashlib.sha256(ident.encode()).hexdigest()[:16]
 
 

@@ -6,7 +6,7 @@ import pytest
 @pytest.fixture
 def profile_store():
     """A ProfileStore in memory with synthetic sigma profiles of polymers *C0*..*C2* and solvents
-    S0..S2 (areas and hydrogen-bonding peaks differ, so every parameter of the oracle matters)."""
+    S0..S2 and water "O" (areas and hydrogen-bonding peaks differ, so every parameter of the oracle matters)."""
     from chiscreen.qc.profile import ProfileRecord, ProfileSpec
     from chiscreen.qc.sigma import SigmaProfile
     from chiscreen.qc.store import ProfileStore
@@ -29,4 +29,5 @@ def profile_store():
         put("polymer", f"*C{i}*", 600.0 + 150 * i, 0.05 * i)
     for j in range(3):
         put("solvent", f"S{j}", 90.0 + 30 * j, 0.1 * j)
+    put("solvent", "O", 40.0, 0.3)  # water: all its hydroxyl candidates are water-type (OW)
     return st

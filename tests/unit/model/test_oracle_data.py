@@ -123,6 +123,19 @@ def test_relabeler_chi_from_store_and_refit(profile_store):
     assert fit.train_mae < base_mae
 
 
+def test_relabeler_applies_the_water_split_of_the_parameter_set(profile_store):
+    """Parameter sets with a water split (xtbfit-2) need each molecule's water-type hydroxyl
+    candidates: the water self-HB scale must change chi with water and nothing else."""
+    from chiscreen.qc.params import SAC2010
+
+    rl = OracleRelabeler(profile_store)
+    pk, sk, T = ["*C1*", "*C2*", "*C1*"], ["O", "O", "S2"], [298.15, 298.15, 298.15]
+    a = rl.chi(pk, sk, T, SAC2010.with_values(combinatorial="fh", water_self_scale=1.0))
+    b = rl.chi(pk, sk, T, SAC2010.with_values(combinatorial="fh", water_self_scale=0.5))
+    assert np.isfinite(a).all() and np.all(np.abs(a[:2] - b[:2]) > 1e-3) and a[2] == pytest.approx(b[2], abs=1e-12)
+    assert np.any(rl.water("solvent", "O") > 0) and not np.any(rl.water("solvent", "S2"))
+
+
 def test_linear_calibration():
     x = np.array([0.0, 1.0, 2.0, np.nan])
     assert linear_calibration(x, 1.0 + 2.0 * np.nan_to_num(x)) == pytest.approx((1.0, 2.0))
