@@ -10,6 +10,7 @@ use (PEP 562): a guarded worker process imports this package for the featurizers
 not load pandas and pyarrow (~0.5 s of CPU per worker start).
 """
 from chiscreen.features import fast2d as _fast2d  # noqa: F401  (registers featurizers)
+from chiscreen.features import fast2d_shared as _fast2d_shared  # noqa: F401
 from chiscreen.features import rdkit2d as _rdkit2d  # noqa: F401
 from chiscreen.features import backbone as _backbone  # noqa: F401
 from chiscreen.features.base import FEATURIZERS, Featurizer, get_featurizer
