@@ -255,8 +255,10 @@ class RDKit2DPeriodicFast(RDKit2DPeriodic):
         out[ix["MaxPartialCharge"]], out[ix["MinPartialCharge"]] = hi, lo
         out[ix["MaxAbsPartialCharge"]] = max(abs(lo), abs(hi))
         out[ix["MinAbsPartialCharge"]] = min(abs(lo), abs(hi))
-        if np.isfinite(chg).all():
+        if bcut_ok and np.isfinite(chg).all():
             out[self._peoe] = _bins(chg, _CHG_BINS, vsa)
+        else:  # elements without Gasteiger parameters: RDKit's own PEOE_VSA (its charges differ then)
+            out[self._peoe] = rdMolDescriptors.PEOE_VSA_(mol)
         # Crippen contributions once, on the molecule with explicit H: MolLogP/MolMR are their sums
         # (as CalcCrippenDescriptors); the heavy atoms' are those of the implicit-H molecule, which
         # RDKit's SlogP_VSA/SMR_VSA and BCUT2D use
