@@ -1,22 +1,28 @@
 """``rdkit2d_periodic_fast``: the descriptors of ``rdkit2d_periodic`` with more shared intermediates.
 
 Same 211 names in the same order, same per-repeat-unit scaling and ring counting as
-:class:`chiscreen.features.fast2d.RDKit2DPeriodic` (whose output, version 1, is unchanged: models
-trained on it keep loading and predicting identically). What changes is how the values are got,
-measured in ``bench/featurize_profile.py`` on the enumerated catalog:
+:class:`chiscreen.features.fast2d.RDKit2DPeriodic`, and the same float32 values bit for bit (NaN
+where it has NaN; tests/unit/features/test_fast2d_shared.py, bench/featurize_profile.py). Version 1
+of ``rdkit2d_periodic`` is unchanged: models trained on it keep loading and predicting identically.
+What changes is how the values are got (measured in ``bench/featurize_profile.py``):
 
-* one Python pass over the atoms (atomic number, degree, H count, charge, radicals, mass,
-  Gasteiger charge) with per-element constants looked up once;
-* the 14 PEOE_VSA, 12 SlogP_VSA and 10 SMR_VSA bins and LabuteASA are bin sums of per-atom
-  contributions computed once (Gasteiger charges, Crippen contributions of the heavy atoms of the
-  molecule with explicit H, which are those of the implicit-H molecule, Labute contributions),
-  instead of RDKit recomputing charges or contributions per call (RDKit's bins: lo <= x < hi);
+* one Python pass over the atoms (atomic number, degree, H count, charge, radicals, mass, chiral
+  tag, Gasteiger charge) with per-element constants looked up once;
+* PEOE_VSA1-14, SlogP_VSA1-12, SMR_VSA1-10 and LabuteASA are bin sums of per-atom contributions
+  computed once (Gasteiger charges; Crippen contributions of the heavy atoms of the explicit-H
+  molecule, which are those of the implicit-H molecule; Labute contributions), instead of RDKit
+  recomputing charges or contributions per call (RDKit's bins: lo <= x < hi);
 * the four BCUT2D Burden matrices are diagonalised in one batched ``eigvalsh``;
-* FpDensityMorgan1-3 from three C++ count-fingerprint passes (no bit-info map in Python);
-* ring counts over the ring info with per-bond flags read once.
+* Kappa2/Kappa3 from path counts computed from degrees, Phi = Kappa1 Kappa2 / heavy atoms, and
+  Chi2n-Chi4n = Chi2v-Chi4v on molecules without atoms past neon (:meth:`_graph_part`);
+* ring counts from RDKit's C++ counts less the rings through a closure bond;
+* fr_* SMARTS searched only where the molecule has the pattern's required elements;
+* FpDensityMorgan1-3 from three C++ count-fingerprint passes; NumUnspecifiedAtomStereoCenters
+  = NumAtomStereoCenters when no atom carries a chiral tag.
 
-Every descriptor that is not replaced is RDKit's own function as in version 1. Failures and
-non-finite values give NaN (see the base module); a part that fails leaves its descriptors NaN.
+Every other descriptor is RDKit's own function as in version 1. Failures and non-finite values
+give NaN (see the base module); a part that fails leaves its descriptors NaN. An instance keeps
+per-call state between its parts: use one instance per thread (worker processes each build theirs).
 """
 from __future__ import annotations
 
@@ -50,36 +56,70 @@ _RING_FUNCS = (rdMolDescriptors.CalcNumRings, rdMolDescriptors.CalcNumAromaticRi
 
 _GRAPH = ("Chi2n", "Chi3n", "Chi4n", "Kappa2", "Kappa3")
 
-_LEAF = re.compile(r"\s*(AtomAtomicNum|AtomType) (\d+) = val")
+_SYMBOLS = {"C": 6, "c": 6, "N": 7, "n": 7, "O": 8, "o": 8, "S": 16, "s": 16, "P": 15, "p": 15, "F": 9, "Cl": 17,
+            "Br": 35, "I": 53, "B": 5, "b": 5, "Si": 14, "Se": 34, "se": 34}
+_NUMBER = re.compile(r"#(\d+)")
+
+
+def _split_top(text: str, sep: str) -> list[str]:
+    """Split ``text`` at ``sep`` outside parentheses and brackets."""
+    out, depth, cur = [], 0, []
+    for ch in text:
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        if ch == sep and depth == 0:
+            out.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    out.append("".join(cur))
+    return out
+
+
+def _atom_requires(smarts: str) -> frozenset[int]:
+    """Elements that a molecule must contain for one SMARTS atom expression to match anywhere.
+
+    Precedence as SMARTS: ';' (and) < ',' (or) < '&' (and); an AND requires the union of its
+    terms' elements, an OR the intersection; ``$(...)`` requires every element its recursive
+    pattern requires; an element primitive (``#7``, ``N``, ``n``, ``Cl``, ...) requires itself;
+    negations and every other primitive require nothing (sound, not complete).
+    """
+    text = smarts[1:-1] if smarts.startswith("[") and smarts.endswith("]") else smarts
+
+    def term(t: str) -> frozenset[int]:
+        if t.startswith("$(") and t.endswith(")"):
+            q = Chem.MolFromSmarts(t[2:-1])
+            return required_elements(q) if q is not None else frozenset()
+        m = _NUMBER.fullmatch(t)
+        if m:
+            return frozenset((int(m.group(1)),))
+        return frozenset((_SYMBOLS[t],)) if t in _SYMBOLS else frozenset()
+
+    def conj(parts: list[str], each) -> frozenset[int]:
+        out: frozenset[int] = frozenset()
+        for p in parts:
+            out |= each(p)
+        return out
+
+    def disj(t: str) -> frozenset[int]:
+        alts = [conj(_split_top(a, "&"), term) for a in _split_top(t, ",")]
+        out = alts[0]
+        for a in alts[1:]:
+            out &= a
+        return out
+
+    return conj(_split_top(text, ";"), disj)
 
 
 def required_elements(query: Chem.Mol) -> frozenset[int]:
-    """Atomic numbers that any match of a SMARTS query must contain (a subset; sound, not complete).
-
-    An atom query requires element Z when its top-level test, or a direct child of a top-level
-    AND, is the non-negated ``AtomAtomicNum Z`` or ``AtomType Z`` / ``AtomType 1000+Z`` (RDKit's
-    aromatic encoding); ORs, negations, recursive SMARTS and deeper nesting require nothing.
-    """
-    out: set[int] = set()
-
-    def leaf(line: str) -> int | None:
-        m = _LEAF.fullmatch(line)
-        if not m:
-            return None
-        t = int(m.group(2))
-        return t - 1000 if t >= 1000 else t
-
+    """Atomic numbers that any match of a SMARTS query must contain (a subset: sound, not complete):
+    the union over its atoms of :func:`_atom_requires`."""
+    out: frozenset[int] = frozenset()
     for a in query.GetAtoms():
-        lines = a.DescribeQuery().splitlines()
-        if not lines:
-            continue
-        z = leaf(lines[0])
-        if z is not None:
-            out.add(z)
-        elif lines[0].strip() == "AtomAnd" and len(lines) > 1:
-            indent = len(lines[1]) - len(lines[1].lstrip())
-            out.update(z for ln in lines[1:] if len(ln) - len(ln.lstrip()) == indent and (z := leaf(ln)) is not None)
-    return frozenset(out)
+        out |= _atom_requires(a.GetSmarts())
+    return out
 
 
 _ELEMENT: dict[int, tuple[float, float]] = {}

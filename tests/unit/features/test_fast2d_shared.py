@@ -65,6 +65,7 @@ def test_required_elements_are_sound():
     pats = _fragment_patterns()
     req = {n: required_elements(q) for n, q in pats.items()}
     assert req["fr_nitrile"] == {6, 7} and req["fr_halogen"] == frozenset() and req["fr_Ar_N"] == {7}
+    assert req["fr_NH2"] == {7} and req["fr_azide"] == {7} and req["fr_phos_acid"] == {8, 15}
     for m in _mols():
         els = {a.GetAtomicNum() for a in m.GetAtoms()}
         for n, q in pats.items():
