@@ -278,7 +278,7 @@ class RDKit2DPeriodicFast(RDKit2DPeriodic):
         dist = Chem.GetDistanceMatrix(mol, useBO=False, useAtomWts=False) + 1.0
         w = np.where(dist < 1e6, 1.0 / (dist * dist), 0.0)
         np.fill_diagonal(w, 0.0)
-        es = Is + Is * w.sum(axis=1) - w @ Is
+        es = Is + ((Is[:, None] - Is[None, :]) * w).sum(axis=1)  # v1's very expression: an E-state on a bin edge
         aes = np.abs(es)
         out[ix["MaxEStateIndex"]], out[ix["MinEStateIndex"]] = es.max(), es.min()
         out[ix["MaxAbsEStateIndex"]], out[ix["MinAbsEStateIndex"]] = aes.max(), aes.min()

@@ -20,7 +20,8 @@ POLYMERS = [
     "*CC(*)C1CCC1", "*CC1(CC1)*", "*C1CC2(CC2)C1*", "*CC(*)C1OC1", "*C[C@H](*)C", "*C[C@@H](*)c1ccccc1",
     "*CC(*)Br", "*CC(*)[Se]C", "*CC(*)[Sn](C)(C)C", "*CC(*)OP(=O)(O)O", "*CC(*)C([2H])([2H])[2H]",
     "*c1ccc(cc1)-c1ccc(*)cc1", "*c1ccc(Oc2ccc(N3C(=O)c4cc5C(=O)N(*)C(=O)c5cc4C3=O)cc2)cc1",
-    "*CC(*)c1ccc2ccccc2c1", "*C(=O)Nc1ccc(NC(=O)c2ccc(*)cc2)cc1", "*CC(*)C(=O)[O-]", "*CC(*)N=[N+]=[N-]",
+    "*CC(*)c1ccc2ccccc2c1", "*CC(*)(F)COCCCC",  # the last: an E-state exactly on an EState_VSA bin edge
+    "*C(=O)Nc1ccc(NC(=O)c2ccc(*)cc2)cc1", "*CC(*)C(=O)[O-]", "*CC(*)N=[N+]=[N-]",
 ]
 SOLVENTS = ["Cc1ccccc1", "CCO", "ClC(Cl)Cl", "[2H]C(Cl)(Cl)Cl", "CS(C)=O", "O", "CC(=O)N(C)C", "c1ccncc1",
             "OP(=O)(O)O", "[Na+].[Cl-]", "C1CC1", "C1CCOC1", "CC[N+](C)(C)C", "BrCCBr", "C[Si](C)(C)Cl", "S=C=S"]
