@@ -507,11 +507,11 @@ def run_shards(cfg: ScreenConfig, ens: Any, prep: PreparedInputs, odir: OutputDi
         def done(p0: int) -> bool:
             return odir.exists(PAIRS_DIR, shard_name(p0 // ss))
 
-        Xp = ScoredView(prep.Xp, prep.pi, skip=done)
+        Xp = view = ScoredView(prep.Xp, prep.pi, skip=done)
         if cfg.engine.kind == "ray":  # the driver reads each shard's block as it sends it
             def block_for(i: int) -> dict:
                 sl = slice(i * ss, min((i + 1) * ss, len(prep.pi)))
-                X = Xp[sl]
+                X = view[sl]
                 return {"X": X, "ok": np.ones(len(X), dtype=bool), "todo": [], "keys": [], "spec": None}
 
             Xp = np.zeros((0, prep.Xs.shape[1]), np.float32)

@@ -11,6 +11,7 @@ worker and it must come back as a row with the reason.
 import logging
 import os
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -104,6 +105,27 @@ def test_featurization_runs_on_both_worker_nodes_and_matches_the_driver(cluster,
     pd.testing.assert_frame_equal(_pairs(tmp_path / "cluster2"), _pairs(tmp_path / "driver"))
 
 
+def test_driver_featurization_on_ray_actors_reads_each_shard_from_the_cache(cluster, inputs, tmp_path):
+    """featurize.where: driver with the Ray engine: the driver reads each shard's descriptors from
+    the cache as it sends the shard (no (N, F) matrix); same rows as the plain engine."""
+    c, _ = cluster
+    pol, sol, ens = inputs
+    cache = (tmp_path / "cache").as_uri()
+    plain = run_screen(_cfg("driver", cache), out=str(tmp_path / "plain"), ensemble=ens, catalogs=(pol, sol),
+                       progress=False)
+    cfg = _cfg("driver", cache, c.address)
+    cfg.engine.kind = "ray"
+    res = run_screen(cfg, out=str(tmp_path / "ray"), ensemble=ens, catalogs=(pol, sol), progress=False)
+    a, b = _pairs(tmp_path / "ray"), _pairs(tmp_path / "plain")
+    assert len(a) > 0 and a[["polymer_id", "solvent_id", "T_K"]].equals(b[["polymer_id", "solvent_id", "T_K"]])
+    for col in ("chi", "chi_std", "p_soluble"):
+        assert np.allclose(a[col], b[col], atol=1e-5), col
+    assert res.stats.engine == "ray" and res.stats.written == plain.stats.written == res.manifest.n_shards
+    assert res.manifest.polymers_hash == plain.manifest.polymers_hash
+    got = pd.read_parquet(tmp_path / "ray" / "polymers.parquet")
+    assert (got["feature_status"] == "failed").sum() == 1
+
+
 def _raylet_of(pid: int, nodes) -> object | None:
     """The cluster node whose raylet is an ancestor of process ``pid`` (its actor's node)."""
     up = set()
@@ -148,3 +170,4 @@ def test_a_worker_node_killed_while_featurizing_loses_nothing(cluster, inputs, t
     want = pd.read_parquet(tmp_path / "driver" / "polymers.parquet")
     assert list(got["feature_status"]) == list(want["feature_status"])
     assert res.summary["featurization"]["failed"]["polymer"] == 1
+
