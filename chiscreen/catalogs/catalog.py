@@ -216,7 +216,7 @@ class CatalogPlan:
 
     Attributes:
         ids: (n,) int64 catalog ids; ok: (n,) bool status "ok";
-        canonical: (n,) Arrow string array, the identity (null where not ok).
+        canonical: (n,) Arrow string (chunked) array, the identity (null where not ok).
     About 9 bytes + the identity's length per row (~80 MB at 1e6 polymers).
     """
 
@@ -237,8 +237,8 @@ class CatalogSource:
     """
 
     def __init__(self, kind: str, label: str, dataset=None, frame: pd.DataFrame | None = None,
-                 batch_rows: int = BATCH_ROWS) -> None:
-        self.kind, self.label, self.batch_rows = kind, label, int(batch_rows)
+                 batch_rows: int | None = None) -> None:
+        self.kind, self.label, self.batch_rows = kind, label, int(batch_rows or BATCH_ROWS)
         self._ds, self._df = dataset, frame
         self._plan: CatalogPlan | None = None
 
@@ -261,24 +261,30 @@ class CatalogSource:
     def _to_frame(self, tab) -> pd.DataFrame:
         return tab.to_pandas().reset_index(drop=True)
 
-    def frames(self, columns: list[str] | None = None) -> Iterator[tuple[int, pd.DataFrame]]:
-        """(first row position, DataFrame) of consecutive batches of ``batch_rows`` rows."""
+    def frames(self, columns: list[str] | None = None,
+               batch_rows: int | None = None) -> Iterator[tuple[int, pd.DataFrame]]:
+        """(first row position, DataFrame) of consecutive batches of ``batch_rows`` rows (default
+        :attr:`batch_rows`)."""
+        n = int(batch_rows or self.batch_rows)
         if self._df is not None:
             df = self._df if columns is None else self._df[columns]
-            for s in range(0, max(len(df), 1), self.batch_rows):
-                yield s, df.iloc[s:s + self.batch_rows].reset_index(drop=True)
+            for s in range(0, max(len(df), 1), n):
+                yield s, df.iloc[s:s + n].reset_index(drop=True)
             return
-        for s, tab in self.tables(columns):
+        for s, tab in self.tables(columns, n):
             yield s, self._to_frame(tab)
 
-    def tables(self, columns: list[str] | None = None) -> Iterator[tuple[int, "object"]]:
+    def tables(self, columns: list[str] | None = None, batch_rows: int | None = None) -> Iterator[tuple[int, "object"]]:
         """(first row position, pyarrow Table) of consecutive batches (datasets only)."""
         import pyarrow as pa
 
+        n = int(batch_rows or self.batch_rows)
         s = 0
         schema = self._ds.schema if columns is None else pa.schema([self._ds.schema.field(c) for c in columns],
                                                                    metadata=self._ds.schema.metadata)
-        for b in self._ds.to_batches(columns=columns, batch_size=self.batch_rows):
+        # no read-ahead: one batch in memory at a time (the default buffers up to 16 x 4 of them)
+        for b in self._ds.to_batches(columns=columns, batch_size=n, batch_readahead=0,
+                                     fragment_readahead=0, use_threads=False):
             if b.num_rows == 0:
                 continue
             yield s, pa.Table.from_batches([b], schema=schema)
@@ -330,15 +336,16 @@ class CatalogSource:
                                         "but no canonical identity")
             ids.append(np.asarray(idc.to_numpy(), dtype=np.int64))
             oks.append(ok)
-            canon.extend(c.chunks)
+            canon.extend(ch for ch in c.chunks if len(ch))
         idv = np.concatenate(ids) if ids else np.zeros(0, np.int64)
         srt = np.sort(idv)
         dup = np.flatnonzero(srt[1:] == srt[:-1])
         if len(dup):
             raise InvalidInputError(f"{self.label}: id {int(srt[dup[0]])} is not unique")
         okv = np.concatenate(oks) if oks else np.zeros(0, bool)
-        carr = pa.chunked_array(canon, pa.string()).combine_chunks() if canon else pa.array([], pa.string())
+        carr = pa.chunked_array(canon, pa.string())  # chunks as read: no second copy
         self._plan = CatalogPlan(ids=idv, ok=okv, canonical=carr)
+        pa.default_memory_pool().release_unused()  # the batches' buffers, back to the system
         return self._plan
 
     def report(self) -> CatalogReport:
@@ -373,13 +380,14 @@ def _parquet_dataset(p: Path):
 
 def open_catalog(path: str | Path, kind: str, smiles_column: str = "smiles", name_column: str | None = "name",
                  n_jobs: int = 1, progress: bool = False,
-                 batch_rows: int = BATCH_ROWS) -> tuple[CatalogSource, CatalogReport]:
+                 batch_rows: int | None = None) -> tuple[CatalogSource, CatalogReport]:
     """A catalog for streaming: a built catalog Parquet file or folder of part files is read as a
     ``pyarrow.dataset`` in record batches (never as one frame); any other source (CSV, SMILES list,
     a Parquet table that still needs building) is read and built in memory as by
     :func:`load_catalog` (small catalogs). Raises InvalidInputError for unreadable sources and
     the validation errors of :meth:`CatalogSource.plan`."""
     _check_kind(kind)
+    batch_rows = int(batch_rows or BATCH_ROWS)
     p = resolve_path(path)
     if p.is_dir() or (p.is_file() and p.suffix.lower() in (".parquet", ".pq")):
         d = _parquet_dataset(p)

@@ -257,9 +257,11 @@ class PolymerRows:
         """The catalog rows at ``rows`` (a few) with feature_status / feature_reason / scored."""
         return self.with_status(self.source.take(rows), rows)
 
-    def frames(self):
-        """(first row, DataFrame with the feature columns) batch by batch, for polymers.parquet."""
-        for s, df in self.source.frames():
+    def frames(self, batch_rows: int = 16384):
+        """(first row, DataFrame with the feature columns) batch by batch, for polymers.parquet
+        (batches of ``batch_rows``: pandas holds each row's strings as objects)."""
+        n = None if self.source.in_memory else min(batch_rows, self.source.batch_rows)
+        for s, df in self.source.frames(batch_rows=n):
             yield s, self.with_status(df, np.arange(s, s + len(df)))
 
     def lookup(self, queries, kind: str = "polymer") -> list[int]:
