@@ -416,6 +416,80 @@ def write_catalog(df: pd.DataFrame, path: str | Path) -> Path:
     return p
 
 
+def write_catalog_batches(frames: Iterable[pd.DataFrame], path: str | Path, kind: str = "",
+                          part_rows: int | None = None) -> Path:
+    """Write a catalog that does not fit one frame, frame by frame (each frame: the rows of
+    :data:`CORE_COLUMNS` + extras, the same columns every time), with chiscreen's table
+    metadata. ``path`` ending in .parquet: one file (row groups per frame); otherwise a folder of
+    part files (``part-00000.parquet``, ...; ``part_rows`` per part, default one per frame) that
+    :func:`open_catalog` reads as a dataset. Atomic: written beside and renamed into place.
+    Raises InvalidInputError when a frame's columns do not fit the first one's."""
+    import os
+    import shutil
+    import uuid
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from chiscreen.runtime import table_metadata
+
+    meta = table_metadata(None, writer="catalog", kind=kind)
+    p = Path(path)
+    single = p.suffix.lower() in (".parquet", ".pq")
+    schema = None
+
+    def tables():
+        nonlocal schema
+        for df in frames:
+            t = pa.Table.from_pandas(df, preserve_index=False)
+            if schema is None:
+                schema = t.schema.with_metadata({**(t.schema.metadata or {}), **meta})
+            elif not t.schema.equals(schema, check_metadata=False):
+                try:
+                    t = t.cast(schema)
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                    raise InvalidInputError(f"{p}: a batch does not fit the first batch's columns: "
+                                            f"{str(exc).splitlines()[0]}") from None
+            yield t.replace_schema_metadata(schema.metadata)
+
+    if single:
+        with atomic_path(p) as tmp:
+            writer = None
+            try:
+                for t in tables():
+                    writer = writer or pq.ParquetWriter(tmp, schema)
+                    writer.write_table(t)
+            finally:
+                if writer is not None:
+                    writer.close()
+            if writer is None:
+                raise InvalidInputError(f"{p}: no rows to write")
+        return p
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmpdir = p.with_name(f".{p.name}.{uuid.uuid4().hex[:12]}.tmp")
+    tmpdir.mkdir()
+    try:
+        k, buf, n = 0, [], 0
+        for t in tables():
+            buf.append(t)
+            n += t.num_rows
+            if part_rows is None or n >= part_rows:
+                pq.write_table(pa.concat_tables(buf), tmpdir / f"part-{k:05d}.parquet")
+                k, buf, n = k + 1, [], 0
+        if buf:
+            pq.write_table(pa.concat_tables(buf), tmpdir / f"part-{k:05d}.parquet")
+            k += 1
+        if k == 0:
+            raise InvalidInputError(f"{p}: no rows to write")
+        if p.exists():
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
+        os.replace(tmpdir, p)
+    except BaseException:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+        raise
+    return p
+
+
 def builtin_catalog(kind: str) -> Path:
     """Path of the shipped starter catalog (catalogs/solvents.csv or catalogs/polymers.csv)."""
     _check_kind(kind)

@@ -118,3 +118,17 @@ def test_a_screen_of_a_folder_in_small_batches_equals_the_one_file_screen(built,
     assert b.summary["polymers"]["not_scored"][0]["id"] == int(pol["id"].iat[4])
     again = run_screen(cfg(folder), out=str(tmp_path / "b"), ensemble=ens, progress=False)
     assert again.resumed and again.stats.skipped == again.manifest.n_shards and again.stats.written == 0
+
+
+@pytest.mark.parametrize("name", ["cat.parquet", "cat"])
+def test_a_catalog_written_frame_by_frame_reads_back_as_one(built, tmp_path, name):
+    from chiscreen.catalogs.catalog import write_catalog, write_catalog_batches
+
+    want = pd.read_parquet(write_catalog(built, tmp_path / "whole.parquet"))  # one frame, as before
+    out = write_catalog_batches((built.iloc[s:s + 25] for s in range(0, len(built), 25)), tmp_path / name,
+                                kind="polymer", part_rows=40)
+    src, rep = open_catalog(out, "polymer")
+    assert rep.n_rows == len(built)
+    pd.testing.assert_frame_equal(pd.concat([f for _, f in src.frames()], ignore_index=True), want)
+    if out.is_dir():
+        assert len(list(out.glob("part-*.parquet"))) == 2  # frames of 25 rows: parts of 50 and 42 rows
