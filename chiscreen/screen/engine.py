@@ -38,7 +38,7 @@ import torch
 
 from chiscreen.errors import ScreenError
 from chiscreen.screen.queries import QueryConfig, filter_block
-from chiscreen.screen.scoring import BlockScorer
+from chiscreen.screen.scoring import BlockScorer, PolymerTowers
 from chiscreen.screen.sinks import OutputDir
 
 if TYPE_CHECKING:
@@ -48,6 +48,13 @@ log = logging.getLogger("chiscreen.screen")
 
 PAIRS_DIR = "pairs"
 CAND_DIR = "solvent_topk"
+
+
+def _cpu_total() -> float:
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
 
 
 def shard_name(i: int) -> str:
@@ -118,6 +125,7 @@ class ShardWorker:
         self.scorer = BlockScorer.for_ensemble(ens, Us, task.temperatures_K, head=task.head, chunk=chunk,
                                                p_all=task.query.needs_p_all,
                                                mean_first=task.query.allows_mean_first)
+        self.towers = PolymerTowers(self.ens)  # the ensemble's polymer towers, per member over chunks (CPU)
 
     def pid(self) -> int:
         return os.getpid()
@@ -126,6 +134,10 @@ class ShardWorker:
         import resource
 
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+
+    def cpu_total(self) -> float:
+        """CPU seconds (user + system, all threads) of this process since it started."""
+        return _cpu_total()
 
     def done(self, i: int) -> bool:
         return self.out.exists(PAIRS_DIR, shard_name(i))
@@ -148,6 +160,7 @@ class ShardWorker:
         if self.done(i):
             return {"shard": i, "skipped": True, "pairs": n_pairs, "kept": 0, "seconds": 0.0}
         t0 = time.perf_counter()
+        c0 = time.process_time()
         if len(ids) == 0:  # every polymer of the shard failed featurization: an empty shard file
             from chiscreen.screen.queries import PAIR_SCHEMA
 
@@ -155,9 +168,10 @@ class ShardWorker:
                 self.out.write_parquet(PAIR_SCHEMA.empty_table(), CAND_DIR, shard_name(i))
             self.out.write_parquet(PAIR_SCHEMA.empty_table(), PAIRS_DIR, shard_name(i))
             return {"shard": i, "skipped": False, "pairs": 0, "kept": 0, "seconds": time.perf_counter() - t0,
-                    "encode_seconds": 0.0, "pid": os.getpid()}
-        Up = self.ens.encode_polymers(np.ascontiguousarray(X))
+                    "encode_seconds": 0.0, "cpu_seconds": time.process_time() - c0, "pid": os.getpid()}
+        Up = self.towers(np.ascontiguousarray(X))
         t_enc = time.perf_counter() - t0
+        c_enc = time.process_time() - c0
         r = self.scorer.score(Up)
         kept, cand = filter_block(r, t.query, ids, np.asarray(t.solvent_ids),
                                   t.temperatures_K, t.chi_c, pair_p=lambda pi, si: self.scorer.pair_p(Up, pi, si))
@@ -165,7 +179,8 @@ class ShardWorker:
             self.out.write_parquet(cand, CAND_DIR, shard_name(i))
         self.out.write_parquet(kept, PAIRS_DIR, shard_name(i))  # last: marks the shard done
         return {"shard": i, "skipped": False, "pairs": n_pairs, "kept": kept.num_rows,
-                "seconds": time.perf_counter() - t0, "encode_seconds": t_enc, "pid": os.getpid()}
+                "seconds": time.perf_counter() - t0, "encode_seconds": t_enc,
+                "cpu_seconds": time.process_time() - c0, "encode_cpu_seconds": c_enc, "pid": os.getpid()}
 
 
 @dataclass
@@ -180,6 +195,11 @@ class EngineConfig:
         in_flight_per_actor: shards queued per actor (bounded; 2 hides scheduling latency).
         use_gpus: use GPUs when the cluster has them.
         threads: torch threads for the plain path (None: torch's default).
+        shard_threads: plain path on a CPU: shards scored at once in this many threads of this
+            process, each with one torch thread (None: torch's thread count, unless ``threads``
+            is set; 1: one shard at a time on ``threads`` torch threads). The GEMMs of one shard
+            are too small to keep two cores busy and the gathers, the query and the Parquet write
+            run on one core; two shards side by side do (~1.2x the pairs per CPU-second).
         chunk: polymers per GEMM inside a shard on CPU; gpu_chunk: the same on a GPU.
     """
 
@@ -190,6 +210,7 @@ class EngineConfig:
     in_flight_per_actor: int = 2
     use_gpus: bool = True
     threads: int | None = None
+    shard_threads: int | None = None
     chunk: int = 128
     gpu_chunk: int = 2048
 
@@ -198,6 +219,8 @@ class EngineConfig:
 
         if self.kind not in ("ray", "plain"):
             raise ConfigError(f"engine.kind = {self.kind!r}, expected 'ray' or 'plain'")
+        if self.shard_threads is not None and self.shard_threads < 1:
+            raise ConfigError(f"engine.shard_threads = {self.shard_threads}, expected >= 1 or null")
         for k in ("shard_size", "cpus_per_actor", "in_flight_per_actor", "chunk", "gpu_chunk"):
             if getattr(self, k) < 1:
                 raise ConfigError(f"engine.{k} = {getattr(self, k)}, expected >= 1")
@@ -224,6 +247,9 @@ class RunStats:
     worker_seconds: float = 0.0   # summed over shards (all workers)
     encode_seconds: float = 0.0   # of which polymer towers
     startup_seconds: float = 0.0  # starting workers (Ray actors) before the first shard
+    cpu_seconds: float = 0.0      # CPU time of the shards (process time of the worker(s), all threads)
+    encode_cpu_seconds: float = 0.0  # of which polymer towers
+    worker_cpu_total: list[float] = field(default_factory=list)  # each worker process's CPU since it started
     engine: str = ""
     workers: int = 1
     peak_rss_bytes: list[int] = field(default_factory=list)
@@ -238,6 +264,8 @@ class RunStats:
                 "pairs_per_s": self.pairs_per_s, "worker_seconds": round(self.worker_seconds, 3),
                 "tower_share": round(self.encode_seconds / self.worker_seconds, 3) if self.worker_seconds else None,
                 "startup_seconds": round(self.startup_seconds, 3), "engine": self.engine, "workers": self.workers,
+                "cpu_seconds": round(self.cpu_seconds, 3), "encode_cpu_seconds": round(self.encode_cpu_seconds, 3),
+                "worker_cpu_total": [round(c, 3) for c in self.worker_cpu_total],
                 "worker_peak_rss_bytes": self.peak_rss_bytes}
 
 
@@ -256,6 +284,8 @@ def _account(st: RunStats, s: dict, bar, t0: float, hooks: EngineHooks | None) -
         st.kept += s["kept"]
         st.worker_seconds += s.get("seconds", 0.0)
         st.encode_seconds += s.get("encode_seconds", 0.0)
+        st.cpu_seconds += s.get("cpu_seconds", 0.0)
+        st.encode_cpu_seconds += s.get("encode_cpu_seconds", 0.0)
     el = time.perf_counter() - t0
     bar.update(1)
     if st.pairs:
@@ -270,23 +300,73 @@ def _log_done(st: RunStats) -> None:
     log.info(msg)
 
 
+def plain_shard_threads(cfg: EngineConfig, device: str) -> int:
+    """Shards the plain path scores at once (see ``EngineConfig.shard_threads``): 1 on an
+    accelerator or when ``cfg.threads`` asks for a number of torch threads."""
+    if device != "cpu":
+        return 1
+    if cfg.shard_threads is not None:
+        return int(cfg.shard_threads)
+    if cfg.threads is not None:
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(torch.get_num_threads(), cpus))
+
+
 def run_plain(ens: Any, task: ScreenTask, cfg: EngineConfig | None = None, progress: bool = True,
               hooks: EngineHooks | None = None, device: str = "auto") -> RunStats:
-    """Run every shard in this process (no Ray)."""
+    """Run every shard in this process (no Ray): one at a time, or ``plain_shard_threads``
+    shards side by side in threads with one torch thread each (torch's thread count is restored
+    afterwards). Shards are reported (hooks, progress) in order."""
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
     cfg = cfg or EngineConfig(kind="plain")
-    st = RunStats(n_shards=task.n_shards, engine="plain", workers=1)
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    n_thr = plain_shard_threads(cfg, torch.device(device).type)
+    st = RunStats(n_shards=task.n_shards, engine="plain", workers=n_thr)
     t0 = time.perf_counter()
-    w = ShardWorker(ens, task, device=device, threads=cfg.threads)
-    if hooks and hooks.on_workers:
-        hooks.on_workers([w])
-    bar = _bar(task.n_shards, "screen shards", progress)
+    threads_before = torch.get_num_threads()
+    bar = None
     try:
-        for i in range(task.n_shards):
-            _account(st, w.run(i), bar, t0, hooks)
+        if n_thr > 1:
+            torch.set_num_threads(1)
+        w = ShardWorker(ens, task, device=device, threads=cfg.threads if n_thr == 1 else None)
+        if hooks and hooks.on_workers:
+            hooks.on_workers([w])
+        bar = _bar(task.n_shards, "screen shards", progress)
+        if n_thr == 1:
+            for i in range(task.n_shards):
+                _account(st, w.run(i), bar, t0, hooks)
+        else:
+            ex = ThreadPoolExecutor(n_thr, thread_name_prefix="chiscreen-shard")
+            pending: deque = deque()
+            todo = iter(range(task.n_shards))
+            try:
+                for i in todo:
+                    pending.append(ex.submit(w.run, i))
+                    if len(pending) >= n_thr + 1:
+                        break
+                while pending:
+                    s = pending.popleft().result()
+                    for i in todo:
+                        pending.append(ex.submit(w.run, i))
+                        break
+                    _account(st, s, bar, t0, hooks)
+            finally:
+                ex.shutdown(wait=True, cancel_futures=True)  # running shards finish (whole files), queued ones do not start
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
+        if torch.get_num_threads() != threads_before:
+            torch.set_num_threads(threads_before)
     st.seconds = time.perf_counter() - t0
     st.peak_rss_bytes = [w.peak_rss_bytes()]
+    st.worker_cpu_total = [w.cpu_total()]
     _log_done(st)
     return st
 
@@ -397,6 +477,10 @@ class _ActorBody:
         import resource
 
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+
+    def cpu_total(self) -> float:
+        """CPU seconds of this actor's process since it started (imports and start-up included)."""
+        return _cpu_total()
 
     def run(self, task: ScreenTask, i: int, ens_box: list, X: np.ndarray | None = None,
             ok: np.ndarray | None = None) -> dict:
@@ -526,6 +610,7 @@ class RayPool:
             st.seconds = time.perf_counter() - t0
             try:
                 st.peak_rss_bytes = ray.get([a.peak_rss_bytes.remote() for a in self.actors], timeout=30)
+                st.worker_cpu_total = ray.get([a.cpu_total.remote() for a in self.actors], timeout=30)
             except Exception:  # reporting only
                 st.peak_rss_bytes = []
         finally:
