@@ -9,7 +9,8 @@ and temperature (:class:`~chiscreen.screen.scoring.BlockScorer`), applies the qu
     solvent_topk/shard-NNNNNN.parquet   per-solvent top-k candidates (when asked)
 
 Both paths use the same worker:
-- :func:`run_plain`: a loop in this process (no Ray);
+- :func:`run_plain`: this process (no Ray); on a CPU ``plain_shard_threads`` shards side by side
+  in threads with one torch thread each (``engine.shard_threads``), reported in shard order;
 - :func:`run_ray`: restartable actors (``max_restarts=-1, max_task_retries=-1``), one per GPU
   when the cluster has GPUs, else one per ``cpus_per_actor`` CPUs, with a bounded number of
   shards in flight. Resource requests are derived from ``ray.cluster_resources()``: asking for a
@@ -20,6 +21,16 @@ With ``featurize.where: cluster`` the actors also featurize (:meth:`RayPool.feat
 solvents; :meth:`RayPool.run` with ``block_for`` for polymers: each shard's missing descriptors
 are computed by the actor that then scores it, in guarded worker processes of its own, see
 :mod:`chiscreen.screen.featurize`).
+
+Numerics: the worker's polymer towers (:class:`~chiscreen.screen.scoring.PolymerTowers`) and the
+kept-row statistics (:meth:`~chiscreen.screen.scoring.BlockScores.kept_stats`) compute the same
+expressions as ``ens.encode_polymers`` / :meth:`BlockScorer.pair_p` in another summation order:
+float32 differences of ~1e-7 relative (tests: rtol 1e-5 on latents and P(soluble), 1e-4 on
+stds); a pair whose chi lies within that of a query threshold can change side. The plain and
+Ray paths run the same worker, so their tables are identical.
+
+With ``engine.keep_warm`` a closed :class:`RayPool` keeps its actors for the next pool of the
+driver (same Ray session and resources); they reload the model when it differs.
 
 Ray is imported only inside :func:`run_ray` / :func:`ensure_ray`, never at import time.
 """
@@ -353,7 +364,10 @@ def run_plain(ens: Any, task: ScreenTask, cfg: EngineConfig | None = None, progr
             for i in range(task.n_shards):
                 _account(st, w.run(i), bar, t0, hooks)
         else:
-            ex = ThreadPoolExecutor(n_thr, thread_name_prefix="chiscreen-shard")
+            # each thread sets its own thread count: OpenMP's (and so MKL's) is per thread, and a new
+            # thread would otherwise run every GEMM on all cores again, whatever the main thread set
+            ex = ThreadPoolExecutor(n_thr, thread_name_prefix="chiscreen-shard", initializer=torch.set_num_threads,
+                                    initargs=(1,))
             pending: deque = deque()
             todo = iter(range(task.n_shards))
             try:

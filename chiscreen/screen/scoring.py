@@ -147,9 +147,15 @@ class PolymerTowers:
     the block size). Same arithmetic per element, summation order inside the GEMM aside (float32
     differences ~1e-7 relative).
 
+    A molecule's latents do not depend on the block it is scored in (its size, its position):
+    MKL rounds differently for fewer than ~8 rows, so chunks under :attr:`MIN_ROWS` rows are
+    padded (a screen whose shards lose failed rows gives the same bits as one that does not).
+
     Falls back to ``ens.encode_polymers`` on an accelerator, or when the tower is not a plain
     :class:`~chiscreen.model.network.StackedTower` with an activation it knows (a model variant).
     """
+
+    MIN_ROWS = 16
 
     def __init__(self, ens, chunk: int = 512) -> None:
         from chiscreen.model.ensemble import ChiEnsemble
@@ -181,11 +187,17 @@ class PolymerTowers:
         for p0 in range(0, N, self.chunk):
             p1 = min(N, p0 + self.chunk)
             x = Z[p0:p1]
+            n = p1 - p0
+            if n < self.MIN_ROWS:  # BLAS takes other paths (other rounding) for very few rows
+                x = torch.cat([x, x.new_zeros(self.MIN_ROWS - n, x.shape[1])])
             for e in range(self.E):
                 h = x
                 for i, (W, b) in enumerate(self.layers):
                     if i == last:
-                        torch.addmm(b[e], h, W[e], out=out[e, p0:p1])
+                        if n < self.MIN_ROWS:
+                            out[e, p0:p1] = torch.addmm(b[e], h, W[e])[:n]
+                        else:
+                            torch.addmm(b[e], h, W[e], out=out[e, p0:p1])
                     else:
                         h = self.act(torch.addmm(b[e], h, W[e]))
         return out
