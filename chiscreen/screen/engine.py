@@ -370,15 +370,22 @@ def run_plain(ens: Any, task: ScreenTask, cfg: EngineConfig | None = None, progr
                                     initargs=(1,))
             pending: deque = deque()
             todo = iter(range(task.n_shards))
+
+            def submit(i: int):
+                # descriptors are read here, in this thread (task.Xp may be a lazy reader), while
+                # the threads score earlier shards; a finished shard is not read at all
+                X = None if w.done(i) else np.asarray(task.Xp[slice(*task.bounds(i))])
+                return ex.submit(w.run, i, X)
+
             try:
                 for i in todo:
-                    pending.append(ex.submit(w.run, i))
+                    pending.append(submit(i))
                     if len(pending) >= n_thr + 1:
                         break
                 while pending:
                     s = pending.popleft().result()
                     for i in todo:
-                        pending.append(ex.submit(w.run, i))
+                        pending.append(submit(i))
                         break
                     _account(st, s, bar, t0, hooks)
             finally:
