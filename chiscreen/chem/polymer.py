@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rdkit import Chem, rdBase
+from rdkit.Chem import rdqueries
 
 from chiscreen.chem._rdkit import canonical_smiles, parse_smiles, renumber_canonical
 from chiscreen.errors import InvalidPolymerError
@@ -40,6 +41,7 @@ _CAPS = ("H", "CH3")
 
 
 _STAR = Chem.MolFromSmarts("[#0]")
+_MAPPED = rdqueries.HasPropQueryAtom("molAtomMapNumber")  # atoms with an atom-map number
 
 
 def _stars(mol: Chem.Mol) -> list[int]:
@@ -112,8 +114,7 @@ def _zip_chain(unit: Chem.Mol, n: int, cyclic: bool, tag: bool = True) -> Chem.M
     if tag:
         for a in base.GetAtoms():
             a.SetIntProp("_orig", a.GetIdx())
-    for i in range(base.GetNumAtoms()):  # index loop: cheaper than the Python atom iterator
-        a = base.GetAtomWithIdx(i)
+    for a in base.GetAtomsMatchingQuery(_MAPPED):  # one C++ pass finds the (rare) mapped atoms
         if a.GetAtomMapNum():
             a.SetAtomMapNum(0)
     combined = None
