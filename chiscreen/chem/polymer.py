@@ -333,7 +333,10 @@ def _reduce_period(unit: Chem.Mol) -> tuple[Chem.Mol, Chem.Mol | None]:
         if any(sig[m] != sig[m + j] for m in range(1, 2 * c - 1 - j)):
             continue  # not j-periodic: cannot be k repeats (see above)
         if target is None:
-            target = _linear_smiles(unit, 2)
+            # the unit rotated to start where the sub-unit starts (cuts[0]): comparing oligomers of
+            # the same phase (the unit as written starts elsewhere, and linear oligomers of two
+            # phases differ in their end groups: '*CCOCCO*' was not found to be two '*CCO*')
+            target = _linear_smiles(_window(chain, cuts[0], cuts[c]), 2)
         sub = _window(chain, cuts[0], cuts[j])
         if _linear_smiles(sub, 2 * k) == target:
             return sub, None

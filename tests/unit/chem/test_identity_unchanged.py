@@ -71,9 +71,21 @@ HAND_PICKED = [
 ]
 
 
+#: inputs written several periods long that main's algorithm did not reduce (its oligomer
+#: comparison started the sub-unit one piece after the junction); fixed since: -> the one period
+REDUCED_NOW = {"*CCOCCO*": "*CCO*", "*CCOCCOCCO*": "*CCO*",
+               "*OCCOC(=O)CCC(=O)OCCOC(=O)CCC(=O)*": "*OCCOC(=O)CCC(=O)*",
+               # an isotactic dyad (both centres alike; the tags differ only by neighbour order) is
+               # one stereo unit repeated; the syndiotactic dyad "*C[C@H](C)C[C@H](*)C" stays a dyad
+               "*C[C@H](C)C[C@@H](*)C": "*C[C@@H](*)C"}
+
+
 @pytest.mark.parametrize("smiles", HAND_PICKED)
 def test_fast_identity_equals_reference_on_hand_picked_units(smiles):
-    assert fast(smiles) == ref(smiles)
+    if smiles in REDUCED_NOW:
+        assert fast(smiles) == fast(REDUCED_NOW[smiles]) != ref(smiles)
+    else:
+        assert fast(smiles) == ref(smiles)
 
 
 def test_fast_identity_equals_reference_on_enumerated_units_and_their_rewritings():
@@ -86,9 +98,13 @@ def test_fast_identity_equals_reference_on_enumerated_units_and_their_rewritings
             m = Chem.MolFromSmiles(s)
             rewritten.append(Chem.MolToSmiles(m, doRandom=True, canonical=False) if k % 2 else
                              Chem.MolToSmiles(m, kekuleSmiles=True))
-    longer = [repeated(s, 2 + k % 2) for k, s in enumerate(sample[::6])]
-    for s in sample + rewritten + longer:
+    for s in sample + rewritten:
         assert fast(s) == ref(s), s
+    # written 2-3 periods long: the identity of the single period (main's algorithm missed most)
+    for k, s in enumerate(sample[::6]):
+        if fast(s).startswith("!"):
+            continue
+        assert fast(repeated(s, 2 + k % 2)) == fast(s), s
 
 
 def test_period_reduction_is_unchanged_where_it_applies_and_where_it_does_not():
@@ -98,11 +114,14 @@ def test_period_reduction_is_unchanged_where_it_applies_and_where_it_does_not():
             s = repeated(unit, n)
             assert fast(s) == ref(s) == fast(unit), (unit, n)
     # written several periods long but not reduced by main's algorithm (its oligomer comparison
-    # starts the sub-unit one piece after the junction): the identity must stay what it was
-    for unit in ["*CCO*", "*OCCOC(=O)CCC(=O)*", "*CCCCCC(=O)N*", "*C(=O)c1ccc(C(=O)Oc2ccc(O*)cc2)cc1"]:
+    # started the sub-unit one piece after the junction): now reduced to the single period
+    for unit in ["*CCO*", "*OCCOC(=O)CCC(=O)*", "*CCCCCC(=O)N*", "*C(=O)c1ccc(C(=O)Oc2ccc(O*)cc2)cc1",
+                 "*C/C=C\\C*"]:
         for n in (2, 3):
             s = repeated(unit, n)
-            assert fast(s) == ref(s), (unit, n)
+            assert fast(s) == fast(unit) != ref(s), (unit, n)
+    # cis then trans is not a repeat of either
+    assert fast("*C/C=C\\CC/C=C/C*") == ref("*C/C=C\\CC/C=C/C*")
     # same piece sizes and heteroatom counts at half the period, but not a repeat: kept whole
     for s in ["*CC(C)CC(CC)*", "*OCC(C)OCC(F)*", "*C/C=C/CC/C=C\\C*"]:
         assert fast(s) == ref(s)
