@@ -189,6 +189,63 @@ def apply_fits(fold_dir: Path, method: str, use_folds: int, ref: str):
     return pd.concat(outs, ignore_index=True), pars
 
 
+def calibration_size_diagnostic(tests, ref: str, method: str = "pooled", sizes=(4, 7, 14, 21, 28), reps: int = 300,
+                                seed: int = 0) -> dict:
+    """Not nested (a diagnostic of the number of calibration polymers, no training): from the
+    pooled test-row residuals of the final fold models (every polymer predicted unseen), draw m
+    polymers as the calibration set, fit (``method``, all rows unseen), and score 1-std and 95 %
+    coverage on the other polymers; mean and 10-90 % range over ``reps`` draws per m."""
+    from chiscreen.model.domain import fit_inflation
+
+    rng = np.random.default_rng(seed)
+    g = tests["group"].astype(str).to_numpy()
+    ug = np.unique(g)
+    y, mu, sd, ad = (tests[c].to_numpy(float) for c in ("y", "pred", "std", f"ad_{ref}"))
+    err = np.abs(y - mu)
+    out = {}
+    for m in sizes:
+        if m >= len(ug) - 2:
+            continue
+        c1, c95 = [], []
+        for _ in range(reps):
+            cal = np.isin(g, rng.choice(ug, size=m, replace=False))
+            f = fit_inflation(y[cal], mu[cal], sd[cal], ad[cal], method=method)
+            if not np.isfinite(f["k95"]):
+                continue
+            c = sd[~cal] * f["std_scale"] * (1 + f["slope"] * np.minimum(ad[~cal], f["cap"]))
+            c1.append(float((err[~cal] <= c).mean()))
+            c95.append(float((err[~cal] <= f["k95"] * c).mean()))
+        out[str(m)] = {"coverage_1sd_mean": float(np.mean(c1)), "coverage_1sd_p10_p90": [float(np.quantile(c1, 0.1)), float(np.quantile(c1, 0.9))],
+                       "coverage_95_mean": float(np.mean(c95)), "coverage_95_p10_p90": [float(np.quantile(c95, 0.1)), float(np.quantile(c95, 0.9))],
+                       "draws": len(c1)}
+    return out
+
+
+def cross_outer_fit(fold_dir: Path, method: str, ref: str):
+    """Not nested (diagnostic): each outer fold calibrated on the OTHER outer folds' test-row
+    residuals (~37 polymers, from final models that did see this fold's polymers)."""
+    import pandas as pd
+
+    from chiscreen.model.domain import fit_inflation
+
+    fins = [fold_dir / f"final-{k}.csv" for k in range(5)]
+    if not all(f.is_file() for f in fins):
+        return None
+    ps = [pd.read_csv(f) for f in fins]
+    outs = []
+    for k in range(5):
+        q = pd.concat([ps[j] for j in range(5) if j != k], ignore_index=True)
+        fit = fit_inflation(q["y"], q["pred"], q["std"], q[f"ad_{ref}"], method=method)
+        p = ps[k].copy()
+        ad = p[f"ad_{ref}"].to_numpy(float)
+        p["ad"], p["ad_polymer"], p["std_scale"] = ad, p[f"adp_{ref}"], fit["std_scale"]
+        p["std_cal"] = p["std"] * fit["std_scale"] * (1.0 + fit["slope"] * np.minimum(ad, fit["cap"]))
+        p["lo95"], p["hi95"] = p["pred"] - fit["k95"] * p["std_cal"], p["pred"] + fit["k95"] * p["std_cal"]
+        p["factor_unseen_no_ad"] = float(np.quantile(np.abs(q["y"] - q["pred"]) / q["std"], 0.6827))
+        outs.append(p)
+    return pd.concat(outs, ignore_index=True)
+
+
 def metrics(p) -> dict:
     from scipy.stats import spearmanr
 
@@ -347,6 +404,24 @@ def main(argv=None) -> int:
                     summary["chosen"] = name
                     plot(pd.concat(pooled, ignore_index=True), out / "uncertainty_domain.png",
                          f"nested strict LPO, {len(pd.concat(pooled))} rows, fit {name}")
+    print("\ndiagnostics (NOT nested): calibration on the other outer folds' test residuals (~37 polymers)")
+    summary["diagnostic_cross_outer"], summary["diagnostic_calibration_size"] = {}, {}
+    for ref in REFS:
+        for method in ("pooled",):
+            ps = {seed: cross_outer_fit(out / f"folds-s{seed}", method, ref) for seed in a.seeds}
+            ps = {s_: p for s_, p in ps.items() if p is not None}
+            if not ps:
+                continue
+            ms = {f"seed{s_}": metrics(p) for s_, p in ps.items()}
+            summary["diagnostic_cross_outer"][f"{method}/{ref}"] = ms
+            print(f"  {method}/{ref}: " + "  ".join(f"{v['coverage_1sd']:.3f} {v['coverage_95']:.3f}" for v in ms.values()))
+            allt = pd.concat([pd.read_csv(f) for s_ in ps for f in sorted((out / f"folds-s{s_}").glob("final-*.csv"))],
+                             ignore_index=True)
+            d = calibration_size_diagnostic(allt, ref, method)
+            summary["diagnostic_calibration_size"][f"{method}/{ref}"] = d
+            print(f"  calibration on m random polymers' residuals, scored on the others ({method}/{ref}): " +
+                  "; ".join(f"m={m}: 1 std {v['coverage_1sd_mean']:.3f} [{v['coverage_1sd_p10_p90'][0]:.2f}-{v['coverage_1sd_p10_p90'][1]:.2f}], "
+                            f"95 % {v['coverage_95_mean']:.3f}" for m, v in d.items()))
     ch = summary["variants"].get(summary.get("chosen", ""), {})
     for key, v in ch.items():
         print(f"{summary['chosen']} {key}: 1 std {v['coverage_1sd']:.3f} (std_scale alone {v['coverage_1sd_std_scale_only']:.3f}, "
