@@ -12,7 +12,10 @@ with AD scores against that fold model's own training molecules. Without the dom
 (``calibration.domain: false``) std_scale[task] is the factor that makes mean +- 1 scaled std
 cover 68.3 % of the held-out errors (:func:`~chiscreen.model.uncertainty.std_factor`); with it
 (default) std_scale, the inflation slope and cap and the 95 % interval scale k95 come from
-:func:`chiscreen.model.domain.fit_inflation` on the same rows.
+:func:`chiscreen.model.domain.fit_inflation` on the same rows (``calibration.fit``: every row,
+or the rows of the held-out polymers, which is what a new polymer is), with AD scores against
+``calibration.reference``. Each held-out row is marked ``unseen`` when no row of its polymer was
+in that fold model's training.
 """
 from __future__ import annotations
 

@@ -7,8 +7,10 @@
 
 Definition (documented in README "Reading the uncertainty"):
 
-- Reference: the polymers and solvents of the training rows of the chi tasks (experimental,
-  computed, oracle chi), stored with the artifact.
+- Reference: the polymers and solvents of the training rows of the measured chi tasks
+  (experimental and COSMO-RS chi; ``calibration.reference: measured``), or of every chi task
+  with chi_oracle (``chi``: the behaviour before the key) or of every task (``all``), stored
+  with the artifact (:func:`domain_for_training`).
 - Latent distance. Member e's towers map a molecule to u_e = [s, r] (2d values). The distance of
   a molecule x to the training set is the nearest-neighbour Euclidean distance in that latent
   space, averaged over members::
