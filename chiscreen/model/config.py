@@ -193,8 +193,9 @@ class CalibrationConfig:
             rows 68.3 % coverage, cap and k95 from those rows).
         reference: the training molecules the AD score measures distance to
             (:func:`chiscreen.model.domain.domain_for_training`): "measured" (polymers and
-            solvents of the experimental / COSMO-RS chi rows), "chi" (every chi task's rows,
-            chi_oracle included: the behaviour before this key) or "all" (every task's rows).
+            solvents of the experimental / COSMO-RS chi rows; default), "chi" (every chi task's
+            rows, chi_oracle included: the behaviour before this key) or "all" (every task's
+            rows). The same without a chi_oracle task.
     """
 
     by: Literal["pair", "polymer", "mixed", "none"] = "pair"
@@ -202,7 +203,7 @@ class CalibrationConfig:
     use_folds: int = 1
     domain: bool = False
     fit: Literal["pooled", "unseen", "split"] = "pooled"
-    reference: Literal["measured", "chi", "all"] = "chi"
+    reference: Literal["measured", "chi", "all"] = "measured"
 
     def __post_init__(self) -> None:
         if not 1 <= self.use_folds <= self.n_splits:

@@ -149,7 +149,7 @@ def test_calibration_config_keys_are_typed():
     c = from_dict(CalibrationConfig, {"by": "mixed", "fit": "split", "reference": "measured"})
     assert (c.fit, c.reference) == ("split", "measured")
     old = from_dict(CalibrationConfig, {"by": "mixed", "domain": True})             # a config from before the keys
-    assert (old.fit, old.reference) == ("pooled", "chi")
+    assert (old.fit, old.reference) == ("pooled", "measured")
     for bad in ({"fit": "median"}, {"reference": "oracle"}, {"fit_method": "split"}):
         with pytest.raises(ConfigError):
             from_dict(CalibrationConfig, bad)
