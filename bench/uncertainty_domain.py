@@ -23,7 +23,7 @@ coverage of mean +- 1 calibrated std (goal 0.68 +- 0.05) and of the calibrated 9
 ``uncertainty_domain.png`` under --out for the configuration's own choice.
 
     python bench/uncertainty_domain.py --config configs/train-oracle.yaml --members 5 --seeds 0 1 \\
-        --inner-folds 2 --out bench/results/uncertainty_domain
+        --inner-folds 2 --oracle-store /work/cache/qc-store --out bench/results/uncertainty_domain
     python bench/uncertainty_domain.py ... --replot      # metrics + plot again from the stored CSVs
 
 Resumable: every finished training writes its CSV under --out/folds-s{seed}/ and a rerun skips it.
