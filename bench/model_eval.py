@@ -106,18 +106,14 @@ class OracleProtocol:
         cache.mkdir(parents=True, exist_ok=True)
 
     def fit_for(self, train_exp: np.ndarray):
-        import hashlib
+        from chiscreen.model.fold_oracle import fit_key
+        from chiscreen.qc.fit import RECIPE
 
         t = self.data.table
         rows = np.flatnonzero(train_exp & self.is_exp)
-        ident = "\n".join(sorted(f"{p}|{s}|{T:.3f}" for p, s, T in zip(
-            t[POLYMER_KEY].to_numpy()[rows], t[SOLVENT_KEY].to_numpy()[rows], t[TEMPERATURE_K].to_numpy()[rows])))
-        from chiscreen.qc.fit import RECIPE
-
-        # the refitted recipe is part of the key (xtbfit-1's recipe: the key of the first runs)
-        if not (RECIPE.get("free") == ["es", "hb", "sigma_hb", "fv"] and RECIPE.get("base") == {"combinatorial": "fh"}):
-            ident = json.dumps(RECIPE, sort_keys=True) + "\n" + ident
-        key = hashlib.sha256(ident.encode()).hexdigest()[:16]
+        # the key of chiscreen.model.fold_oracle (chiscreen evaluate shares these fits)
+        key = fit_key(t[POLYMER_KEY].to_numpy()[rows], t[SOLVENT_KEY].to_numpy()[rows],
+                      t[TEMPERATURE_K].to_numpy()[rows])
         if key in self._fits:
             return self._fits[key]
         f = self.cache / f"fit-{key}.json"

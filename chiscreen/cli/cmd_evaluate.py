@@ -33,6 +33,15 @@ def register(sub) -> None:
                    help="write --out into a non-empty folder chiscreen does not own (its other files are kept)")
     p.add_argument("--lenient", action="store_true",
                    help="keep auxiliary (computed chi, solubility) rows of held-out pairs/polymers in training")
+    p.add_argument("--oracle-labels", choices=["refit", "as-shipped"], default="refit",
+                   help="configs with the chi_oracle task: refit (default, strict) recomputes the oracle labels per "
+                        "fold with the oracle recipe refitted on the fold's training rows only (needs the stored "
+                        "profiles); as-shipped keeps the table's labels, whose parameter set saw every polymer "
+                        "(optimistic)")
+    p.add_argument("--oracle-store", default=None,
+                   help="profile store for the per-fold oracle refit (default $CHISCREEN_CACHE/oracle)")
+    p.add_argument("--oracle-fit-cache", default=None,
+                   help="folder of cached per-fold oracle refits (default $CHISCREEN_CACHE/oracle-fits)")
     p.set_defaults(func=run)
 
 
@@ -95,10 +104,17 @@ def _run(args, cfg, owned) -> int:
     data = load_training_data(cfg.data, progress=True)
     out = Path(owned.root) if owned is not None else None
     strict = not args.lenient
+    oracle = None
+    if "chi_oracle" in data.tasks and args.oracle_labels == "refit":
+        from chiscreen.model.fold_oracle import FoldOracle
+
+        oracle = FoldOracle(data, store=args.oracle_store, fit_cache=args.oracle_fit_cache, log=print)
+        print(f"chi_oracle labels refitted per fold from {oracle.rl.store!r} "
+              f"({oracle.n_pairs_with_profiles} of {oracle.n_pairs} oracle pairs have profiles)")
     if args.splits == "solubility":
-        res = {"solubility": solubility_holdout(cfg, data, seed=cfg.seed)}
+        res = {"solubility": solubility_holdout(cfg, data, seed=cfg.seed, oracle=oracle)}
     elif args.splits == "official":
-        pred = evaluate_official(cfg, data, strict=strict, log=print)
+        pred = evaluate_official(cfg, data, strict=strict, log=print, oracle=oracle)
         res = summarize(pred, "split")
         _print_table(res, "split")
         if out:
@@ -107,7 +123,8 @@ def _run(args, cfg, owned) -> int:
             for k in sorted(pred["split"].unique()):
                 parity_plot(pred[pred["split"] == k], out / f"parity_official_split{k}.png", f"official split {k}")
     else:
-        pred = evaluate_grouped(cfg, data, by="polymer", n_splits=args.folds, seed=cfg.seed, strict=strict, log=print)
+        pred = evaluate_grouped(cfg, data, by="polymer", n_splits=args.folds, seed=cfg.seed, strict=strict, log=print,
+                                oracle=oracle)
         res = summarize(pred, "fold")
         p, c = res["pooled"], res["pooled_cosmo_rs"]
         print(f"leave-polymer-out (GroupKFold({args.folds}), pooled): R2 {p['r2']:.3f} RMSE {p['rmse']:.3f} MAE {p['mae']:.3f} "
@@ -117,7 +134,12 @@ def _run(args, cfg, owned) -> int:
             pred.to_csv(out / "polymer_cv_predictions.csv", index=False)
             parity_plot(pred, out / "parity_leave_polymer_out.png", f"leave-polymer-out GroupKFold({args.folds}), pooled")
     res["config"] = {"seed": cfg.seed, "n_members": cfg.n_members, "strict": strict,
-                     "tasks": cfg.data.tasks, "representation": cfg.data.polymer_representation}
+                     "tasks": cfg.data.tasks, "representation": cfg.data.polymer_representation,
+                     "featurizer": cfg.data.featurizer}
+    if "chi_oracle" in data.tasks:
+        res["config"]["oracle_labels"] = args.oracle_labels
+        if oracle is not None:
+            res["oracle_fold_fits"] = oracle.fits
     res["wall_seconds"] = time.perf_counter() - t0
     write_json(res, args.json)
     if owned is not None:

@@ -60,17 +60,23 @@ def _exp_rows(data: TrainingData) -> pd.DataFrame:
                          POLYMER_KEY: t.loc[m, POLYMER_KEY].to_numpy()})
 
 
-def _train_and_predict(cfg: TrainConfig, data: TrainingData, keep: np.ndarray, test_pos: np.ndarray, log) -> tuple[pd.DataFrame, float]:
-    sub = data.subset_rows(keep)
+def _train_and_predict(cfg: TrainConfig, data: TrainingData, keep: np.ndarray, test_pos: np.ndarray, log,
+                       oracle=None) -> tuple[pd.DataFrame, float]:
+    base = oracle.relabel(keep) if oracle is not None else data
+    sub = base.subset_rows(keep)
     res = train_ensemble(cfg, sub, log=log, progress=False)
     # test rows are in the full table; predict through the full data object
     pred = ensemble_predict_rows(res.ensemble, data, test_pos, "chi_exp")
     return pred, res.seconds
 
 
-def evaluate_official(cfg: TrainConfig, data: TrainingData, strict: bool = True, log: Callable | None = None) -> pd.DataFrame:
+def evaluate_official(cfg: TrainConfig, data: TrainingData, strict: bool = True, log: Callable | None = None,
+                      oracle=None) -> pd.DataFrame:
     """Train on each official train split, predict its test split. Returns per-row predictions
-    (columns split, row = data_Chi.csv row, y, pred, std, temperature_K, seconds)."""
+    (columns split, row = data_Chi.csv row, y, pred, std, temperature_K, seconds).
+
+    ``oracle``: a :class:`~chiscreen.model.fold_oracle.FoldOracle`; each split's chi_oracle labels
+    are then recomputed with the oracle recipe refitted on that split's training rows."""
     log = log or log_.info
     if "chi_exp" not in data.tasks:
         raise InvalidInputError("official evaluation needs the experimental chi task")
@@ -89,7 +95,7 @@ def evaluate_official(cfg: TrainConfig, data: TrainingData, strict: bool = True,
             test_pairs = set(pair_all[te_pos])
             keep &= ~(np.isin(pair_all, list(test_pairs)) & ~is_exp)
         assert not any(int(t.loc[p, "source_row"]) in tr_set for p in te_pos)
-        pred, secs = _train_and_predict(cfg, data, keep, te_pos, log)
+        pred, secs = _train_and_predict(cfg, data, keep, te_pos, log, oracle)
         pred["split"] = k
         pred["exp_row"] = t.loc[te_pos, "source_row"].to_numpy()
         pred["seconds"] = secs
@@ -100,8 +106,9 @@ def evaluate_official(cfg: TrainConfig, data: TrainingData, strict: bool = True,
 
 
 def evaluate_grouped(cfg: TrainConfig, data: TrainingData, by: str = "polymer", n_splits: int = 5, seed: int = 0,
-                     strict: bool = True, log: Callable | None = None) -> pd.DataFrame:
-    """GroupKFold over the experimental rows by polymer (leave-polymer-out) / solvent / pair."""
+                     strict: bool = True, log: Callable | None = None, oracle=None) -> pd.DataFrame:
+    """GroupKFold over the experimental rows by polymer (leave-polymer-out) / solvent / pair.
+    ``oracle``: as in :func:`evaluate_official` (per-fold refit of the chi_oracle labels)."""
     log = log or log_.info
     ex = _exp_rows(data)
     t = data.table
@@ -119,7 +126,7 @@ def evaluate_grouped(cfg: TrainConfig, data: TrainingData, by: str = "polymer", 
             keep &= ~np.isin(key_all, list(held))
         else:
             keep &= ~(np.isin(key_all, list(held)) & is_exp)
-        pred, secs = _train_and_predict(cfg, data, keep, te_pos, log)
+        pred, secs = _train_and_predict(cfg, data, keep, te_pos, log, oracle)
         pred["fold"] = k
         pred["exp_row"] = t.loc[te_pos, "source_row"].to_numpy()
         pred["group"] = key_all[te_pos]
@@ -212,9 +219,10 @@ def parity_plot(pred: pd.DataFrame, path: str | Path, title: str, with_cosmo: bo
 
 
 def solubility_holdout(cfg: TrainConfig, data: TrainingData, test_size: float = 0.2, seed: int = 0,
-                       log: Callable | None = None) -> dict:
+                       log: Callable | None = None, oracle=None) -> dict:
     """AUC and accuracy of P(soluble) on a polymer-grouped held-out split of the solubility labels
-    (every row of the held-out polymers is removed from all tasks)."""
+    (every row of the held-out polymers is removed from all tasks; ``oracle``: per-fold refit of
+    the chi_oracle labels, as in :func:`evaluate_official`)."""
     from sklearn.metrics import accuracy_score, roc_auc_score
     from sklearn.model_selection import GroupShuffleSplit
 
@@ -227,7 +235,7 @@ def solubility_holdout(cfg: TrainConfig, data: TrainingData, test_size: float = 
     _, te = next(gss.split(np.zeros(len(r)), groups=poly))
     held = set(poly[te])
     keep = ~data.table[POLYMER_KEY].isin(held).to_numpy()
-    sub = data.subset_rows(keep)
+    sub = (oracle.relabel(keep) if oracle is not None else data).subset_rows(keep)
     res = train_ensemble(cfg, sub, log=log, progress=False)
     pred = ensemble_predict_rows(res.ensemble, data, r.row[te], "soluble")
     y = pred["y"].to_numpy().astype(int)
@@ -242,9 +250,10 @@ def solubility_holdout(cfg: TrainConfig, data: TrainingData, test_size: float = 
 
 
 def solubility_cv(cfg: TrainConfig, data: TrainingData, n_splits: int = 5, seed: int = 0,
-                  log: Callable | None = None) -> dict:
+                  log: Callable | None = None, oracle=None) -> dict:
     """Polymer-grouped K-fold of the solubility labels (every row of the held-out polymers removed
-    from all tasks); AUC and accuracy pooled over folds and per fold."""
+    from all tasks); AUC and accuracy pooled over folds and per fold. ``oracle``: per-fold refit
+    of the chi_oracle labels, as in :func:`evaluate_official`."""
     from sklearn.metrics import accuracy_score, roc_auc_score
 
     log = log or log_.info
@@ -254,7 +263,8 @@ def solubility_cv(cfg: TrainConfig, data: TrainingData, n_splits: int = 5, seed:
     for k, (_, te) in enumerate(grouped_kfold(lab, by="polymer", n_splits=n_splits, seed=seed)):
         held = set(lab[POLYMER_KEY].iloc[te])
         keep = ~data.table[POLYMER_KEY].isin(held).to_numpy()
-        res = train_ensemble(cfg, data.subset_rows(keep), log=log, progress=False)
+        base = oracle.relabel(keep) if oracle is not None else data
+        res = train_ensemble(cfg, base.subset_rows(keep), log=log, progress=False)
         p = ensemble_predict_rows(res.ensemble, data, r.row[te], "soluble")
         y = p["y"].to_numpy().astype(int)
         auc = float(roc_auc_score(y, p["pred"])) if len(set(y)) == 2 else float("nan")

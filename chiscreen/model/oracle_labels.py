@@ -59,14 +59,26 @@ class OracleRelabeler:
         self.spec = spec or ProfileSpec()
         self.method_version = method_version or self.spec.method_version
         self._prof: dict = {}
+        self._water: dict = {}
 
     def profile(self, kind: str, key: str):
         """Combined stored profile of a molecule (canonical key), or None if not stored."""
         k = (kind, key)
         if k not in self._prof:
+            from chiscreen.qc.profile import water_candidates_of
+
             rec = self.store.get((kind, key, self.spec.engine, self.method_version))
             self._prof[k] = rec.profile if rec is not None else None
+            if rec is not None:
+                self._water[k] = water_candidates_of(rec)[0]
         return self._prof[k]
+
+    def water(self, kind: str, key: str):
+        """Water-type hydroxyl HB candidates (51,) A^2 of a stored molecule (zeros for most
+        molecules; see :func:`chiscreen.qc.profile.water_candidates_of`), or None if not stored.
+        Parameter sets with a water split (``xtbfit-2``) need them."""
+        self.profile(kind, key)
+        return self._water.get((kind, key))
 
     def available(self, polymer_keys: Sequence[str], solvent_keys: Sequence[str]) -> np.ndarray:
         """bool (n,): both molecules of the row have a stored profile."""
@@ -77,11 +89,12 @@ class OracleRelabeler:
         ok = self.available(pk, sk)
         idx = np.flatnonzero(ok)
         rows = [(("polymer", pk[i]), ("solvent", sk[i]), float(T[i]), float(y[i])) for i in idx]
-        profs = {}
+        profs, water = {}, {}
         for (p, s, _, _) in rows:
-            profs[p] = self.profile(*p)
-            profs[s] = self.profile(*s)
-        return FitData.build(rows, profs), idx
+            for m in (p, s):
+                profs[m] = self.profile(*m)
+                water[m] = self.water(*m)
+        return FitData.build(rows, profs, water=water), idx
 
     def fit(self, polymer_keys, solvent_keys, T_K, chi_exp, recipe: dict | None = None,
             name: str = "fold-fit") -> OracleFit:

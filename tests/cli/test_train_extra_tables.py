@@ -39,3 +39,19 @@ def test_shipped_oracle_table_passes_the_training_check():
 
     p = Path(__file__).resolve().parents[2] / "chiscreen" / "assets" / "oracle_labels" / "chi_oracle.parquet"
     training_tables(_Data([p]), "configs/train-oracle.yaml")
+
+
+@pytest.mark.slow
+def test_evaluate_with_oracle_task_needs_the_profiles_for_the_strict_refit(shared_data, tmp_path, capsys):
+    """A config with the chi_oracle task is evaluated with the oracle refitted per fold; without the
+    stored profiles that is impossible, and the error says so (exit 2) before any training."""
+    from pathlib import Path
+
+    from chiscreen.cli.main import main
+
+    root = Path(__file__).resolve().parents[2]
+    rc = main(["evaluate", "--splits", "polymer", "--config", str(root / "configs" / "train-oracle.yaml"),
+               "--json", str(tmp_path / "lpo.json"), "--oracle-store", str(tmp_path / "empty-store"), "--members", "1"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "holds no profile" in err and "empty-store" in err and "--oracle-labels as-shipped" in err
+    assert not (tmp_path / "lpo.json").exists()

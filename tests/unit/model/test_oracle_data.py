@@ -104,36 +104,10 @@ def test_label_table_carries_chi_oracle_rows():
     assert list(t["chi_oracle"]) == [0.8, 2.5] and t["chi"].isna().all() and list(t["source_row"]) == [4, 9]
 
 
-def _store():
-    from chiscreen.qc.profile import ProfileRecord, ProfileSpec
-    from chiscreen.qc.sigma import SigmaProfile
-    from chiscreen.qc.store import ProfileStore
-
-    spec = ProfileSpec()
-    rng = np.random.default_rng(1)
-    grid = np.linspace(-0.025, 0.025, 51)
-    st = ProfileStore(None)
-
-    def put(kind, key, area, hb):
-        p = np.zeros((3, 51))
-        p[0] = np.exp(-0.5 * ((grid - rng.normal(0, 0.002)) / 0.006) ** 2)
-        p[1] = hb * (np.exp(-0.5 * ((grid + 0.015) / 0.003) ** 2) + np.exp(-0.5 * ((grid - 0.016) / 0.003) ** 2))
-        p[p < 1e-3 * p.max()] = 0.0
-        p *= area / p.sum()
-        prof = SigmaProfile(p, area, 1.1 * area)
-        st.put(ProfileRecord(kind, key, spec.engine, spec.method_version, [prof], np.zeros(1), np.ones(1), prof))
-
-    for i in range(3):
-        put("polymer", f"*C{i}*", 600.0 + 150 * i, 0.05 * i)
-    for j in range(3):
-        put("solvent", f"S{j}", 90.0 + 30 * j, 0.1 * j)
-    return st
-
-
-def test_relabeler_chi_from_store_and_refit():
+def test_relabeler_chi_from_store_and_refit(profile_store):
     from chiscreen.qc.params import SAC2010
 
-    rl = OracleRelabeler(_store())
+    rl = OracleRelabeler(profile_store)
     pk = ["*C0*", "*C1*", "*C2*", "*C9*"] * 2
     sk = ["S0", "S1", "S2", "S0"] * 2
     T = [298.15] * 4 + [340.0] * 4
@@ -147,6 +121,19 @@ def test_relabeler_chi_from_store_and_refit():
     assert fit.n_rows == 6 and fit.n_polymers == 3
     base_mae = np.nanmean(np.abs(rl.chi(pk, sk, T, SAC2010.with_values(combinatorial="fh")) - y))
     assert fit.train_mae < base_mae
+
+
+def test_relabeler_applies_the_water_split_of_the_parameter_set(profile_store):
+    """Parameter sets with a water split (xtbfit-2) need each molecule's water-type hydroxyl
+    candidates: the water self-HB scale must change chi with water and nothing else."""
+    from chiscreen.qc.params import SAC2010
+
+    rl = OracleRelabeler(profile_store)
+    pk, sk, T = ["*C1*", "*C2*", "*C1*"], ["O", "O", "S2"], [298.15, 298.15, 298.15]
+    a = rl.chi(pk, sk, T, SAC2010.with_values(combinatorial="fh", water_self_scale=1.0))
+    b = rl.chi(pk, sk, T, SAC2010.with_values(combinatorial="fh", water_self_scale=0.5))
+    assert np.isfinite(a).all() and np.all(np.abs(a[:2] - b[:2]) > 1e-3) and a[2] == pytest.approx(b[2], abs=1e-12)
+    assert np.any(rl.water("solvent", "O") > 0) and not np.any(rl.water("solvent", "S2"))
 
 
 def test_linear_calibration():
