@@ -17,11 +17,13 @@ Oracle data and physics variants (issue 12; docs/model.md "Oracle data and physi
     python bench/model_eval.py --variant oracle_backbone ...   # (c) backbone descriptors
     python bench/model_eval.py ... --oracle-lenient     # oracle rows of held-out polymers kept
     python bench/model_eval.py --eval oracle_baseline   # raw and fitted oracle on the LPO rows
+    python bench/model_eval.py --config configs/train-oracle.yaml --members 5 --seeds 0 1 --eval polymer \
+        --set calibration.by=none --oracle-store /work/cache/qc-store --tag v2   # a config with chi_oracle: strict too
 
 With an oracle table or a physics variant every held-out evaluation (polymer, official,
 solubility_cv) follows the strict protocol of issue 12: every row of a held-out polymer (pair,
 for the official splits) leaves training, and the oracle's parameter set (the free parameters of
-chiscreen.qc.fit.RECIPE, i.e. xtbfit-1's) is refitted on the experimental chi of the training
+chiscreen.qc.fit.RECIPE, xtbfit-2's since session 4) is refitted on the experimental chi of the training
 rows only, after which every chi_oracle label (and every oracle input) is recomputed from the
 stored profiles (--oracle-store). The shipped parameter set, fitted on all 46 polymers, is never
 used for a held-out figure. The last printed line is one JSON object with the figures.
