@@ -17,11 +17,13 @@ Oracle data and physics variants (issue 12; docs/model.md "Oracle data and physi
     python bench/model_eval.py --variant oracle_backbone ...   # (c) backbone descriptors
     python bench/model_eval.py ... --oracle-lenient     # oracle rows of held-out polymers kept
     python bench/model_eval.py --eval oracle_baseline   # raw and fitted oracle on the LPO rows
+    python bench/model_eval.py --config configs/train-oracle.yaml --members 5 --seeds 0 1 --eval polymer \
+        --set calibration.by=none --oracle-store /work/cache/qc-store --tag v2   # a config with chi_oracle: strict too
 
 With an oracle table or a physics variant every held-out evaluation (polymer, official,
 solubility_cv) follows the strict protocol of issue 12: every row of a held-out polymer (pair,
 for the official splits) leaves training, and the oracle's parameter set (the free parameters of
-chiscreen.qc.fit.RECIPE, i.e. xtbfit-1's) is refitted on the experimental chi of the training
+chiscreen.qc.fit.RECIPE, xtbfit-2's since session 4) is refitted on the experimental chi of the training
 rows only, after which every chi_oracle label (and every oracle input) is recomputed from the
 stored profiles (--oracle-store). The shipped parameter set, fitted on all 46 polymers, is never
 used for a held-out figure. The last printed line is one JSON object with the figures.
@@ -211,6 +213,7 @@ def oracle_lpo(cfg, prot: OracleProtocol, seed: int = 0, n_splits: int = 5, stri
         pred["fold"] = k
         pred["exp_row"] = t.loc[te_pos, "source_row"].to_numpy()
         pred["group"] = pk[te_pos]
+        pred["solvent"] = t[SOLVENT_KEY].to_numpy()[te_pos]
         pred["seconds"] = secs
         m = regression_metrics(pred["y"], pred["pred"])
         prot.log(f"  LPO fold {k}: R2 {m['r2']:.3f} RMSE {m['rmse']:.3f} (n={m['n']}, {len(held)} polymers, {secs:.0f} s)")
@@ -350,26 +353,56 @@ def lpo_figures(p: pd.DataFrame) -> dict:
 
 
 def lpo_table(out: Path) -> dict:
-    """Strict/lenient leave-polymer-out figures of every ``*-sN-polymer.csv`` in ``out`` (pooled
-    R2, RMSE, fold R2 and fold minimum per seed set, and their means), plus any oracle baseline
-    JSON: the issue-12 table. Printed as text; returned (and written to lpo_table.json)."""
+    """Strict/lenient leave-polymer-out figures of every run in ``out`` (pooled R2, RMSE, fold R2,
+    fold RMSE and fold minimum per seed set, and their means), from the run JSON
+    (``NAME-sN-...polymer....json``, committed) or, where only that exists, the per-row
+    ``NAME-sN-polymer.csv``; each run with what it was (config file, physics, lenient, oracle
+    tables, command); plus any oracle baseline JSON: the issue-12 table. Printed as text; returned
+    (and written to lpo_table.json)."""
     import re
 
     runs: dict = {}
+    meta: dict = {}
+    for f in sorted(out.glob("*-s*-*.json")):
+        m = re.match(r"(?P<name>.+)-s(?P<seed>\d+)-(?P<evals>[a-z_-]+)\.json$", f.name)
+        if not m or "polymer" not in m["evals"].split("-"):
+            continue
+        d = json.loads(f.read_text())
+        pol = d.get("polymer") or {}
+        if "pooled" not in pol:
+            continue
+        folds = [s["r2"] for s in pol["per_split"]]
+        runs.setdefault(m["name"], {})[int(m["seed"])] = {
+            **{k: pol["pooled"][k] for k in ("r2", "rmse", "mae", "n")}, "fold_r2": folds,
+            "fold_rmse": [s["rmse"] for s in pol["per_split"]], "fold_min_r2": float(min(folds))}
+        tables = d.get("oracle_tables") or d.get("config", {}).get("data", {}).get("extra_tables", [])
+        if m["name"] in meta and meta[m["name"]]["oracle_tables"] != tables:
+            raise SystemExit(f"{f.name}: run name {m['name']!r} already holds a seed set on other oracle tables "
+                             f"({meta[m['name']]['oracle_tables']} vs {tables}): rename one")
+        meta.setdefault(m["name"], {}).update({
+            "config_file": Path(d.get("config_file", "configs/train-default.yaml")).name,
+            "physics": d.get("physics", "none"), "oracle_lenient": bool(d.get("oracle_lenient", False)),
+            "strict": bool(d.get("strict", True)), "featurizer": d.get("config", {}).get("data", {}).get("featurizer"),
+            "oracle_tables": tables,
+            "oracle_rows": d.get("rows", {}).get("chi_oracle"), "members": d.get("config", {}).get("n_members")})
+        if d.get("argv"):
+            meta[m["name"]].setdefault("commands", {})[m["seed"]] = "python bench/model_eval.py " + " ".join(d["argv"])
     for f in sorted(out.glob("*-s*-polymer.csv")):
         m = re.match(r"(?P<name>.+)-s(?P<seed>\d+)-polymer\.csv$", f.name)
-        if m:
+        if m and int(m["seed"]) not in runs.get(m["name"], {}):
             runs.setdefault(m["name"], {})[int(m["seed"])] = lpo_figures(pd.read_csv(f))
     table = {}
-    for name, seeds in runs.items():
-        table[name] = {"seeds": seeds, **{f"mean_{k}": float(np.mean([v[k] for v in seeds.values()]))
-                                          for k in ("r2", "rmse", "fold_min_r2")}}
+    for name, seeds in sorted(runs.items()):
+        table[name] = {**meta.get(name, {}), "seeds": seeds,
+                       **{f"mean_{k}": float(np.mean([v[k] for v in seeds.values()])) for k in ("r2", "rmse", "fold_min_r2")}}
         print(f"{name:40s} " + "  ".join(f"s{s}: R2 {v['r2']:.3f} RMSE {v['rmse']:.3f} fold min {v['fold_min_r2']:.3f}"
                                          for s, v in sorted(seeds.items())))
     for f in sorted(out.glob("*-oracle_baseline.json")):
-        d = json.loads(f.read_text())["oracle_baseline"]
-        table[f.stem] = d
-        print(f"{f.stem}: " + "  ".join(f"{k} R2 {d[k]['r2']:.3f} RMSE {d[k]['rmse']:.3f}" for k in ("raw", "fitted", "fitted_linear")))
+        d = json.loads(f.read_text())
+        table[f.stem] = {**d["oracle_baseline"], **({"command": "python bench/model_eval.py " + " ".join(d["argv"])}
+                                                     if d.get("argv") else {})}
+        b = d["oracle_baseline"]
+        print(f"{f.stem}: " + "  ".join(f"{k} R2 {b[k]['r2']:.3f} RMSE {b[k]['rmse']:.3f}" for k in ("raw", "fitted", "fitted_linear")))
     (out / "lpo_table.json").write_text(json.dumps(table, indent=1, default=float))
     return table
 
@@ -496,22 +529,32 @@ def main(argv=None) -> int:
     from chiscreen.model.data import load_training_data
     from chiscreen.model.evaluate import evaluate_grouped, evaluate_official, solubility_holdout, summarize, write_json
 
-    oracle_mode = bool(a.oracle_table) or a.physics != "none" or "oracle_baseline" in a.eval
-    if "chi_oracle" in VARIANTS[a.variant].get("data.tasks", []) and not a.oracle_table:
+    cfg0 = make_config(Path(a.config), a.variant, a.set, a.members)
+    # a config that already trains chi_oracle (configs/train-oracle.yaml) goes through the strict
+    # oracle protocol too: its shipped labels (fitted on all 46 polymers) never reach a held-out figure
+    config_oracle = "chi_oracle" in cfg0.data.tasks
+    oracle_mode = bool(a.oracle_table) or config_oracle or a.physics != "none" or "oracle_baseline" in a.eval
+    if config_oracle and not (a.oracle_table or cfg0.data.extra_tables):
         ap.error(f"--variant {a.variant} trains chi_oracle: give --oracle-table")
-    summary = {"variant": a.variant, "tag": a.tag, "physics": a.physics, "oracle_tables": a.oracle_table,
-               "oracle_lenient": a.oracle_lenient, "members": a.members, "overrides": a.set, "seeds": {}}
+    # run name: the variant for train-default.yaml (as before), else the config's stem (+ the variant)
+    stem = Path(a.config).stem
+    prefix = a.variant if stem == "train-default" else (stem if a.variant == "default" else f"{stem}_{a.variant}")
+    summary = {"variant": a.variant, "config_file": a.config, "tag": a.tag, "physics": a.physics,
+               "oracle_tables": a.oracle_table, "oracle_lenient": a.oracle_lenient, "members": a.members,
+               "overrides": a.set, "argv": sys.argv[1:], "seeds": {}}
     t_start = time.perf_counter()
     prot = None
     for seed in a.seeds:
+        t_seed, c_seed = time.perf_counter(), time.process_time()
         cfg = make_config(Path(a.config), a.variant, a.set, a.members)
         cfg.seed = seed
         if a.oracle_table:
-            cfg.data.extra_tables = [*cfg.data.extra_tables, *a.oracle_table]
+            cfg.data.extra_tables = [*cfg.data.extra_tables, *[t for t in a.oracle_table if t not in cfg.data.extra_tables]]
         data = load_training_data(cfg.data, progress=False)
-        name = f"{a.variant}{('-' + a.tag) if a.tag else ''}-s{seed}"
-        res = {"variant": a.variant, "overrides": a.set, "seed": seed, "strict": not a.lenient, "config": to_dict(cfg),
-               "physics": a.physics, "oracle_tables": a.oracle_table, "oracle_lenient": a.oracle_lenient,
+        name = f"{prefix}{('-' + a.tag) if a.tag else ''}-s{seed}"
+        res = {"variant": a.variant, "config_file": a.config, "argv": sys.argv[1:], "overrides": a.set, "seed": seed,
+               "strict": not a.lenient, "config": to_dict(cfg),
+               "physics": a.physics, "oracle_tables": list(cfg.data.extra_tables), "oracle_lenient": a.oracle_lenient,
                "rows": data.counts()}
         if oracle_mode:
             if prot is None or prot.data.hash() != data.hash():
@@ -539,6 +582,10 @@ def main(argv=None) -> int:
                 res["solubility_cv"] = oracle_solubility_cv(cfg, prot, seed=seed)
                 figs["solubility_cv_auc"] = res["solubility_cv"]["pooled_auc"]
                 print(name, "solubility CV", {k: v for k, v in res["solubility_cv"].items() if k != "per_fold"}, flush=True)
+            import os
+
+            res["wall_s"], res["cpu_s"] = time.perf_counter() - t_seed, time.process_time() - c_seed
+            res["loadavg_end"] = list(os.getloadavg())
             summary["seeds"][seed] = figs
             write_json(res, out / f"{name}-{'-'.join(a.eval)}.json")
             continue

@@ -100,7 +100,7 @@ def main(argv=None) -> int:
     n_shards_total = sum((n + args.shard_size - 1) // args.shard_size for _, n, _ in iter_polymer_dataset(str(cat)))
     bar = tqdm(total=n_shards_total, desc="shards", unit="shard", file=sys.stderr, dynamic_ncols=True)
     counts = {"written": 0, "skipped": 0, "kept": 0, "pairs": 0, "encode_s": 0.0, "worker_s": 0.0,
-              "files_skipped_unread": 0}
+              "shard_cpu_s": 0.0, "files_skipped_unread": 0}
 
     def on_shard(s: dict) -> None:
         bar.update(1)
@@ -112,6 +112,7 @@ def main(argv=None) -> int:
             counts["pairs"] += s["pairs"]
             counts["encode_s"] += s.get("encode_seconds", 0.0)
             counts["worker_s"] += s.get("seconds", 0.0)
+            counts["shard_cpu_s"] += s.get("cpu_seconds", 0.0)
 
     hooks = EngineHooks(on_shard=on_shard)
     ecfg = EngineConfig(kind=args.engine, shard_size=args.shard_size, threads=args.threads)
@@ -122,6 +123,8 @@ def main(argv=None) -> int:
         pool = RayPool(ens, ecfg)
     worker_rss: list[int] = []
     t_screen = time.perf_counter()
+    cpu_screen = time.process_time()
+    load_start = os.getloadavg()[0]
     try:
         for name, n, load in iter_polymer_dataset(str(cat)):
             sub = pairs_root / Path(name).stem
@@ -147,6 +150,7 @@ def main(argv=None) -> int:
         if pool is not None:
             pool.close()
     screen_s = time.perf_counter() - t_screen
+    cpu_s = time.process_time() - cpu_screen  # this process (the plain engine's work; not Ray actors)
     # check: one shard file per shard, all readable
     import pyarrow.dataset as pds
 
@@ -158,7 +162,10 @@ def main(argv=None) -> int:
     print(f"screen: {counts['written']} shard(s) written, {counts['skipped']} skipped (resumed; "
           f"{counts['files_skipped_unread']} catalog file(s) not read); {counts['pairs']:,} pairs scored in "
           f"{screen_s:.1f} s = {rate:.3g} pairs/s; towers {counts['encode_s'] / max(counts['worker_s'], 1e-9):.0%} "
-          f"of worker time", flush=True)
+          f"of worker time; driver CPU {cpu_s:.1f} s"
+          + (f" = {counts['pairs'] / cpu_s:.3g} pairs per CPU-s" if pool is None and cpu_s > 0 else "")
+          + f"; shards alone {counts['pairs'] / max(counts['shard_cpu_s'], 1e-9):.3g} pairs per CPU-s; "
+          f"load average {load_start:.1f} at start, {os.getloadavg()[0]:.1f} at end", flush=True)
     print(f"output: {len(files)} shard files (expected {n_shards_total}), {rows:,} rows kept "
           f"({rows / n_pairs:.3%} of {n_pairs:,}); total {wall:.1f} s incl. catalog; peak RSS {peak:.2f} GB", flush=True)
     summary = {"n_polymers": args.n_polymers, "n_solvents": args.n_solvents, "n_temperatures": len(temps),
@@ -170,6 +177,10 @@ def main(argv=None) -> int:
                "pairs_scored_this_run": counts["pairs"], "screen_seconds": round(screen_s, 2),
                "pairs_per_s": round(rate) if np.isfinite(rate) else None,
                "tower_share": round(counts["encode_s"] / counts["worker_s"], 3) if counts["worker_s"] else None,
+               "cpu_seconds_driver": round(cpu_s, 2),
+               "pairs_per_cpu_s": round(counts["pairs"] / cpu_s) if pool is None and cpu_s > 0 else None,
+               "shard_pairs_per_cpu_s": round(counts["pairs"] / counts["shard_cpu_s"]) if counts["shard_cpu_s"] else None,
+               "load_average_1min_start": round(load_start, 2),
                "rows_kept": rows, "kept_fraction": round(rows / n_pairs, 6), "wall_seconds": round(wall, 2),
                "peak_rss_gb": round(peak, 3), "torch_threads": torch.get_num_threads(), "out": str(out)}
     print(json.dumps(summary))

@@ -8,6 +8,14 @@ std, the query (keep chi < threshold, calibrated to keep ~1% of pairs; P(soluble
 and the atomic zstd Parquet write of the kept rows. A pair evaluation = one (polymer, solvent, T)
 through all members, giving mean and std.
 
+Engines: ``plain`` (this process; shards side by side in threads, one torch thread each),
+``ray`` (fresh actors: their start-up, process + torch import + ensemble, is inside the timed
+screen) and ``ray_warm`` (a second screen right after on the same actors, kept with
+``engine.keep_warm``: what repeated screens of one driver see). Every engine reports wall
+figures and CPU-normalised ones (pairs per CPU-second of the processes that did the work:
+``*_pairs_per_cpu_s`` with start-up, ``*_shard_pairs_per_cpu_s`` of the shards alone), because
+the machine is shared: wall figures depend on the load average (printed).
+
 Descriptors are SYNTHETIC (standard normal, 217 columns like rdkit2d) and the ensemble is
 untrained (ChiEnsemble.random): the engine, not the chemistry, is measured. Featurization of
 real molecules is timed separately (--featurize-sample, cold temp cache) and reported per
@@ -90,7 +98,7 @@ def main(argv=None) -> int:
     ap.add_argument("--temperatures", default="298.15K", help="comma-separated (pairs = P x S x n_T)")
     ap.add_argument("--keep", type=float, default=0.01, help="fraction of pairs the query keeps")
     ap.add_argument("--shard-size", type=int, default=2000)
-    ap.add_argument("--engines", default="plain,ray")
+    ap.add_argument("--engines", default="plain,ray,ray_warm", help="plain, ray, ray_warm (needs ray before it)")
     ap.add_argument("--featurize-sample", type=int, default=100, help="molecules per kind for the featurization timing (0: skip)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--featurizer", default="rdkit2d_periodic", help="for the featurization timing (the shipped model's)")
@@ -101,6 +109,7 @@ def main(argv=None) -> int:
     from chiscreen.model import ChiEnsemble
     from chiscreen.screen import EngineConfig, QueryConfig, ScreenConfig, run_screen
     from chiscreen.screen.job import count_rows
+    from chiscreen.screen.engine import close_warm_actors
     from chiscreen.screen.synthetic import synthetic_catalogs
     from chiscreen.units import parse_temperatures
 
@@ -123,9 +132,13 @@ def main(argv=None) -> int:
           f"10^4 polymers (all members)", flush=True)
     results: dict[str, dict] = {}
     rss_before = rss_gb()
-    for engine in [e.strip() for e in args.engines.split(",") if e.strip()]:
+    load_start = os.getloadavg()[0]
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    for engine in engines:
+        kind = "ray" if engine.startswith("ray") else engine
         cfg = ScreenConfig(temperatures=[f"{t}K" for t in temps], query=QueryConfig(chi_max=chi_max),
-                           engine=EngineConfig(kind=engine, shard_size=args.shard_size))
+                           engine=EngineConfig(kind=kind, shard_size=args.shard_size,
+                                               keep_warm=engine == "ray" and "ray_warm" in engines))
         dest = out / engine
         shutil.rmtree(dest, ignore_errors=True)
         t_init = 0.0
@@ -140,7 +153,16 @@ def main(argv=None) -> int:
         res = run_screen(cfg, out=str(dest), ensemble=ens, descriptors=(Xp, Xs), catalogs=(pol, sol), progress=False)
         wall = time.perf_counter() - t0
         cpu = time.process_time() - cpu0  # this process only (the plain engine's work; not Ray actors)
+        if engine == "ray_warm":
+            close_warm_actors()
         st = res.stats
+        # CPU of the processes that worked: the driver, plus each actor process over this screen
+        # (for fresh actors since their start: start-up included)
+        worker_cpu = 0.0
+        if kind == "ray":
+            worker_cpu = sum(st.worker_cpu_total)
+            if engine == "ray_warm" and "ray" in results:
+                worker_cpu -= sum(results["ray"]["worker_cpu_total"])
         rows = count_rows(res.out)
         worker_rss = [b / 1024 ** 3 for b in st.peak_rss_bytes]
         peak = rss_gb() if engine == "plain" else current_rss_gb() + sum(worker_rss)
@@ -151,10 +173,14 @@ def main(argv=None) -> int:
                            "tower_share": st.encode_seconds / st.worker_seconds if st.worker_seconds else float("nan"),
                            # pair step alone (GEMM head, ensemble stats, query, write), from worker time
                            "pair_step_pairs_per_s": st.pairs * st.workers / max(1e-9, st.worker_seconds - st.encode_seconds),
-                           "driver_cpu_seconds": cpu}
+                           "driver_cpu_seconds": cpu, "worker_cpu_total": list(st.worker_cpu_total),
+                           "cpu_seconds": cpu + worker_cpu, "shard_cpu_seconds": st.cpu_seconds}
         print(f"{engine:>5}: {st.pairs:,} pairs in {st.seconds:.2f} s = {st.pairs / st.seconds:.3g} pairs/s "
               f"({st.workers} worker(s)); job incl. setup {wall:.2f} s"
-              + (f", ray.init {t_init:.1f} s, actor start {st.startup_seconds:.1f} s (included)" if engine == "ray" else "")
+              + (f", ray.init {t_init:.1f} s, actor start {st.startup_seconds:.1f} s (included)" if kind == "ray" else "")
+              + f"; {st.pairs / max(1e-9, cpu + worker_cpu):.3g} pairs per CPU-s ({cpu + worker_cpu:.1f} CPU-s"
+              + (f" incl. actor start-up" if engine == "ray" else "") + f"), shards alone "
+              f"{st.pairs / max(1e-9, st.cpu_seconds):.3g} pairs per CPU-s"
               + f"; kept {rows:,} rows ({rows / n_pairs:.2%}); peak RSS {peak:.2f} GB; polymer towers "
               f"{results[engine]['tower_share']:.0%} of worker time (pair step alone "
               f"{results[engine]['pair_step_pairs_per_s']:.3g} pairs/s over {st.workers} worker(s))", flush=True)
@@ -180,6 +206,9 @@ def main(argv=None) -> int:
         summary[f"{e}_kept_fraction"] = round(r["kept_fraction"], 5)
         summary[f"{e}_tower_share"] = round(r["tower_share"], 3)
         summary[f"{e}_pair_step_pairs_per_s"] = round(r["pair_step_pairs_per_s"])
+        summary[f"{e}_pairs_per_cpu_s"] = round(n_pairs / max(1e-9, r["cpu_seconds"]))
+        summary[f"{e}_shard_pairs_per_cpu_s"] = round(n_pairs / max(1e-9, r["shard_cpu_seconds"]))
+        summary[f"{e}_workers"] = r["workers"]
         if e == "plain":  # load-independent: what the 2 cores would do if they were ours alone
             # pairs per CPU-second of the job x its threads (setup included)
             summary["plain_pairs_per_cpu_s_x_threads"] = round(n_pairs / max(1e-9, r["driver_cpu_seconds"])
@@ -189,9 +218,12 @@ def main(argv=None) -> int:
         summary["ratio_excl_startup"] = round(summary["ray_pairs_per_s_excl_startup"]
                                               / summary["plain_pairs_per_s_excl_startup"], 3)
         summary["same_rows"] = results["ray"]["rows_kept"] == results["plain"]["rows_kept"]
+    if "plain" in results and "ray_warm" in results:
+        summary["ratio_warm"] = round(results["ray_warm"]["pairs_per_s"] / results["plain"]["pairs_per_s"], 3)
     summary["peak_rss_gb"] = round(max(r["peak_rss_gb"] for r in results.values()), 3) if results else rss_before
     for kind, f in feat.items():
         summary[f"featurize_{kind}_ms_per_mol"] = round(f["s_per_mol"] * 1000, 2)
+    summary["load_avg_1min_start"] = round(load_start, 1)
     summary["load_avg_1min"] = round(os.getloadavg()[0], 1)
     summary["out"] = str(out)
     print(json.dumps(summary))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -204,6 +204,204 @@ def load_catalog(path: str | Path, kind: str, smiles_column: str = "smiles", nam
     return build_catalog(df, kind, smiles_column, name_column, n_jobs=n_jobs, progress=progress, source=str(p))
 
 
+# ------------------------------------------------------------------ streaming (catalogs of any size)
+#: rows per record batch when a catalog is streamed
+BATCH_ROWS = 65536
+_STATUSES = ("ok", "invalid", "duplicate")
+
+
+@dataclass
+class CatalogPlan:
+    """The compact per-row table a screen plans from (not the catalog's rows).
+
+    Attributes:
+        ids: (n,) int64 catalog ids; ok: (n,) bool status "ok";
+        canonical: (n,) Arrow string (chunked) array, the identity (null where not ok).
+    About 9 bytes + the identity's length per row (~80 MB at 1e6 polymers).
+    """
+
+    ids: np.ndarray
+    ok: np.ndarray
+    canonical: "object"  # pyarrow.Array of strings
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+class CatalogSource:
+    """A built catalog read in record batches: a Parquet file or a folder of part files
+    (``pyarrow.dataset``), or a table already in memory (CSV / SMILES lists, built on reading).
+
+    Never holds the rows of a dataset in memory: :meth:`frames` yields them batch by batch,
+    :meth:`take` reads a few rows (a shard's, a query's), :meth:`plan` is the compact table.
+    """
+
+    def __init__(self, kind: str, label: str, dataset=None, frame: pd.DataFrame | None = None,
+                 batch_rows: int | None = None) -> None:
+        self.kind, self.label, self.batch_rows = kind, label, int(batch_rows or BATCH_ROWS)
+        self._ds, self._df = dataset, frame
+        self._plan: CatalogPlan | None = None
+
+    @classmethod
+    def from_frame(cls, df: pd.DataFrame, kind: str, label: str = "table") -> "CatalogSource":
+        return cls(kind, label, frame=df.reset_index(drop=True))
+
+    @property
+    def in_memory(self) -> bool:
+        return self._df is not None
+
+    @property
+    def n_rows(self) -> int:
+        return len(self._df) if self._df is not None else int(self._ds.count_rows())
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self._df.columns) if self._df is not None else list(self._ds.schema.names)
+
+    def _to_frame(self, tab) -> pd.DataFrame:
+        return tab.to_pandas().reset_index(drop=True)
+
+    def frames(self, columns: list[str] | None = None,
+               batch_rows: int | None = None) -> Iterator[tuple[int, pd.DataFrame]]:
+        """(first row position, DataFrame) of consecutive batches of ``batch_rows`` rows (default
+        :attr:`batch_rows`)."""
+        n = int(batch_rows or self.batch_rows)
+        if self._df is not None:
+            df = self._df if columns is None else self._df[columns]
+            for s in range(0, max(len(df), 1), n):
+                yield s, df.iloc[s:s + n].reset_index(drop=True)
+            return
+        for s, tab in self.tables(columns, n):
+            yield s, self._to_frame(tab)
+
+    def tables(self, columns: list[str] | None = None, batch_rows: int | None = None) -> Iterator[tuple[int, "object"]]:
+        """(first row position, pyarrow Table) of consecutive batches (datasets only)."""
+        import pyarrow as pa
+
+        n = int(batch_rows or self.batch_rows)
+        s = 0
+        schema = self._ds.schema if columns is None else pa.schema([self._ds.schema.field(c) for c in columns],
+                                                                   metadata=self._ds.schema.metadata)
+        # no read-ahead: one batch in memory at a time (the default buffers up to 16 x 4 of them)
+        for b in self._ds.to_batches(columns=columns, batch_size=n, batch_readahead=0,
+                                     fragment_readahead=0, use_threads=False):
+            if b.num_rows == 0:
+                continue
+            yield s, pa.Table.from_batches([b], schema=schema)
+            s += b.num_rows
+
+    def take(self, rows: np.ndarray | Sequence[int], columns: list[str] | None = None) -> pd.DataFrame:
+        """The catalog rows at positions ``rows`` (a few: a shard's, a query's) as a DataFrame."""
+        import pyarrow as pa
+
+        rows = np.asarray(rows, dtype=np.int64)
+        if self._df is not None:
+            df = self._df if columns is None else self._df[columns]
+            return df.iloc[rows].reset_index(drop=True)
+        if len(rows) == 0:
+            return self._to_frame(self._ds.schema.empty_table().select(columns or self._ds.schema.names))
+        t = self._ds.take(pa.array(rows), columns=columns)
+        return self._to_frame(t.replace_schema_metadata(self._ds.schema.metadata))
+
+    def plan(self) -> CatalogPlan:
+        """The compact per-row table (ids, ok, identity), validated batch by batch: a status
+        other than ok / invalid / duplicate, an ok row without identity, a missing or repeated
+        id raise InvalidInputError naming the catalog and the row."""
+        if self._plan is not None:
+            return self._plan
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        ids, oks, canon = [], [], []
+        cols = ["id", "status", "canonical"]
+        if self._df is not None:
+            it = ((0, pa.Table.from_pandas(self._df[cols].astype({"canonical": object}), preserve_index=False)),)
+        else:
+            it = self.tables(cols)
+        for s, t in it:
+            idc = t.column("id")
+            if idc.null_count:
+                raise InvalidInputError(f"{self.label}: row {s + _first_null(idc)} has no id")
+            st = t.column("status").cast(pa.string())
+            bad = pc.invert(pc.fill_null(pc.is_in(st, value_set=pa.array(_STATUSES)), False))
+            if pc.any(bad).as_py():
+                r = int(np.flatnonzero(bad.to_numpy(zero_copy_only=False))[0])
+                raise InvalidInputError(f"{self.label}: row {s + r}: status {st[r].as_py()!r}, expected one of "
+                                        f"{list(_STATUSES)}")
+            ok = pc.equal(st, "ok").to_numpy(zero_copy_only=False).astype(bool)
+            c = t.column("canonical").cast(pa.string())
+            nul = ok & ~np.asarray(c.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+            if nul.any():
+                raise InvalidInputError(f"{self.label}: row {s + int(np.flatnonzero(nul)[0])} has status ok "
+                                        "but no canonical identity")
+            ids.append(np.asarray(idc.to_numpy(), dtype=np.int64))
+            oks.append(ok)
+            canon.extend(ch for ch in c.chunks if len(ch))
+        idv = np.concatenate(ids) if ids else np.zeros(0, np.int64)
+        srt = np.sort(idv)
+        dup = np.flatnonzero(srt[1:] == srt[:-1])
+        if len(dup):
+            raise InvalidInputError(f"{self.label}: id {int(srt[dup[0]])} is not unique")
+        okv = np.concatenate(oks) if oks else np.zeros(0, bool)
+        carr = pa.chunked_array(canon, pa.string())  # chunks as read: no second copy
+        self._plan = CatalogPlan(ids=idv, ok=okv, canonical=carr)
+        pa.default_memory_pool().release_unused()  # the batches' buffers, back to the system
+        return self._plan
+
+    def report(self) -> CatalogReport:
+        p = self.plan()
+        if self._df is not None:
+            st = self._df["status"]
+            return CatalogReport(self.kind, len(st), int((st == "ok").sum()), int((st == "invalid").sum()),
+                                 int((st == "duplicate").sum()))
+        import pyarrow.compute as pc
+
+        counts = {"ok": 0, "invalid": 0, "duplicate": 0}
+        for _, t in self.tables(["status"]):
+            vc = pc.value_counts(t.column("status").cast("string")).to_pylist()
+            for d in vc:
+                counts[d["values"]] = counts.get(d["values"], 0) + int(d["counts"])
+        return CatalogReport(self.kind, len(p), counts["ok"], counts["invalid"], counts["duplicate"])
+
+
+def _first_null(col) -> int:
+    return int(np.flatnonzero(~np.asarray(col.is_valid().to_numpy(zero_copy_only=False), dtype=bool))[0])
+
+
+def _parquet_dataset(p: Path):
+    import pyarrow.dataset as ds
+
+    try:
+        return ds.dataset(str(p), format="parquet")
+    except Exception as exc:  # unreadable file, a folder without Parquet parts
+        msg = " ".join(str(exc).split())
+        raise InvalidInputError(f"cannot read catalog {p} as a Parquet dataset: {msg[:300]}") from None
+
+
+def open_catalog(path: str | Path, kind: str, smiles_column: str = "smiles", name_column: str | None = "name",
+                 n_jobs: int = 1, progress: bool = False,
+                 batch_rows: int | None = None) -> tuple[CatalogSource, CatalogReport]:
+    """A catalog for streaming: a built catalog Parquet file or folder of part files is read as a
+    ``pyarrow.dataset`` in record batches (never as one frame); any other source (CSV, SMILES list,
+    a Parquet table that still needs building) is read and built in memory as by
+    :func:`load_catalog` (small catalogs). Raises InvalidInputError for unreadable sources and
+    the validation errors of :meth:`CatalogSource.plan`."""
+    _check_kind(kind)
+    batch_rows = int(batch_rows or BATCH_ROWS)
+    p = resolve_path(path)
+    if p.is_dir() or (p.is_file() and p.suffix.lower() in (".parquet", ".pq")):
+        d = _parquet_dataset(p)
+        if all(c in d.schema.names for c in CORE_COLUMNS):
+            src = CatalogSource(kind, str(p), dataset=d, batch_rows=batch_rows)
+            return src, src.report()
+        if p.is_dir():
+            raise InvalidInputError(f"catalog folder {p} is not a built catalog (columns {list(d.schema.names)}, "
+                                    f"expected {CORE_COLUMNS}); build it with `chiscreen catalog build`")
+    df, rep = load_catalog(p, kind, smiles_column, name_column, n_jobs=n_jobs, progress=progress)
+    src = CatalogSource(kind, str(p), frame=df.reset_index(drop=True), batch_rows=batch_rows)
+    return src, rep
+
+
 def write_catalog(df: pd.DataFrame, path: str | Path) -> Path:
     """Write a catalog Parquet (atomically), with chiscreen's table metadata (versions)."""
     import pyarrow as pa
@@ -215,6 +413,80 @@ def write_catalog(df: pd.DataFrame, path: str | Path) -> Path:
     with atomic_path(p) as tmp:
         pq.write_table(with_metadata(pa.Table.from_pandas(df, preserve_index=False),
                                      table_metadata(None, writer="catalog", kind=str(df.attrs.get("kind", "")))), tmp)
+    return p
+
+
+def write_catalog_batches(frames: Iterable[pd.DataFrame], path: str | Path, kind: str = "",
+                          part_rows: int | None = None) -> Path:
+    """Write a catalog that does not fit one frame, frame by frame (each frame: the rows of
+    :data:`CORE_COLUMNS` + extras, the same columns every time), with chiscreen's table
+    metadata. ``path`` ending in .parquet: one file (row groups per frame); otherwise a folder of
+    part files (``part-00000.parquet``, ...; ``part_rows`` per part, default one per frame) that
+    :func:`open_catalog` reads as a dataset. Atomic: written beside and renamed into place.
+    Raises InvalidInputError when a frame's columns do not fit the first one's."""
+    import os
+    import shutil
+    import uuid
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from chiscreen.runtime import table_metadata
+
+    meta = table_metadata(None, writer="catalog", kind=kind)
+    p = Path(path)
+    single = p.suffix.lower() in (".parquet", ".pq")
+    schema = None
+
+    def tables():
+        nonlocal schema
+        for df in frames:
+            t = pa.Table.from_pandas(df, preserve_index=False)
+            if schema is None:
+                schema = t.schema.with_metadata({**(t.schema.metadata or {}), **meta})
+            elif not t.schema.equals(schema, check_metadata=False):
+                try:
+                    t = t.cast(schema)
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                    raise InvalidInputError(f"{p}: a batch does not fit the first batch's columns: "
+                                            f"{str(exc).splitlines()[0]}") from None
+            yield t.replace_schema_metadata(schema.metadata)
+
+    if single:
+        with atomic_path(p) as tmp:
+            writer = None
+            try:
+                for t in tables():
+                    writer = writer or pq.ParquetWriter(tmp, schema)
+                    writer.write_table(t)
+            finally:
+                if writer is not None:
+                    writer.close()
+            if writer is None:
+                raise InvalidInputError(f"{p}: no rows to write")
+        return p
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmpdir = p.with_name(f".{p.name}.{uuid.uuid4().hex[:12]}.tmp")
+    tmpdir.mkdir()
+    try:
+        k, buf, n = 0, [], 0
+        for t in tables():
+            buf.append(t)
+            n += t.num_rows
+            if part_rows is None or n >= part_rows:
+                pq.write_table(pa.concat_tables(buf), tmpdir / f"part-{k:05d}.parquet")
+                k, buf, n = k + 1, [], 0
+        if buf:
+            pq.write_table(pa.concat_tables(buf), tmpdir / f"part-{k:05d}.parquet")
+            k += 1
+        if k == 0:
+            raise InvalidInputError(f"{p}: no rows to write")
+        if p.exists():
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
+        os.replace(tmpdir, p)
+    except BaseException:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+        raise
     return p
 
 

@@ -22,9 +22,10 @@ polyimide       dianhydrides x diamines (primary)          imide rings on both e
 Functional groups are found with SMARTS (carboxylic acid, alcohol or phenol OH, primary or
 secondary amine N-H, isocyanate, cyclic anhydride); a monomer without exactly two of its group
 is rejected with a reason (reported, never silently dropped). Units are joined with RDKit's
-``molzip`` (each residue parsed once) and deduplicated by
-:func:`chiscreen.chem.canonical_repeat_unit` identity; both run in worker processes, over small
-chunks, with a progress bar (``chiscreen catalog enumerate``: 10,505 units).
+``molzip`` (each residue parsed once; :mod:`chiscreen.chem.assemble`) and deduplicated by
+:func:`chiscreen.chem.canonical_repeat_unit` identity; both run in worker processes that import
+only RDKit and chiscreen.chem, over small chunks, with a progress bar (``chiscreen catalog
+enumerate``: 10,505 units, 10,369 unique; ``python bench/enumerate_speed.py`` times it).
 
 The shipped blocks give ~1.3 x 10^4 unique units; longer block lists scale as the products above.
 """
@@ -33,7 +34,6 @@ from __future__ import annotations
 import itertools
 import sys
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
@@ -41,7 +41,7 @@ import pandas as pd
 from rdkit import Chem, rdBase
 
 from chiscreen.catalogs.catalog import CORE_COLUMNS
-from chiscreen.chem import try_canonical_key
+from chiscreen.chem.assemble import build, build_chunk, join_smiles, vinyl_unit
 from chiscreen.errors import InvalidInputError
 from chiscreen.paths import project_root
 from chiscreen.schema import CANONICAL, ID, NAME, REASON, SMILES, STATUS
@@ -224,48 +224,12 @@ def amine_core_residue(name: str, smiles: str) -> Residue:
 CARBONYL = Residue("carbonate", "*C(*)=O")
 
 
-@lru_cache(maxsize=4096)
-def _parsed(smiles: str) -> Chem.Mol | None:
-    """A fragment parsed once (molzip and CombineMols return new molecules, never edit it)."""
-    with rdBase.BlockLogs():
-        return Chem.MolFromSmiles(smiles)
-
-
-@lru_cache(maxsize=4096)
-def _zip_ready(smiles: str, which: int) -> Chem.Mol:
-    """A residue with its ``which``-th attachment (0 first, 1 second) labelled for molzip."""
-    m = Chem.Mol(_parsed(smiles))
-    stars = sorted(x[0] for x in m.GetSubstructMatches(_STAR, uniquify=False))
-    m.GetAtomWithIdx(stars[which]).SetAtomMapNum(1)
-    return m
-
-
-_STAR = Chem.MolFromSmarts("[#0]")
-
-
-def join_smiles(a: str, b: str) -> str:
-    """:func:`join` of two residue SMILES (the parsed residues are reused across calls)."""
-    with rdBase.BlockLogs():
-        z = Chem.molzip(_zip_ready(a, 1), _zip_ready(b, 0))
-    return Chem.MolToSmiles(z)
-
-
 def join(a: Residue, b: Residue) -> str:
     """Repeat unit a-b: a's second attachment bonded to b's first; the other two stay '*'."""
     return join_smiles(a.smiles, b.smiles)
 
 
-def vinyl_unit(alpha: str, substituent: str) -> str:
-    """``*CC(*)(alpha)R`` from fragments with one '*' each (alpha '*' alone means hydrogen)."""
-    sub = _parsed(substituent.replace("*", "[*:2]", 1))
-    with rdBase.BlockLogs():
-        if alpha.strip() in ("*", "[*]", ""):
-            z = Chem.molzip(_parsed("*CC(*)[*:2]"), sub)
-        else:
-            al = _parsed(alpha.replace("*", "[*:1]", 1))
-            tpl = _parsed("*CC(*)([*:1])[*:2]")
-            z = Chem.molzip(Chem.CombineMols(Chem.CombineMols(tpl, al), sub))
-    return Chem.MolToSmiles(z)
+_build_chunk = build_chunk  # the worker (in the chem layer: workers import no pandas)
 
 
 def linked_substituent(linker: str, group: str) -> str:
@@ -353,30 +317,11 @@ def plan(blocks: dict[str, list[tuple[str, str]]], rules: tuple[str, ...] = RULE
             yield "polycarbonate", f"poly({b.name} carbonate)", "join", CARBONYL.smiles, b.smiles
 
 
-def build(op: str, a: str, b: str) -> str:
-    """The repeat-unit SMILES of one :func:`plan` item; a unit that cannot be formed gives
-    ``"!<why>"`` (invalid by construction, counted as invalid, never fatal)."""
-    try:
-        return join_smiles(a, b) if op == "join" else vinyl_unit(a, b)
-    except Exception as exc:  # a malformed fragment: reported as invalid
-        return f"!{exc}"
-
-
 def generate(blocks: dict[str, list[tuple[str, str]]], rules: tuple[str, ...] = RULES,
              report: EnumerationReport | None = None) -> Iterator[tuple[str, str, str]]:
     """Yield (rule, name, SMILES) for every combination (before canonicalization)."""
     for rule, name, op, a, b in plan(blocks, rules, report):
         yield rule, name, build(op, a, b)
-
-
-def _build_chunk(items: list[tuple[str, str, str]]) -> list[tuple[str, str | None]]:
-    """Worker: (SMILES, canonical identity or None) of each (op, a, b). Identical SMILES met
-    again (symmetric building blocks) come from the canonicalisation cache of this process."""
-    out = []
-    for op, a, b in items:
-        smi = build(op, a, b)
-        out.append((smi, try_canonical_key("polymer", smi)[0]))
-    return out
 
 
 def _build_all(items: list[tuple[str, str, str]], n_jobs: int, progress: bool,
@@ -392,14 +337,14 @@ def _build_all(items: list[tuple[str, str, str]], n_jobs: int, progress: bool,
     res: list[list[tuple[str, str | None]] | None] = [None] * len(chunks)
     try:
         if n_jobs > 1 and len(chunks) > 1:
-            pool = SupervisedPool(f"{__name__}:_build_chunk", workers=min(n_jobs, len(chunks)), timeout_s=timeout_s)
+            pool = SupervisedPool("chiscreen.chem.assemble:build_chunk", workers=min(n_jobs, len(chunks)), timeout_s=timeout_s)
             for o in pool.imap_unordered(chunks):
                 c = chunks[o.index]
                 res[o.index] = o.value if o.ok else [(f"!{o.kind}: {o.reason}", None)] * len(c)
                 bar.update(len(c))
         else:
             for k, c in enumerate(chunks):
-                res[k] = _build_chunk(c)
+                res[k] = build_chunk(c)
                 bar.update(len(c))
     finally:
         bar.close()

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rdkit import Chem, rdBase
+from rdkit.Chem import rdqueries
 
 from chiscreen.chem._rdkit import canonical_smiles, parse_smiles, renumber_canonical
 from chiscreen.errors import InvalidPolymerError
@@ -40,6 +41,7 @@ _CAPS = ("H", "CH3")
 
 
 _STAR = Chem.MolFromSmarts("[#0]")
+_MAPPED = rdqueries.HasPropQueryAtom("molAtomMapNumber")  # atoms with an atom-map number
 
 
 def _stars(mol: Chem.Mol) -> list[int]:
@@ -112,8 +114,7 @@ def _zip_chain(unit: Chem.Mol, n: int, cyclic: bool, tag: bool = True) -> Chem.M
     if tag:
         for a in base.GetAtoms():
             a.SetIntProp("_orig", a.GetIdx())
-    for i in range(base.GetNumAtoms()):  # index loop: cheaper than the Python atom iterator
-        a = base.GetAtomWithIdx(i)
+    for a in base.GetAtomsMatchingQuery(_MAPPED):  # one C++ pass finds the (rare) mapped atoms
         if a.GetAtomMapNum():
             a.SetAtomMapNum(0)
     combined = None
@@ -156,29 +157,17 @@ def _backbone_cuts(chain: Chem.Mol) -> list[tuple[int, int]]:
     return cuts
 
 
-def _segment_of(chain: Chem.Mol, cuts: list[tuple[int, int]]) -> list[int]:
-    """Per atom of ``chain``, the index of the piece it falls in once every cuttable bond is cut
-    (cut bonds are acyclic, so each piece is a connected component)."""
-    rw = Chem.RWMol(chain)
-    for a, b in cuts:
-        rw.RemoveBond(a, b)
-    seg = [0] * chain.GetNumAtoms()
-    for k, atoms in enumerate(Chem.GetMolFrags(rw.GetMol(), sanitizeFrags=False)):
-        for i in atoms:
-            seg[i] = k
-    return seg
-
-
 def _window(chain: Chem.Mol, left: tuple[int, int], right: tuple[int, int],
-            keep: set[int] | None = None) -> Chem.Mol:
+            keep: set[int] | None = None, remove: list[int] | None = None) -> Chem.Mol:
     """The unit between two cuttable bonds of ``chain``, with '*' at both cuts.
 
     ``keep`` (optional) is the set of atoms between the cuts, outer atoms included, when the
-    caller has it (:func:`_windows`); else it is found by a walk from the left cut.
+    caller has it; else it is found by a walk from the left cut. ``remove`` (optional, from
+    :func:`_windows`, whose chain is untagged) is its complement, given instead of ``keep``.
     """
     outer_l, inner_l = left
     inner_r, outer_r = right
-    if keep is None:
+    if keep is None and remove is None:
         keep = _walk(chain, left, right) | {outer_l, outer_r}
     rw = Chem.RWMol(chain)
     for idx in (outer_l, outer_r):
@@ -191,17 +180,15 @@ def _window(chain: Chem.Mol, left: tuple[int, int], right: tuple[int, int],
         a.SetIsotope(0)
         a.SetAtomMapNum(0)
         a.SetChiralTag(Chem.ChiralType.CHI_UNSPECIFIED)
-        # the new star keeps only its cut bond (acyclic, never aromatic); clear leftover flags
-        for b in a.GetBonds():
-            b.SetIsAromatic(False)
-            if b.GetBondType() == Chem.BondType.AROMATIC:
-                b.SetBondType(Chem.BondType.SINGLE)
+        # The new star keeps only its cut bond, which is never aromatic (a cut is acyclic and
+        # non-aromatic); its other bonds go with the atoms removed below (a cut bond is a bridge,
+        # so they lie outside the window): no bond needs editing.
     rw.BeginBatchEdit()  # one removal pass instead of one renumbering per removed atom
-    for idx in set(range(chain.GetNumAtoms())).difference(keep):
-        rw.RemoveAtom(idx)
+    for idx in (set(range(chain.GetNumAtoms())).difference(keep) if remove is None else remove):
+        rw.RemoveAtom(idx)  # batch mode: the order of the calls does not matter
     rw.CommitBatchEdit()
     m = rw  # an RWMol is a Mol: no copy
-    if chain.GetNumAtoms() and chain.GetAtomWithIdx(0).HasProp("_orig"):
+    if remove is None and chain.GetNumAtoms() and chain.GetAtomWithIdx(0).HasProp("_orig"):
         for a in m.GetAtoms():
             for p in ("_copy", "_orig"):
                 if a.HasProp(p):
@@ -230,43 +217,60 @@ def _walk(chain: Chem.Mol, left: tuple[int, int], right: tuple[int, int]) -> set
     return seen
 
 
-def _windows(chain: Chem.Mol, cuts: list[tuple[int, int]], spans: list[tuple[int, int]]) -> list[Chem.Mol]:
-    """Windows between ``cuts[i]`` and ``cuts[j]`` for each (i, j) in ``spans`` (i < j).
+def _pieces(chain: Chem.Mol, cuts: list[tuple[int, int]]) -> list[tuple[int, ...]]:
+    """The atoms of each piece of ``chain`` once every cuttable bond is cut, in backbone order:
+    piece 0 holds the first '*', piece p (1 <= p <= len(cuts)) lies right of cut p-1 (cut bonds
+    are acyclic, so each piece is a connected component; atom indices ascending)."""
+    rw = Chem.RWMol(chain)
+    for a, b in cuts:
+        rw.RemoveBond(a, b)
+    frags = Chem.GetMolFrags(rw.GetMol(), sanitizeFrags=False)
+    frag_of = [0] * chain.GetNumAtoms()
+    for k, atoms in enumerate(frags):
+        for i in atoms:
+            frag_of[i] = k
+    return [frags[frag_of[cuts[0][0]]]] + [frags[frag_of[b]] for _, b in cuts]
 
-    The pieces between the cuts are found once for all windows, and the chain is first trimmed
-    to the atoms any window keeps (never sanitized: every window turns the trimmed ends into
-    '*' or drops them, then is sanitized itself), so each window copies and edits less.
+
+def _windows(chain: Chem.Mol, cuts: list[tuple[int, int]], c: int) -> list[Chem.Mol]:
+    """The ``c`` windows between ``cuts[i]`` and ``cuts[i + c]`` (i = 0 .. c-1), with '*' at both
+    cuts: every rotation of the unit whose linear trimer is ``chain``.
+
+    The pieces between the cuts are found once, and the chain is first trimmed to the atoms any
+    window keeps (pieces 1 .. 2c-1 and the two outer atoms; never sanitized: every window turns
+    the trimmed ends into '*' or drops them, then is sanitized itself), so each window copies and
+    edits less. Window i keeps pieces i+1 .. i+c and its two outer atoms; the molecule is the one
+    :func:`_window` gives with the kept atoms found by a walk (same atoms, same order).
     """
-    seg = _segment_of(chain, cuts)
-    members: dict[int, list[int]] = {}
-    for idx, k in enumerate(seg):
-        members.setdefault(k, []).append(idx)
-
-    def between(i: int, j: int) -> set[int]:
-        keep = {cuts[i][0], cuts[j][1]}
-        keep.update(*(members[seg[cuts[k][1]]] for k in range(i, j)))
-        return keep
-
-    lo, hi = min(i for i, _ in spans), max(j for _, j in spans)
-    region = between(lo, hi)
-    if len(region) < chain.GetNumAtoms():
-        new_idx = {old: new for new, old in enumerate(sorted(region))}
-        rw = Chem.RWMol(chain)
-        rw.BeginBatchEdit()
-        for idx in range(chain.GetNumAtoms()):
-            if idx not in region:
-                rw.RemoveAtom(idx)
-        rw.CommitBatchEdit()
-        trimmed = rw.GetMol()
-    else:
-        new_idx = {i: i for i in range(chain.GetNumAtoms())}
-        trimmed = chain
+    pieces = _pieces(chain, cuts)
+    outer_first, outer_last = cuts[0][0], cuts[2 * c - 1][1]
+    region = sorted({outer_first, outer_last}.union(*pieces[1:2 * c]))
+    inside = set(region)
+    rw = Chem.RWMol(chain)
+    rw.BeginBatchEdit()
+    for idx in range(chain.GetNumAtoms()):
+        if idx not in inside:
+            rw.RemoveAtom(idx)
+    rw.CommitBatchEdit()
+    trimmed = rw.GetMol()
+    new_idx = {old: new for new, old in enumerate(region)}
+    # pieces 1 .. 2c-1 in trimmed indices (piece 0 is outside the region bar the outer atom)
+    piece_new = [[]] + [[new_idx[a] for a in pieces[p]] for p in range(1, 2 * c)]
+    first_new, last_new = new_idx[outer_first], new_idx[outer_last]
     out = []
-    for i, j in spans:
-        keep = {new_idx[a] for a in between(i, j)}
+    for i in range(c):
         left = (new_idx[cuts[i][0]], new_idx[cuts[i][1]])
-        right = (new_idx[cuts[j][0]], new_idx[cuts[j][1]])
-        out.append(_window(trimmed, left, right, keep))
+        right = (new_idx[cuts[i + c][0]], new_idx[cuts[i + c][1]])
+        remove = [first_new] if i > 0 else []
+        for p in range(0, i + 1):
+            remove.extend(piece_new[p])
+        for p in range(i + c + 1, 2 * c):
+            remove.extend(piece_new[p])
+        if i < c - 1:
+            remove.append(last_new)
+        keep_outer = {left[0], right[1]}
+        remove = [a for a in remove if a not in keep_outer]
+        out.append(_window(trimmed, left, right, remove=remove))
     return out
 
 
@@ -291,22 +295,48 @@ def _formula_gcd(unit: Chem.Mol) -> int:
     return math.gcd(*[v for v in counts.values() if v]) if counts else 1
 
 
+_HETERO = Chem.MolFromSmarts("[!#6;!#0]")
+
+
+def _piece_signatures(chain: Chem.Mol, cuts: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(atoms, atoms other than C and '*') of each piece of ``chain`` (see :func:`_pieces`)."""
+    hetero = {m[0] for m in chain.GetSubstructMatches(_HETERO, uniquify=False, maxMatches=1_000_000)}
+    return [(len(p), len(hetero.intersection(p))) for p in _pieces(chain, cuts)]
+
+
 def _reduce_period(unit: Chem.Mol) -> tuple[Chem.Mol, Chem.Mol | None]:
     """Smallest sub-unit whose repetition rebuilds ``unit``'s chain (``unit`` itself if none),
-    and the linear trimer of ``unit`` when it was built and ``unit`` is kept (else None)."""
+    and the linear trimer of ``unit`` when it was built and ``unit`` is kept (else None).
+
+    A k-fold repeat (sub-period of j = c/k cuttable bonds) is confirmed by comparing oligomer
+    SMILES. It is tried only when the pieces between cuttable bonds are j-periodic in size and
+    heteroatom count, which every true repeat satisfies: equal SMILES mean the unit's dimer is
+    isomorphic to the sub-unit's 2k-mer; cuttable bonds are graph properties (acyclic backbone
+    bonds of the attachment bond's type), so the isomorphism maps the pieces of one onto the
+    pieces of the other in order or reversed; the 2k-mer's pieces are j-periodic, hence so are
+    the dimer's, and its inner pieces are the trimer's pieces 1 .. 2c-2. Units that fail the test
+    skip only comparisons that could not succeed.
+    """
     g = _formula_gcd(unit)
     if g == 1:
         return unit, None  # the common case: no sub-period is possible
     chain = _zip_chain(unit, 3, cyclic=False, tag=False)
     cuts = _backbone_cuts(chain)
     c = (len(cuts) + 1) // 3  # cuttable bonds per period
+    ks = [k for k in range(c, 1, -1) if not (c % k or g % k)]  # largest number of sub-periods first
+    if not ks:
+        return unit, chain
+    sig = _piece_signatures(chain, cuts)
     target = None
-    for k in range(c, 1, -1):  # largest number of sub-periods first
-        if c % k or g % k:
-            continue
-        if target is None:
-            target = _linear_smiles(unit, 2)
+    for k in ks:
         j = c // k
+        if any(sig[m] != sig[m + j] for m in range(1, 2 * c - 1 - j)):
+            continue  # not j-periodic: cannot be k repeats (see above)
+        if target is None:
+            # the unit rotated to start where the sub-unit starts (cuts[0]): comparing oligomers of
+            # the same phase (the unit as written starts elsewhere, and linear oligomers of two
+            # phases differ in their end groups: '*CCOCCO*' was not found to be two '*CCO*')
+            target = _linear_smiles(_window(chain, cuts[0], cuts[c]), 2)
         sub = _window(chain, cuts[0], cuts[j])
         if _linear_smiles(sub, 2 * k) == target:
             return sub, None
@@ -319,7 +349,7 @@ def _rotations(unit: Chem.Mol, chain: Chem.Mol | None = None) -> list[str]:
         chain = _zip_chain(unit, 3, cyclic=False, tag=False)
     cuts = _backbone_cuts(chain)
     c = (len(cuts) + 1) // 3
-    return [canonical_smiles(w) for w in _windows(chain, cuts, [(i, i + c) for i in range(c)])]
+    return [canonical_smiles(w) for w in _windows(chain, cuts, c)]
 
 
 @lru_cache(maxsize=65536)

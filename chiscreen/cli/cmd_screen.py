@@ -69,6 +69,26 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_dataset(path, what: str) -> None:
+    """A Parquet file or folder of part files: readable, with rows, and a built catalog or a
+    'smiles' column (read from the schema and the row counts only)."""
+    from chiscreen.catalogs.catalog import CORE_COLUMNS, _parquet_dataset
+    from chiscreen.errors import ConfigError, MissingColumnError
+
+    from chiscreen.errors import InvalidInputError
+
+    d = _parquet_dataset(path)  # InvalidInputError naming the file
+    try:
+        n = d.count_rows()
+    except Exception as exc:  # a corrupt part file
+        raise InvalidInputError(f"{what}: cannot read {path}: {' '.join(str(exc).split())[:300]}") from None
+    if n == 0:
+        raise ConfigError(f"{what}: {path} has no rows")
+    names = list(d.schema.names)
+    if not all(c in names for c in CORE_COLUMNS) and "smiles" not in names:
+        raise MissingColumnError(f"{what}: {path} has no 'smiles' column (got {names})")
+
+
 def precheck(cfg, out: str | None, source: str = "config") -> None:
     """What a screen needs, checked before the model loads or Ray starts: the output location,
     the temperatures, and every polymer a selective query names (looked up in the polymer
@@ -83,12 +103,15 @@ def precheck(cfg, out: str | None, source: str = "config") -> None:
     except InvalidInputError as exc:
         raise ConfigError(f"{source}: temperatures: {exc}") from None
     from chiscreen.errors import MissingColumnError
-    from chiscreen.catalogs.catalog import is_catalog, load_catalog, lookup, read_source, resolve_path
+    from chiscreen.catalogs.catalog import is_catalog, read_source, resolve_path
 
     for kind, loc in (("polymers", cfg.polymers), ("solvents", cfg.solvents)):
         if "://" in str(loc):
             continue
         path = resolve_path(loc)
+        if path.is_dir() or (path.is_file() and path.suffix.lower() in (".parquet", ".pq")):
+            _check_dataset(path, f"{source}: {kind}")  # a Parquet dataset: schema and row count, not its rows
+            continue
         if not path.is_file():
             raise ConfigError(f"{source}: {kind}: {loc} does not exist")
         if path.stat().st_size == 0:
@@ -106,11 +129,14 @@ def precheck(cfg, out: str | None, source: str = "config") -> None:
     selective = list(getattr(cfg.query, "selective", None) or [])
     if not selective:
         return
-    pol, _ = load_catalog(cfg.polymers, "polymer")
+    from chiscreen.catalogs.catalog import open_catalog
+    from chiscreen.screen.featurize import PolymerRows
+
+    pol = PolymerRows(open_catalog(cfg.polymers, "polymer")[0])  # batch by batch, never one frame
     for sq in selective:
         try:
             if sq.temperatures:
                 parse_temperatures(sq.temperatures)
-            lookup(pol, list(sq.dissolve) + list(sq.exclude), "polymer")
+            pol.lookup(list(sq.dissolve) + list(sq.exclude), "polymer")
         except InvalidInputError as exc:
             raise ConfigError(f"{source}: query.selective {sq.name!r}: {exc}") from None

@@ -84,13 +84,16 @@ class NodeFeaturizer:
     def run(self, kind: str, keys: list[str]) -> dict:
         """Featurize canonical ``keys`` -> {"X": (n, F) float32 (NaN rows where failed),
         "status": ["ok" | "failed"], "reason": [...], "seconds": wall of the batch,
-        "molecule_seconds": summed per-molecule wall time in the workers, "cpu_seconds": CPU
+        "molecule_seconds": summed per-molecule wall time in the workers, "n_computed": distinct keys
+        computed (a key given twice is computed once), "cpu_seconds": CPU
         (user + system) of the worker processes during the batch (Linux; 0 elsewhere), "n": n,
         "host": hostname, "pid": pid}; appended to the cache."""
         from chiscreen.features.guard import outcome_reason
 
         rep = self.spec.representation(kind)
         t0 = time.perf_counter()
+        all_keys = list(keys)
+        keys = list(dict.fromkeys(all_keys))  # one computation per identity (tacticity grades of one polymer)
         X = np.full((len(keys), len(self.fz)), np.nan, dtype=np.float32)
         status = ["failed"] * len(keys)
         reason = [""] * len(keys)
@@ -111,9 +114,14 @@ class NodeFeaturizer:
         proc_cpu = sum((_proc_cpu_seconds([pid]) or 0.0) - before.get(pid, 0.0) for pid in self.pool.pids())
         self.cache(kind).append([(k, status[j], reason[j], X[j] if status[j] == "ok" else None)
                                  for j, k in enumerate(keys)])
+        n_unique = len(keys)
+        if len(all_keys) != n_unique:  # back to one row per requested key
+            at = {k: j for j, k in enumerate(keys)}
+            pos = [at[k] for k in all_keys]
+            X, status, reason = X[pos], [status[j] for j in pos], [reason[j] for j in pos]
         return {"X": X, "status": status, "reason": reason, "seconds": time.perf_counter() - t0,
-                "molecule_seconds": mol_s, "cpu_seconds": proc_cpu, "n": len(keys), "host": socket.gethostname(),
-                "pid": os.getpid()}
+                "molecule_seconds": mol_s, "cpu_seconds": proc_cpu, "n": len(all_keys), "n_computed": n_unique,
+                "host": socket.gethostname(), "pid": os.getpid()}
 
     def warm(self) -> None:
         """Start every worker process now (each featurizes methane once; nothing is cached)."""

@@ -56,7 +56,7 @@ def train_and_save(cfg: TrainConfig, out, progress: bool = True, log: Callable[[
     ens = res.ensemble
     ens.std_scale = {**{t: 1.0 for t in _tasks.chi_tasks(ens.tasks)}, **cal.get("std_scale", {})}
     # applicability domain: reference molecules of the final training rows + the fitted inflation
-    ens.domain = domain_for_training(ens, data)
+    ens.domain = domain_for_training(ens, data, cfg.calibration.reference)
     ens.domain.inflation = dict(cal.get("domain_inflation") or {})
     say(f"applicability domain: {len(ens.domain.Xp_ref)} polymers, {len(ens.domain.Xs_ref)} solvents; "
         f"latent distance units {ens.domain.scale_polymer:.3g} / {ens.domain.scale_solvent:.3g}; inflation "

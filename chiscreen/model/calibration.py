@@ -12,7 +12,10 @@ with AD scores against that fold model's own training molecules. Without the dom
 (``calibration.domain: false``) std_scale[task] is the factor that makes mean +- 1 scaled std
 cover 68.3 % of the held-out errors (:func:`~chiscreen.model.uncertainty.std_factor`); with it
 (default) std_scale, the inflation slope and cap and the 95 % interval scale k95 come from
-:func:`chiscreen.model.domain.fit_inflation` on the same rows.
+:func:`chiscreen.model.domain.fit_inflation` on the same rows (``calibration.fit``: every row,
+or the rows of the held-out polymers, which is what a new polymer is), with AD scores against
+``calibration.reference``. Each held-out row is marked ``unseen`` when no row of its polymer was
+in that fold model's training.
 """
 from __future__ import annotations
 
@@ -110,13 +113,15 @@ def calibrate_std(cfg: TrainConfig, data: TrainingData, log: Callable[[str], Non
         sub = data.subset_rows(keep)
         res = train_ensemble(cfg, sub, log=say, progress=False)
         if use_domain:
-            res.ensemble.domain = domain_for_training(res.ensemble, sub)
+            res.ensemble.domain = domain_for_training(res.ensemble, sub, getattr(cal, "reference", "chi"))
+        seen = set(sub.table[POLYMER_KEY])
         for task in preds:
             r = data.tasks[task]
             rows = r.row[~keep[r.row]]
             if len(rows):
                 p = predict_task_rows(res.ensemble, data, rows, task)
                 p["fold"] = k
+                p["unseen"] = ~np.isin(data.table[POLYMER_KEY].to_numpy()[rows], list(seen))
                 preds[task].append(p)
     for task, ps in preds.items():
         if not ps:
@@ -125,13 +130,16 @@ def calibrate_std(cfg: TrainConfig, data: TrainingData, log: Callable[[str], Non
         um = uncertainty_metrics(p["y"], p["pred"], p["std"])
         out[f"{task}_heldout_raw"] = um
         if use_domain:
-            fit = fit_inflation(p["y"], p["pred"], p["std"], p["ad"])
+            fit = fit_inflation(p["y"], p["pred"], p["std"], p["ad"], unseen=p["unseen"].to_numpy(bool),
+                                method=getattr(cal, "fit", "pooled"))
             out["std_scale"][task] = fit["std_scale"]
             out[f"{task}_std_scale_without_domain"] = std_factor(p["y"], p["pred"], p["std"])
             out["domain_inflation"][task] = {"slope": fit["slope"], "cap": fit["cap"], "k95": fit["k95"]}
-            out[f"{task}_domain_fit"] = {"n": fit["n"], "bins": fit["bins"],
+            out[f"{task}_domain_fit"] = {"n": fit["n"], "n_unseen": fit["n_unseen"], "method": fit["method"],
+                                         "reference": getattr(cal, "reference", "chi"), "bins": fit["bins"],
                                          "spearman_ad_abs_err": _spearman(p["ad"], (p["y"] - p["pred"]).abs())}
-            say(f"calibration ({cal.by}-grouped, {len(p)} held-out {task} rows): raw coverage 1sd "
+            say(f"calibration ({cal.by}-grouped, {len(p)} held-out {task} rows, {fit['n_unseen']} of held-out "
+                f"polymers; fit {fit['method']}): raw coverage 1sd "
                 f"{um.get('coverage_1sd', float('nan')):.2f} -> std_scale {fit['std_scale']:.2f} x (1 + {fit['slope']:.2f} "
                 f"min(ad, {fit['cap']:.2f})), 95 % interval +- {fit['k95']:.2f} calibrated std")
         else:

@@ -186,12 +186,24 @@ class CalibrationConfig:
         domain: fit the AD inflation (std_scale x (1 + slope x min(ad, cap))) and k95 on the
             held-out rows; False: std_scale alone (as before). The AD scores themselves are
             stored whatever this says.
+        fit: how the inflation is fitted (:func:`chiscreen.model.domain.fit_inflation`):
+            "pooled" (every held-out row, flattest coverage across AD bins; the behaviour before
+            this key), "unseen" (the same on the held-out polymers' rows only) or "split"
+            (std_scale from the seen-polymer pairs, the slope that gives the held-out polymers'
+            rows 68.3 % coverage, cap and k95 from those rows).
+        reference: the training molecules the AD score measures distance to
+            (:func:`chiscreen.model.domain.domain_for_training`): "measured" (polymers and
+            solvents of the experimental / COSMO-RS chi rows; default), "chi" (every chi task's
+            rows, chi_oracle included: the behaviour before this key) or "all" (every task's
+            rows). The same without a chi_oracle task.
     """
 
     by: Literal["pair", "polymer", "mixed", "none"] = "pair"
     n_splits: int = 5
     use_folds: int = 1
     domain: bool = False
+    fit: Literal["pooled", "unseen", "split"] = "pooled"
+    reference: Literal["measured", "chi", "all"] = "measured"
 
     def __post_init__(self) -> None:
         if not 1 <= self.use_folds <= self.n_splits:

@@ -7,8 +7,10 @@
 
 Definition (documented in README "Reading the uncertainty"):
 
-- Reference: the polymers and solvents of the training rows of the chi tasks (experimental,
-  computed, oracle chi), stored with the artifact.
+- Reference: the polymers and solvents of the training rows of the measured chi tasks
+  (experimental and COSMO-RS chi; ``calibration.reference: measured``), or of every chi task
+  with chi_oracle (``chi``: the behaviour before the key) or of every task (``all``), stored
+  with the artifact (:func:`domain_for_training`).
 - Latent distance. Member e's towers map a molecule to u_e = [s, r] (2d values). The distance of
   a molecule x to the training set is the nearest-neighbour Euclidean distance in that latent
   space, averaged over members::
@@ -171,19 +173,38 @@ def build_domain(ens, Xp_ref: np.ndarray, Xs_ref: np.ndarray, inflation: dict | 
     return DomainStats(Xp_ref, Xs_ref, sp, ss, dict(inflation or {}), dict(info or {}))
 
 
-def domain_for_training(ens, data, tasks: str = "chi") -> DomainStats:
-    """DomainStats from the molecules that the training rows of ``data`` (a TrainingData) use:
-    ``tasks="chi"`` (default) the rows of the chi tasks (the chi head was fitted there; a polymer
-    known only from solubility labels is not "seen" for chi), falling back to every task when
-    there are none; ``"all"``: the rows of every task."""
+REFERENCES = ("measured", "chi", "all")
+
+
+def reference_tasks(data, tasks: str = "measured") -> list[str]:
+    """The tasks whose training rows make the domain reference (see :func:`domain_for_training`)."""
     import chiscreen.model.tasks as _tasks
 
-    rows = [r for t, r in data.tasks.items() if len(r) and (tasks == "all" or _tasks.get_task(t).is_chi)]
-    if not rows:
-        rows = [r for r in data.tasks.values() if len(r)]
+    if tasks not in REFERENCES:
+        raise ValueError(f"domain reference {tasks!r}: expected one of {REFERENCES}")
+    have = [t for t, r in data.tasks.items() if len(r)]
+    if tasks == "all":
+        return have
+    chi = [t for t in have if _tasks.get_task(t).is_chi]
+    if tasks == "measured":   # experimental / COSMO-RS chi: not the model's own oracle labels
+        meas = [t for t in chi if _tasks.get_task(t).head != "oracle"]
+        chi = meas or chi
+    return chi or have
+
+
+def domain_for_training(ens, data, tasks: str = "measured") -> DomainStats:
+    """DomainStats from the molecules that the training rows of ``data`` (a TrainingData) use.
+
+    ``tasks``: "measured" (default) the rows of the chi tasks with measured or literature labels
+    (experimental and COSMO-RS chi; not chi_oracle: a polymer known only from chiscreen's own
+    oracle labels is not "seen" for the experimental chi head, and counting it made the score
+    smaller where the errors are not -- docs/model.md "Applicability domain"); "chi": the rows of
+    every chi task (chi_oracle included); "all": every task (solubility too). Falls back to the
+    wider set when the narrower one has no rows. Raises ValueError for another name."""
+    rows = [data.tasks[t] for t in reference_tasks(data, tasks)]
     used_p = np.unique(np.concatenate([r.pi for r in rows] or [np.zeros(0, np.int64)]))
     used_s = np.unique(np.concatenate([r.si for r in rows] or [np.zeros(0, np.int64)]))
-    return build_domain(ens, data.Xp[used_p], data.Xs[used_s])
+    return build_domain(ens, data.Xp[used_p], data.Xs[used_s], info={"reference": tasks})
 
 
 def combine(ad_polymer, ad_solvent) -> np.ndarray:
@@ -216,44 +237,85 @@ def binned_coverage(ad, z, n_bins: int = 5, level: float = 1.0) -> list[dict]:
     return out
 
 
-def fit_inflation(y, mean, std, ad, n_bins: int = 5, slopes=SLOPES) -> dict:
+FIT_METHODS = ("pooled", "unseen", "split")
+
+
+def _flattest(err, s, a, cap, n_bins, slopes):
+    """(slope, f0) with pooled 1-std coverage 68.3 % and the flattest coverage across AD bins."""
+    edges = _bin_edges(a, n_bins)
+    which = np.clip(np.searchsorted(edges, a, side="right") - 1, 0, max(len(edges) - 2, 0))
+    best = None
+    for b in slopes:
+        z = err / (s * (1.0 + b * np.minimum(a, cap)))
+        f0 = float(np.quantile(z, COVERAGE_1SD))
+        cov = z <= f0
+        loss = sum((cov[which == k].mean() - COVERAGE_1SD) ** 2 for k in np.unique(which))
+        if best is None or loss < best[0] - 1e-9:
+            best = (loss, float(b), f0)
+    return best[1], best[2]
+
+
+def _slope_for_coverage(err, s, a, cap, f0, target=COVERAGE_1SD, hi=50.0):
+    """The slope b >= 0 at which std x f0 x (1 + b min(a, cap)) covers ``target`` of the rows
+    (coverage grows with b; bisection). 0 when f0 alone already covers it."""
+    cov = lambda b: float((err <= s * f0 * (1.0 + b * np.minimum(a, cap))).mean())  # noqa: E731
+    if cov(0.0) >= target:
+        return 0.0
+    if cov(hi) < target:
+        return hi
+    lo = 0.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if cov(mid) < target else (lo, mid)
+    return hi
+
+
+def fit_inflation(y, mean, std, ad, n_bins: int = 5, slopes=SLOPES, unseen=None, method: str = "pooled") -> dict:
     """Fit calibrated_std = std x f0 x (1 + slope x min(ad, cap)) on held-out rows.
 
     Args:
         y, mean, std, ad: (N,) labels, ensemble means, RAW ensemble stds and AD scores of rows
             predicted by models that had not seen them (chi units; ad dimensionless).
+        unseen: (N,) bool, True where the row's polymer was held out entirely (no row of it in
+            that model's training); None = all rows unseen. Used by "unseen" and "split".
+        method:
+            "pooled" (format-3 artifacts before this option): every row; cap = 95th percentile
+            of ad; for each slope on the grid f0 makes the pooled 1-std coverage 68.3 %, and the
+            slope kept is the one whose coverage is flattest across ``n_bins`` AD quantile bins;
+            k95 = 95 % quantile of |error| / calibrated std over every row.
+            "unseen": the same fit on the unseen-polymer rows only (cap and k95 from them too).
+            "split": f0 = the 68.3 % factor of the seen-polymer rows (the std at ad ~ 0: a pair
+            of a training polymer), then the slope that makes the unseen-polymer rows' 1-std
+            coverage 68.3 % (one equation, no binning); cap and k95 from the unseen rows. Without
+            seen rows it falls back to "unseen", without unseen rows to "pooled".
     Returns:
-        {"std_scale": f0, "slope": b, "cap": c, "k95": k, "n": N, "bins": per-bin coverage}:
-        ``cap`` is the 95th percentile of the held-out ad (no extrapolation of the slope beyond
-        it); for each slope on the grid f0 makes the pooled 1-std coverage 68.3 %, and the slope
-        kept is the one whose coverage is flattest across ``n_bins`` AD quantile bins (sum of
-        squared deviations from 68.3 %; ties -> the smaller slope). ``k95`` is the 95 % quantile
-        of |error| / calibrated std (errors are heavy-tailed: it is usually above 1.96).
-        Fewer than 20 usable rows -> slope 0, f0 from the pooled rows, k95 NaN.
+        {"std_scale": f0, "slope": b, "cap": c, "k95": k, "n": N, "n_unseen": n, "method": m,
+        "bins": per-bin coverage of the rows the fit used}. Fewer than 20 usable rows (for
+        "unseen"/"split": unseen rows) -> the pooled fit; fewer than 20 in all -> slope 0, f0
+        from the pooled rows, k95 NaN. Raises ValueError for an unknown method.
     """
+    if method not in FIT_METHODS:
+        raise ValueError(f"calibration fit {method!r}: expected one of {FIT_METHODS}")
     y, mean, std, ad = (np.asarray(a, dtype=np.float64) for a in (y, mean, std, ad))
+    un = np.ones(len(y), dtype=bool) if unseen is None else np.asarray(unseen, dtype=bool)
     ok = np.isfinite(y) & np.isfinite(mean) & np.isfinite(std) & (std > 0) & np.isfinite(ad)
-    err = np.abs(y[ok] - mean[ok])
-    s, a = std[ok], ad[ok]
-    n = int(ok.sum())
+    err, s, a, un = np.abs(y[ok] - mean[ok]), std[ok], ad[ok], un[ok]
+    n, nu = int(ok.sum()), int(un.sum())
     if n < 20:
         f0 = float(np.quantile(err / s, COVERAGE_1SD)) if n >= 3 else 1.0
-        return {"std_scale": max(f0, 1e-3), "slope": 0.0, "cap": 0.0, "k95": float("nan"), "n": n, "bins": []}
-    cap = float(np.quantile(a, 0.95))
-    edges = _bin_edges(a, n_bins)
-    which = np.clip(np.searchsorted(edges, a, side="right") - 1, 0, max(len(edges) - 2, 0))
-    best = None
-    for b in slopes:
-        g = 1.0 + b * np.minimum(a, cap)
-        z = err / (s * g)
-        f0 = float(np.quantile(z, COVERAGE_1SD))
-        cov = z <= f0
-        loss = 0.0
-        for k in np.unique(which):
-            loss += (cov[which == k].mean() - COVERAGE_1SD) ** 2
-        if best is None or loss < best[0] - 1e-9:
-            best = (loss, float(b), f0)
-    _, b, f0 = best
+        return {"std_scale": max(f0, 1e-3), "slope": 0.0, "cap": 0.0, "k95": float("nan"), "n": n,
+                "n_unseen": nu, "method": "constant", "bins": []}
+    if method != "pooled" and nu < 20:
+        method = "pooled"
+    if method == "split" and nu == n:
+        method = "unseen"
+    use = un if method in ("unseen", "split") else np.ones(n, dtype=bool)
+    cap = float(np.quantile(a[use], 0.95))
+    if method == "split":
+        f0 = float(np.quantile(err[~un] / s[~un], COVERAGE_1SD))
+        b = _slope_for_coverage(err[un], s[un], a[un], cap, f0)
+    else:
+        b, f0 = _flattest(err[use], s[use], a[use], cap, n_bins, slopes)
     zc = err / (s * f0 * (1.0 + b * np.minimum(a, cap)))
-    return {"std_scale": max(f0, 1e-3), "slope": b, "cap": cap, "k95": float(np.quantile(zc, 0.95)), "n": n,
-            "bins": binned_coverage(a, zc, n_bins)}
+    return {"std_scale": max(f0, 1e-3), "slope": float(b), "cap": cap, "k95": float(np.quantile(zc[use], 0.95)),
+            "n": n, "n_unseen": nu, "method": method, "bins": binned_coverage(a[use], zc[use], n_bins)}

@@ -32,6 +32,9 @@ from chiscreen.schema import POLYMER_KEY, SOLVENT_KEY, TEMPERATURE_K
 EXP_SOURCE = "mtl_chi/data_Chi.csv"
 
 
+#: share of the chi_oracle pairs whose profiles must be in the store (below it: the wrong store)
+MIN_PROFILE_SHARE = 0.99
+
 #: version of the refit itself (2: the water split's candidates enter the fit; fits made before,
 #: when OracleRelabeler left them out and the water parameters had no effect, are not reused)
 FIT_VERSION = 2
@@ -57,8 +60,9 @@ class FoldOracle:
         fit_cache: folder for the cached refits (default ``$CHISCREEN_CACHE/oracle-fits``).
         log: message sink.
 
-    Raises InvalidInputError if the data has no chi_oracle rows, or if the store holds a profile
-    for none of their molecules (the labels could not be recomputed: the strict protocol needs the
+    Raises InvalidInputError if the data has no chi_oracle rows, or if the store lacks the profiles
+    of more than 1 % of their (polymer, solvent) pairs (none: e.g. a fresh machine; some: another
+    store than the one the labels were computed from) (the labels could not be recomputed: the strict protocol needs the
     profiles, e.g. from ``python jobs/oracle_campaign.py``).
     """
 
@@ -87,6 +91,11 @@ class FoldOracle:
                 f"{len(pairs)} (polymer, solvent) pairs of the chi_oracle rows; compute them "
                 "(python jobs/oracle_campaign.py, docs/oracle-campaign.md) and pass --oracle-store, or "
                 "pass --oracle-labels as-shipped for the (optimistic) shipped labels")
+        if self.n_pairs_with_profiles < MIN_PROFILE_SHARE * len(pairs):
+            raise InvalidInputError(
+                f"strict oracle protocol: {self.rl.store!r} holds profiles for only {self.n_pairs_with_profiles} "
+                f"of the {len(pairs)} (polymer, solvent) pairs of the chi_oracle rows: the other rows would "
+                "silently leave the task; point --oracle-store at the store the labels were computed from")
         self._chi: dict[str, np.ndarray] = {}
         self.fits: dict[str, dict] = {}
 

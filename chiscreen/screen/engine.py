@@ -9,7 +9,8 @@ and temperature (:class:`~chiscreen.screen.scoring.BlockScorer`), applies the qu
     solvent_topk/shard-NNNNNN.parquet   per-solvent top-k candidates (when asked)
 
 Both paths use the same worker:
-- :func:`run_plain`: a loop in this process (no Ray);
+- :func:`run_plain`: this process (no Ray); on a CPU ``plain_shard_threads`` shards side by side
+  in threads with one torch thread each (``engine.shard_threads``), reported in shard order;
 - :func:`run_ray`: restartable actors (``max_restarts=-1, max_task_retries=-1``), one per GPU
   when the cluster has GPUs, else one per ``cpus_per_actor`` CPUs, with a bounded number of
   shards in flight. Resource requests are derived from ``ray.cluster_resources()``: asking for a
@@ -20,6 +21,16 @@ With ``featurize.where: cluster`` the actors also featurize (:meth:`RayPool.feat
 solvents; :meth:`RayPool.run` with ``block_for`` for polymers: each shard's missing descriptors
 are computed by the actor that then scores it, in guarded worker processes of its own, see
 :mod:`chiscreen.screen.featurize`).
+
+Numerics: the worker's polymer towers (:class:`~chiscreen.screen.scoring.PolymerTowers`) and the
+kept-row statistics (:meth:`~chiscreen.screen.scoring.BlockScores.kept_stats`) compute the same
+expressions as ``ens.encode_polymers`` / :meth:`BlockScorer.pair_p` in another summation order:
+float32 differences of ~1e-7 relative (tests: rtol 1e-5 on latents and P(soluble), 1e-4 on
+stds); a pair whose chi lies within that of a query threshold can change side. The plain and
+Ray paths run the same worker, so their tables are identical.
+
+With ``engine.keep_warm`` a closed :class:`RayPool` keeps its actors for the next pool of the
+driver (same Ray session and resources); they reload the model when it differs.
 
 Ray is imported only inside :func:`run_ray` / :func:`ensure_ray`, never at import time.
 """
@@ -38,7 +49,7 @@ import torch
 
 from chiscreen.errors import ScreenError
 from chiscreen.screen.queries import QueryConfig, filter_block
-from chiscreen.screen.scoring import BlockScorer
+from chiscreen.screen.scoring import BlockScorer, PolymerTowers
 from chiscreen.screen.sinks import OutputDir
 
 if TYPE_CHECKING:
@@ -48,6 +59,13 @@ log = logging.getLogger("chiscreen.screen")
 
 PAIRS_DIR = "pairs"
 CAND_DIR = "solvent_topk"
+
+
+def _cpu_total() -> float:
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
 
 
 def shard_name(i: int) -> str:
@@ -118,6 +136,7 @@ class ShardWorker:
         self.scorer = BlockScorer.for_ensemble(ens, Us, task.temperatures_K, head=task.head, chunk=chunk,
                                                p_all=task.query.needs_p_all,
                                                mean_first=task.query.allows_mean_first)
+        self.towers = PolymerTowers(self.ens)  # the ensemble's polymer towers, per member over chunks (CPU)
 
     def pid(self) -> int:
         return os.getpid()
@@ -126,6 +145,10 @@ class ShardWorker:
         import resource
 
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+
+    def cpu_total(self) -> float:
+        """CPU seconds (user + system, all threads) of this process since it started."""
+        return _cpu_total()
 
     def done(self, i: int) -> bool:
         return self.out.exists(PAIRS_DIR, shard_name(i))
@@ -148,6 +171,10 @@ class ShardWorker:
         if self.done(i):
             return {"shard": i, "skipped": True, "pairs": n_pairs, "kept": 0, "seconds": 0.0}
         t0 = time.perf_counter()
+        # CPU of this shard: its thread's when torch runs single-threaded (shards side by side in
+        # threads of one process would count each other with the process clock)
+        clock = time.thread_time if torch.get_num_threads() == 1 else time.process_time
+        c0 = clock()
         if len(ids) == 0:  # every polymer of the shard failed featurization: an empty shard file
             from chiscreen.screen.queries import PAIR_SCHEMA
 
@@ -155,9 +182,10 @@ class ShardWorker:
                 self.out.write_parquet(PAIR_SCHEMA.empty_table(), CAND_DIR, shard_name(i))
             self.out.write_parquet(PAIR_SCHEMA.empty_table(), PAIRS_DIR, shard_name(i))
             return {"shard": i, "skipped": False, "pairs": 0, "kept": 0, "seconds": time.perf_counter() - t0,
-                    "encode_seconds": 0.0, "pid": os.getpid()}
-        Up = self.ens.encode_polymers(np.ascontiguousarray(X))
+                    "encode_seconds": 0.0, "cpu_seconds": clock() - c0, "pid": os.getpid()}
+        Up = self.towers(np.ascontiguousarray(X))
         t_enc = time.perf_counter() - t0
+        c_enc = clock() - c0
         r = self.scorer.score(Up)
         kept, cand = filter_block(r, t.query, ids, np.asarray(t.solvent_ids),
                                   t.temperatures_K, t.chi_c, pair_p=lambda pi, si: self.scorer.pair_p(Up, pi, si))
@@ -165,7 +193,8 @@ class ShardWorker:
             self.out.write_parquet(cand, CAND_DIR, shard_name(i))
         self.out.write_parquet(kept, PAIRS_DIR, shard_name(i))  # last: marks the shard done
         return {"shard": i, "skipped": False, "pairs": n_pairs, "kept": kept.num_rows,
-                "seconds": time.perf_counter() - t0, "encode_seconds": t_enc, "pid": os.getpid()}
+                "seconds": time.perf_counter() - t0, "encode_seconds": t_enc,
+                "cpu_seconds": clock() - c0, "encode_cpu_seconds": c_enc, "pid": os.getpid()}
 
 
 @dataclass
@@ -180,7 +209,18 @@ class EngineConfig:
         in_flight_per_actor: shards queued per actor (bounded; 2 hides scheduling latency).
         use_gpus: use GPUs when the cluster has them.
         threads: torch threads for the plain path (None: torch's default).
+        shard_threads: plain path on a CPU: shards scored at once in this many threads of this
+            process, each with one torch thread (None: torch's thread count, unless ``threads``
+            is set; 1: one shard at a time on ``threads`` torch threads). The GEMMs of one shard
+            are too small to keep two cores busy and the gathers, the query and the Parquet write
+            run on one core; two shards side by side do (~1.2x the pairs per CPU-second).
         chunk: polymers per GEMM inside a shard on CPU; gpu_chunk: the same on a GPU.
+        keep_warm: Ray: when the screen ends, keep its actors (process, torch, ensemble) for the
+            next :class:`RayPool` of this driver with the same resources on the same Ray session
+            instead of killing them (a second screen then starts in ~0.1 s instead of several
+            seconds of actor start-up). Off by default: warm actors hold their CPUs (or GPUs) until
+            reused, :func:`close_warm_actors` or the end of the driver, so other Ray work of the
+            session could wait for them.
     """
 
     kind: str = "ray"
@@ -190,14 +230,18 @@ class EngineConfig:
     in_flight_per_actor: int = 2
     use_gpus: bool = True
     threads: int | None = None
+    shard_threads: int | None = None
     chunk: int = 128
     gpu_chunk: int = 2048
+    keep_warm: bool = False
 
     def __post_init__(self) -> None:
         from chiscreen.errors import ConfigError
 
         if self.kind not in ("ray", "plain"):
             raise ConfigError(f"engine.kind = {self.kind!r}, expected 'ray' or 'plain'")
+        if self.shard_threads is not None and self.shard_threads < 1:
+            raise ConfigError(f"engine.shard_threads = {self.shard_threads}, expected >= 1 or null")
         for k in ("shard_size", "cpus_per_actor", "in_flight_per_actor", "chunk", "gpu_chunk"):
             if getattr(self, k) < 1:
                 raise ConfigError(f"engine.{k} = {getattr(self, k)}, expected >= 1")
@@ -224,6 +268,9 @@ class RunStats:
     worker_seconds: float = 0.0   # summed over shards (all workers)
     encode_seconds: float = 0.0   # of which polymer towers
     startup_seconds: float = 0.0  # starting workers (Ray actors) before the first shard
+    cpu_seconds: float = 0.0      # CPU time of the shards (process time of the worker(s), all threads)
+    encode_cpu_seconds: float = 0.0  # of which polymer towers
+    worker_cpu_total: list[float] = field(default_factory=list)  # each worker process's CPU since it started
     engine: str = ""
     workers: int = 1
     peak_rss_bytes: list[int] = field(default_factory=list)
@@ -238,6 +285,8 @@ class RunStats:
                 "pairs_per_s": self.pairs_per_s, "worker_seconds": round(self.worker_seconds, 3),
                 "tower_share": round(self.encode_seconds / self.worker_seconds, 3) if self.worker_seconds else None,
                 "startup_seconds": round(self.startup_seconds, 3), "engine": self.engine, "workers": self.workers,
+                "cpu_seconds": round(self.cpu_seconds, 3), "encode_cpu_seconds": round(self.encode_cpu_seconds, 3),
+                "worker_cpu_total": [round(c, 3) for c in self.worker_cpu_total],
                 "worker_peak_rss_bytes": self.peak_rss_bytes}
 
 
@@ -256,6 +305,8 @@ def _account(st: RunStats, s: dict, bar, t0: float, hooks: EngineHooks | None) -
         st.kept += s["kept"]
         st.worker_seconds += s.get("seconds", 0.0)
         st.encode_seconds += s.get("encode_seconds", 0.0)
+        st.cpu_seconds += s.get("cpu_seconds", 0.0)
+        st.encode_cpu_seconds += s.get("encode_cpu_seconds", 0.0)
     el = time.perf_counter() - t0
     bar.update(1)
     if st.pairs:
@@ -270,23 +321,83 @@ def _log_done(st: RunStats) -> None:
     log.info(msg)
 
 
+def plain_shard_threads(cfg: EngineConfig, device: str) -> int:
+    """Shards the plain path scores at once (see ``EngineConfig.shard_threads``): 1 on an
+    accelerator or when ``cfg.threads`` asks for a number of torch threads."""
+    if device != "cpu":
+        return 1
+    if cfg.shard_threads is not None:
+        return int(cfg.shard_threads)
+    if cfg.threads is not None:
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(torch.get_num_threads(), cpus))
+
+
 def run_plain(ens: Any, task: ScreenTask, cfg: EngineConfig | None = None, progress: bool = True,
               hooks: EngineHooks | None = None, device: str = "auto") -> RunStats:
-    """Run every shard in this process (no Ray)."""
+    """Run every shard in this process (no Ray): one at a time, or ``plain_shard_threads``
+    shards side by side in threads with one torch thread each (torch's thread count is restored
+    afterwards). Shards are reported (hooks, progress) in order."""
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
     cfg = cfg or EngineConfig(kind="plain")
-    st = RunStats(n_shards=task.n_shards, engine="plain", workers=1)
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    n_thr = plain_shard_threads(cfg, torch.device(device).type)
+    st = RunStats(n_shards=task.n_shards, engine="plain", workers=n_thr)
     t0 = time.perf_counter()
-    w = ShardWorker(ens, task, device=device, threads=cfg.threads)
-    if hooks and hooks.on_workers:
-        hooks.on_workers([w])
-    bar = _bar(task.n_shards, "screen shards", progress)
+    threads_before = torch.get_num_threads()
+    bar = None
     try:
-        for i in range(task.n_shards):
-            _account(st, w.run(i), bar, t0, hooks)
+        if n_thr > 1:
+            torch.set_num_threads(1)
+        w = ShardWorker(ens, task, device=device, threads=cfg.threads if n_thr == 1 else None)
+        if hooks and hooks.on_workers:
+            hooks.on_workers([w])
+        bar = _bar(task.n_shards, "screen shards", progress)
+        if n_thr == 1:
+            for i in range(task.n_shards):
+                _account(st, w.run(i), bar, t0, hooks)
+        else:
+            # each thread sets its own thread count: OpenMP's (and so MKL's) is per thread, and a new
+            # thread would otherwise run every GEMM on all cores again, whatever the main thread set
+            ex = ThreadPoolExecutor(n_thr, thread_name_prefix="chiscreen-shard", initializer=torch.set_num_threads,
+                                    initargs=(1,))
+            pending: deque = deque()
+            todo = iter(range(task.n_shards))
+
+            def submit(i: int):
+                # descriptors are read here, in this thread (task.Xp may be a lazy reader), while
+                # the threads score earlier shards; a finished shard is not read at all
+                X = None if w.done(i) else np.asarray(task.Xp[slice(*task.bounds(i))])
+                return ex.submit(w.run, i, X)
+
+            try:
+                for i in todo:
+                    pending.append(submit(i))
+                    if len(pending) >= n_thr + 1:
+                        break
+                while pending:
+                    s = pending.popleft().result()
+                    for i in todo:
+                        pending.append(submit(i))
+                        break
+                    _account(st, s, bar, t0, hooks)
+            finally:
+                ex.shutdown(wait=True, cancel_futures=True)  # running shards finish (whole files), queued ones do not start
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
+        if torch.get_num_threads() != threads_before:
+            torch.set_num_threads(threads_before)
     st.seconds = time.perf_counter() - t0
     st.peak_rss_bytes = [w.peak_rss_bytes()]
+    st.worker_cpu_total = [w.cpu_total()]
     _log_done(st)
     return st
 
@@ -328,6 +439,53 @@ def _node_id() -> str:
         return "?"
 
 
+_WARM: dict[tuple, list] = {}  # warm actors of closed pools (EngineConfig.keep_warm), by session and resources
+
+
+def _session_key() -> str:
+    import ray
+
+    try:
+        return ray.get_runtime_context().get_session_name()
+    except Exception:
+        return "?"
+
+
+def _take_warm(key: tuple) -> list:
+    """Warm actors for ``key`` that still answer (removed from the registry), else []."""
+    import ray
+
+    actors = _WARM.pop(key, None) or []
+    if not actors:
+        return []
+    try:
+        ray.get([a.pid.remote() for a in actors], timeout=10)
+        return actors
+    except Exception:
+        for a in actors:
+            try:
+                ray.kill(a)
+            except Exception:
+                pass
+        return []
+
+
+def close_warm_actors() -> int:
+    """Kill every warm actor kept by ``EngineConfig.keep_warm``; returns how many."""
+    import ray
+
+    n = 0
+    for actors in list(_WARM.values()):
+        for a in actors:
+            try:
+                ray.kill(a)
+                n += 1
+            except Exception:
+                pass
+    _WARM.clear()
+    return n
+
+
 class _ActorBody:
     """The Ray actor. Its constructor takes only scalars; the ensemble comes as a nested reference
     (``[ref]``) with :meth:`load` (sent right after creation, so the actor starts and loads it while
@@ -341,6 +499,7 @@ class _ActorBody:
         if threads:
             torch.set_num_threads(int(threads))
         self.ens: Any = None
+        self._ens_key: str | None = None
         self.device, self.threads = device, threads
         self._worker: ShardWorker | None = None
         self._task_id: str | None = None
@@ -375,8 +534,11 @@ class _ActorBody:
         molecule each), so that the first shard does not wait for their interpreters."""
         import ray
 
-        if self.ens is None:
+        key = ens_box[0].hex()
+        if self.ens is None or self._ens_key != key:  # a warm actor of an earlier pool: maybe another model
             self.ens = ray.get(ens_box[0])
+            self._ens_key = key
+            self._worker, self._task_id = None, None
         if spec is not None and self._featurizer is None:
             self._featurizer_for(spec).warm()
         return os.getpid()
@@ -397,6 +559,16 @@ class _ActorBody:
         import resource
 
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+
+    def cpu_total(self) -> float:
+        """CPU seconds of this actor's process since it started (imports and start-up included)."""
+        return _cpu_total()
+
+    def park(self) -> int:
+        """Drop the last task's worker (and its object-store views) before waiting warm for the
+        next pool; the ensemble stays loaded."""
+        self._worker, self._task_id = None, None
+        return os.getpid()
 
     def run(self, task: ScreenTask, i: int, ens_box: list, X: np.ndarray | None = None,
             ok: np.ndarray | None = None) -> dict:
@@ -428,7 +600,11 @@ class RayPool:
         self.n, opts, device = actor_resources(ray.cluster_resources(), self.cfg)
         Actor = ray.remote(max_restarts=-1, max_task_retries=-1)(_ActorBody)
         self._ens_ref = ray.put(ens.to("cpu"))  # held for the pool's life: restarts need it
-        self.actors = [Actor.options(**opts).remote(device, int(opts["num_cpus"])) for _ in range(self.n)]
+        self._warm_key = (_session_key(), self.n, device, tuple(sorted((k, repr(v)) for k, v in opts.items())))
+        self.actors = _take_warm(self._warm_key)
+        self.reused_warm = bool(self.actors)
+        if not self.actors:
+            self.actors = [Actor.options(**opts).remote(device, int(opts["num_cpus"])) for _ in range(self.n)]
         self._loading = [a.load.remote([self._ens_ref], featurize) for a in self.actors]
 
     def featurize(self, spec: "FeaturizeSpec", kind: str, keys: list[str], batch: int = 64) -> list[dict]:
@@ -455,8 +631,18 @@ class RayPool:
         return outs
 
     def close(self) -> None:
+        """Kill the actors, or with ``cfg.keep_warm`` keep them for the next pool (see
+        :class:`EngineConfig`)."""
         import ray
 
+        if self.cfg.keep_warm and self.actors:
+            try:
+                ray.get([a.park.remote() for a in self.actors], timeout=30)
+                _WARM[self._warm_key] = list(self.actors)
+                self.actors = []
+                return
+            except Exception:  # an actor that does not answer is not kept
+                pass
         for a in self.actors:
             try:
                 ray.kill(a)
@@ -526,6 +712,7 @@ class RayPool:
             st.seconds = time.perf_counter() - t0
             try:
                 st.peak_rss_bytes = ray.get([a.peak_rss_bytes.remote() for a in self.actors], timeout=30)
+                st.worker_cpu_total = ray.get([a.cpu_total.remote() for a in self.actors], timeout=30)
             except Exception:  # reporting only
                 st.peak_rss_bytes = []
         finally:

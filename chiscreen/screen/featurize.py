@@ -63,12 +63,13 @@ class FeatureLog:
                                                           "failed": 0, "seconds": 0.0, "molecule_seconds": 0.0,
                                                           "cpu_seconds": 0.0})
         bad = sum(st != "ok" for st in res["status"])
-        n[kind] += len(res["status"])
+        done = int(res.get("n_computed", len(res["status"])))  # a key given twice is computed once
+        n[kind] += done
         n["failed"] += bad
         n["seconds"] += float(res.get("seconds", 0.0))
         n["molecule_seconds"] += float(res.get("molecule_seconds", 0.0))
         n["cpu_seconds"] += float(res.get("cpu_seconds", 0.0))
-        self.computed[kind] = self.computed.get(kind, 0) + len(res["status"])
+        self.computed[kind] = self.computed.get(kind, 0) + done
         self.failed[kind] = self.failed.get(kind, 0) + bad
 
     def add_failed_cached(self, kind: str) -> None:
@@ -177,6 +178,14 @@ class RowStore:
         self._rows = {int(r): X[int(r)] for r in rows}
         self.shape = (len(X), X.shape[1])
 
+    @classmethod
+    def aligned(cls, X: np.ndarray, rows, n: int) -> "RowStore":
+        """From (len(rows), F) descriptors of catalog positions ``rows`` in a catalog of ``n`` rows."""
+        st = cls.__new__(cls)
+        st._rows = {int(r): X[j] for j, r in enumerate(rows)}
+        st.shape = (int(n), X.shape[1])
+        return st
+
     def has(self, row: int) -> bool:
         return int(row) in self._rows
 
@@ -187,42 +196,312 @@ class RowStore:
         return self.shape[0]
 
 
+STATUS_CODES = ("ok", "not scored", "failed", "pending")
+_OK, _NOT_SCORED, _FAILED, _PENDING = range(4)
+
+
+class PolymerRows:
+    """The polymer catalog of a screen without its rows in memory.
+
+    Holds the :class:`~chiscreen.catalogs.catalog.CatalogSource` (rows read batch by batch or a
+    few at a time), its compact plan (ids, ok, identity) and the feature status per row as int8
+    codes (:data:`STATUS_CODES`) with the reasons of failed / pending rows only: about 10 bytes
+    + the identity per row, whatever the catalog's other columns.
+    """
+
+    def __init__(self, source: Any) -> None:
+        self.source = source
+        plan = source.plan()
+        self.ids, self.ok, self.canonical = plan.ids, plan.ok, plan.canonical
+        self.code = np.where(self.ok, _OK, _NOT_SCORED).astype(np.int8)
+        self.reason: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def scored(self) -> np.ndarray:
+        return (self.code == _OK) | (self.code == _PENDING)
+
+    def set(self, rows, code: int, reasons=None) -> None:
+        rows = np.asarray(rows, dtype=np.int64)
+        self.code[rows] = code
+        for j, r in enumerate(rows):
+            if reasons is None:
+                self.reason.pop(int(r), None)
+            else:
+                self.reason[int(r)] = reasons[j] if not isinstance(reasons, str) else reasons
+
+    def status_of(self, rows) -> list[str]:
+        return [STATUS_CODES[c] for c in self.code[np.asarray(rows, dtype=np.int64)]]
+
+    def reason_of(self, rows) -> list[str]:
+        out = []
+        for r in np.asarray(rows, dtype=np.int64):
+            c = self.code[r]
+            out.append("" if c == _OK else "catalog row is not ok" if c == _NOT_SCORED else self.reason.get(int(r), ""))
+        return out
+
+    def keys(self, rows) -> list[str]:
+        import pyarrow as pa
+
+        return self.canonical.take(pa.array(np.asarray(rows, dtype=np.int64))).to_pylist()
+
+    def with_status(self, df: pd.DataFrame, rows) -> pd.DataFrame:
+        df = df.copy()
+        df["feature_status"], df["feature_reason"] = self.status_of(rows), self.reason_of(rows)
+        df["scored"] = self.scored[np.asarray(rows, dtype=np.int64)]
+        return df
+
+    def frame(self, rows) -> pd.DataFrame:
+        """The catalog rows at ``rows`` (a few) with feature_status / feature_reason / scored."""
+        return self.with_status(self.source.take(rows), rows)
+
+    def frames(self, batch_rows: int = 16384):
+        """(first row, DataFrame with the feature columns) batch by batch, for polymers.parquet
+        (batches of ``batch_rows``: pandas holds each row's strings as objects)."""
+        n = None if self.source.in_memory else min(batch_rows, self.source.batch_rows)
+        for s, df in self.source.frames(batch_rows=n):
+            yield s, self.with_status(df, np.arange(s, s + len(df)))
+
+    def lookup(self, queries, kind: str = "polymer") -> list[int]:
+        """:func:`chiscreen.catalogs.catalog.lookup` over the catalog, batch by batch (same order of
+        preference: name, then abbreviation, then id, then canonical identity; first ok row)."""
+        from chiscreen.catalogs.catalog import canonicalize_one, lookup
+        from chiscreen.errors import InvalidInputError
+
+        queries = [str(q).strip() for q in queries]
+        if not queries:
+            return []
+        if self.source.in_memory:
+            return lookup(self.source.take(np.arange(len(self))), queries, kind)
+        cols = [c for c in ("id", "name", "abbreviation", "status", "canonical") if c in self.source.columns]
+        want = {q.lower() for q in queries}
+        canon = {q: canonicalize_one(kind, q)[0] for q in queries}
+        found: dict[tuple[str, str], int] = {}
+        ids = {int(q) for q in queries if q.lstrip("-").isdigit()}
+        cset = {c for c in canon.values() if c}
+        for s, df in self.source.frames(cols):
+            ok = (df["status"] == "ok").to_numpy()
+            for col in ("name", "abbreviation"):
+                if col in df.columns:
+                    for j, v in enumerate(df[col]):
+                        if ok[j] and isinstance(v, str) and v.strip().lower() in want:
+                            found.setdefault((col, v.strip().lower()), s + j)
+            for j, (i, c) in enumerate(zip(df["id"], df["canonical"])):
+                if ok[j]:
+                    if int(i) in ids:
+                        found.setdefault(("id", str(int(i))), s + j)
+                    if c in cset:
+                        found.setdefault(("canonical", c), s + j)
+        out = []
+        for q in queries:
+            pos = found.get(("name", q.lower()), found.get(("abbreviation", q.lower())))
+            if pos is None and q.lstrip("-").isdigit():
+                pos = found.get(("id", str(int(q))))
+            if pos is None and canon[q]:
+                pos = found.get(("canonical", canon[q]))
+            if pos is None:
+                raise InvalidInputError(f"{kind} {q!r} is not in the catalog (looked up by name, abbreviation, id and "
+                                        "canonical SMILES among valid rows)")
+            out.append(int(pos))
+        return out
+
+    def not_scored(self, limit: int = 20) -> list[dict]:
+        """The first ``limit`` rows that were not scored, with the reason."""
+        rows = np.flatnonzero(~self.scored)[:limit]
+        if len(rows) == 0:
+            return []
+        df = self.frame(rows)
+        return [{"id": int(r.id), "name": str(r.name), "status": str(r.feature_status),
+                 "reason": str(r.feature_reason if r.feature_status != "not scored" else r.reason)[:300]}
+                for r in df.itertuples()]
+
+
+class CachedRows:
+    """Polymer descriptors read from the descriptor cache a few rows at a time, indexable like the
+    (N, F) matrix of catalog rows (``store[rows]`` -> (len(rows), F) float32, NaN where a row has
+    no ok entry). Holds the cache positions of the rows (:class:`~chiscreen.features.cache.CacheIndex`),
+    never the values."""
+
+    def __init__(self, index: Any, n_features: int, extra: RowStore | None = None) -> None:
+        self.index, self.shape = index, (len(index.part), int(n_features))
+        self.extra = extra
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows) -> np.ndarray:
+        if isinstance(rows, slice):
+            rows = np.arange(self.shape[0])[rows]
+        rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
+        X = np.full((len(rows), self.shape[1]), np.nan, dtype=np.float32)
+        good = (self.index.part[rows] >= 0) & self.index.ok[rows]
+        if good.any():
+            X[good] = self.index.values(rows[good], self.shape[1])
+        if self.extra is not None:
+            for j, r in enumerate(rows):
+                if not good[j] and self.extra.has(r):
+                    X[j] = self.extra[[r]][0]
+        return X
+
+
+class ScoredView:
+    """``view[p0:p1]``: the descriptors of scored rows ``pi[p0:p1]`` of a :class:`CachedRows`, read
+    when a shard asks for them (what :class:`~chiscreen.screen.engine.ScreenTask` ``.Xp`` holds in
+    a streamed plain-engine screen). ``skip(lo)`` true: a finished shard, not read."""
+
+    def __init__(self, store: CachedRows, pi: np.ndarray, skip: Any = None) -> None:
+        self.store, self.pi, self.skip = store, np.asarray(pi, dtype=np.int64), skip
+        self.shape = (len(self.pi), store.shape[1])
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, sl) -> np.ndarray:
+        rows = self.pi[sl]
+        if isinstance(sl, slice) and self.skip is not None and self.skip(sl.start or 0):
+            return np.zeros((len(rows), self.shape[1]), np.float32)
+        return self.store[rows]
+
+
+def featurize_polymers_driver(rows: PolymerRows, ens: Any, opts: Any, progress: bool,
+                              flog: FeatureLog) -> CachedRows:
+    """Descriptors of the ok catalog rows: the identities not yet cached are computed here in a
+    guarded local pool (once per identity) and appended to the cache in parts; the values stay in
+    the cache (the returned :class:`CachedRows` reads them shard by shard). Sets the rows'
+    feature status (ok / failed with the reason)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from chiscreen.features import get_featurizer
+    from chiscreen.features.cache import DescriptorCache
+    from chiscreen.features.guard import run_guarded
+    from chiscreen.runtime import bar as progress_bar
+
+    fz = get_featurizer(ens.featurizer)
+    rep = ens.polymer_representation
+    cache = DescriptorCache(fz.name, fz.version, rep, root=opts.root)
+    okv = rows.ok
+    ix = cache.locate(rows.canonical)
+    missing = okv & (ix.part < 0)
+    todo = pc.unique(rows.canonical.filter(pa.array(missing))).to_pylist() if missing.any() else []
+    n_unique = pc.count_distinct(rows.canonical.filter(pa.array(okv))).as_py() if okv.any() else 0
+    seconds, n_failed_new = 0.0, 0
+    if todo:
+        bar = progress_bar(len(todo), f"featurize polymers ({rep})", progress, unit="mol")
+        pending: list = []
+        try:
+            for r in run_guarded([(fz.name, "polymer", k, rep) for k in todo], n_jobs=opts.n_jobs,
+                                 timeout_s=opts.timeout_s, mem_limit_mb=opts.mem_limit_mb):
+                seconds += r.seconds
+                k = todo[r.index]
+                pending.append((k, "ok", "", r.values) if r.values is not None else (k, "failed", r.reason, None))
+                bar.update(1)
+                if len(pending) >= 256:
+                    cache.append(pending)
+                    pending = []
+        finally:
+            bar.close()
+            cache.append(pending)
+        ix = cache.locate(rows.canonical)
+    found = ix.part >= 0
+    lost = okv & ~found
+    if lost.any():  # compacted away by another process and not yet visible: say so per row
+        rows.set(np.flatnonzero(lost), _FAILED, "descriptor cache entry not found after featurization; rerun")
+    bad = np.flatnonzero(okv & found & ~ix.ok)
+    if len(bad):
+        rows.set(bad, _FAILED, ix.reasons(bad))
+    n_bad = int(len(bad) + lost.sum())
+    node = flog.nodes.setdefault("driver", {"host": socket.gethostname(), "polymer": 0, "solvent": 0, "failed": 0,
+                                            "seconds": 0.0, "molecule_seconds": 0.0, "cpu_seconds": 0.0})
+    node["polymer"] += len(todo)
+    node["molecule_seconds"] += seconds
+    node["failed"] += n_bad
+    flog.computed["polymer"] = flog.computed.get("polymer", 0) + len(todo)
+    flog.failed["polymer"] = flog.failed.get("polymer", 0) + n_bad
+    flog.add_cached("polymer", n_unique - len(todo))
+    return CachedRows(ix, len(fz))
+
+
 class DeferredPolymers:
     """Polymers featurized shard by shard on the actors that score them.
 
     The shard plan is over the catalog's ok rows (``rows``, in catalog order): shard i holds
     ``rows[i * shard_size:(i + 1) * shard_size]``. :meth:`block_for` is the shard's block (cached
-    values, the keys still to compute); :meth:`on_result` records what the actor computed.
+    values read for the shard only, the keys still to compute, each identity once);
+    :meth:`on_result` records what the actor computed. An identity computed by a shard that has
+    reported is read back from the cache, not computed again; one whose shard is still running
+    is computed again by a later shard that holds it (at most the shards in flight).
     """
 
-    def __init__(self, df: pd.DataFrame, spec: FeaturizeSpec, rows: np.ndarray, shard_size: int,
-                 flog: FeatureLog, status: list[str], reason: list[str]) -> None:
+    def __init__(self, prows: PolymerRows, spec: FeaturizeSpec, rows: np.ndarray, shard_size: int,
+                 flog: FeatureLog) -> None:
         self.fz, self.cache = _cache_for(spec, "polymer")
         flog.cache = self.cache.location.rsplit("/", 2)[0]
-        self.known = self.cache.load()
+        self.prows = prows
+        self.index = self.cache.locate(prows.canonical)
         self.spec, self.rows, self.shard_size, self.flog = spec, np.asarray(rows, dtype=np.int64), shard_size, flog
-        self.canon = df["canonical"].to_numpy()
-        self.status, self.reason = list(status), list(reason)
         self._todo: dict[int, np.ndarray] = {}
+        self._known_parts = set(self.index.parts)
+        self._fresh: dict[str, tuple[str, int, bool]] = {}  # identities computed in this run -> (part, row, ok)
+        self._reported: set[str] = set()
+
+    def _lookup_fresh(self, keys: list[str]) -> None:
+        """Index the part files written since the run began (identities computed this run)."""
+        if not any(k in self._reported and k not in self._fresh for k in keys):
+            return
+        import pyarrow.parquet as pq
+
+        for p in self.cache._parts():
+            if p in self._known_parts:
+                continue
+            try:
+                t = pq.read_table(p, filesystem=self.cache.fs, columns=["key", "status"])
+            except FileNotFoundError:
+                continue
+            self._known_parts.add(p)
+            for r, (k, st) in enumerate(zip(t.column("key").to_pylist(), t.column("status").to_pylist())):
+                if k in self._reported:
+                    self._fresh[k] = (p, r, st == "ok")
 
     def block_for(self, i: int) -> dict:
         rows = self.rows[i * self.shard_size:(i + 1) * self.shard_size]
+        pr, ix = self.prows, self.index
         X = np.full((len(rows), len(self.fz)), np.nan, dtype=np.float32)
         ok = np.zeros(len(rows), dtype=bool)
+        keys = pr.keys(rows)
+        found = ix.part[rows] >= 0
+        good = found & ix.ok[rows]
+        if good.any():
+            X[good] = ix.values(rows[good], len(self.fz))
+            ok[good] = True
+            pr.set(rows[good], _OK)
+        bad = np.flatnonzero(found & ~ix.ok[rows])
+        if len(bad):
+            pr.set(rows[bad], _FAILED, ix.reasons(rows[bad]))
+            for _ in bad:
+                self.flog.add_failed_cached("polymer")
         todo: list[int] = []
-        for j, r in enumerate(rows):
-            e = self.known.get(self.canon[r])
+        rest = np.flatnonzero(~found)
+        self._lookup_fresh([keys[j] for j in rest])
+        for j in rest:
+            e = self._fresh.get(keys[j])
             if e is None:
-                todo.append(j)
-            elif e[0] == "ok":
-                X[j], ok[j] = e[2], True
-                self.status[r], self.reason[r] = "ok", ""
+                todo.append(int(j))
+                continue
+            part, r, eok = e
+            t = self.cache.read_rows(part, np.asarray([r]), ["values" if eok else "reason"])
+            if eok:
+                X[j] = np.asarray(t.column("values")[0].values.to_numpy(zero_copy_only=False), np.float32)
+                ok[j] = True
+                pr.set(rows[[j]], _OK)
             else:
-                self.status[r], self.reason[r] = "failed", e[1]
+                pr.set(rows[[j]], _FAILED, [t.column("reason")[0].as_py() or ""])
                 self.flog.add_failed_cached("polymer")
         self.flog.add_cached("polymer", len(rows) - len(todo))
         self._todo[i] = rows[todo]
-        return {"X": X, "ok": ok, "todo": todo, "keys": [self.canon[rows[j]] for j in todo], "spec": self.spec}
+        return {"X": X, "ok": ok, "todo": todo, "keys": [keys[j] for j in todo], "spec": self.spec}
 
     def on_result(self, i: int, s: dict) -> None:
         feat = s.get("feat")
@@ -230,5 +509,10 @@ class DeferredPolymers:
         if not feat:
             return
         self.flog.add("polymer", feat)
-        for r, st, why in zip(rows, feat["status"], feat["reason"]):
-            self.status[r], self.reason[r] = ("ok", "") if st == "ok" else ("failed", why)
+        keys = self.prows.keys(rows)
+        for r, k, st, why in zip(rows, keys, feat["status"], feat["reason"]):
+            if st == "ok":
+                self.prows.set([r], _OK)
+            else:
+                self.prows.set([r], _FAILED, [why])
+            self._reported.add(k)

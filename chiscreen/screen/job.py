@@ -31,12 +31,12 @@ import pyarrow as pa
 import torch
 import yaml
 
-from chiscreen.catalogs.catalog import join_greenness, load_catalog, lookup
+from chiscreen.catalogs.catalog import CatalogSource, join_greenness, load_catalog, lookup, open_catalog
 from chiscreen.errors import InvalidInputError, ScreenError
 from chiscreen.model.artifact import artifact_hash
 from chiscreen.schema import POLYMER_ID, POLYMER_NAME, POLYMER_SMILES, SOLVENT_ID, SOLVENT_NAME, SOLVENT_SMILES
 from chiscreen.screen.engine import (
-    CAND_DIR, PAIRS_DIR, EngineConfig, EngineHooks, RunStats, ScreenTask, run_plain, run_ray,
+    CAND_DIR, PAIRS_DIR, EngineConfig, EngineHooks, RunStats, ScreenTask, run_plain, run_ray, shard_name,
 )
 from chiscreen.screen.manifest import Manifest, claim, hash_catalog, hash_json
 from chiscreen.screen.queries import QueryConfig, SelectiveQuery, merge_top_per_solvent, selective_dissolution
@@ -178,6 +178,33 @@ def _catalog_table(df: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(d, preserve_index=False)
 
 
+def _polymer_tables(prows: Any):
+    """polymers.parquet batch by batch: the catalog's rows with feature_status / feature_reason /
+    scored. A column that is all null in the first batch takes the type of a later batch's
+    source column (string when unknown), so that every batch fits one schema."""
+    schema = None
+    for _, df in prows.frames():
+        t = _catalog_table(df)
+        if schema is None:
+            fields = [pa.field(f.name, pa.string()) if pa.types.is_null(f.type) and not prows.source.in_memory
+                      else f for f in t.schema]
+            schema = pa.schema(fields, metadata=t.schema.metadata)
+        yield t if t.schema.equals(schema, check_metadata=False) else t.cast(schema)
+
+
+def _hash_polymers(prows: Any, pi: np.ndarray) -> str:
+    """:func:`hash_catalog` of the scored rows, reading their identities in chunks."""
+    import hashlib
+
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(prows.ids[pi].astype(np.int64)).tobytes())
+    for s in range(0, len(pi), 65536):
+        for k in prows.keys(pi[s:s + 65536]):
+            h.update(k.encode())
+            h.update(b"\0")
+    return h.hexdigest()[:16]
+
+
 #: every file a screen writes (relative glob patterns): what ``--overwrite`` may remove
 SCREEN_FILES = ["manifest.json", "config.yaml", "polymers.parquet", "solvents.parquet", f"{PAIRS_DIR}/shard-*.parquet",
                 f"{CAND_DIR}/shard-*.parquet", "top_per_solvent.parquet", "selective-*.parquet", "summary.json"]
@@ -189,16 +216,22 @@ class PreparedInputs:
     learning and other callers reuse it for more scoring without re-featurizing.
 
     Attributes:
-        pol, sol: catalogs with ``feature_status`` / ``feature_reason`` / ``scored`` columns.
+        pol: the polymer catalog as :class:`~chiscreen.screen.featurize.PolymerRows` (rows read
+            batch by batch from their source; ids, identity and feature status per row);
+            ``pol.frame(rows)`` is a DataFrame of a few rows with ``feature_status`` /
+            ``feature_reason`` / ``scored``.
+        sol: the solvent catalog (DataFrame) with those columns.
         Xp, Xs: (N_p, F) / (N_s, F) float32 raw descriptors aligned with the catalog rows (NaN
-            rows where not scored).
+            rows where not scored); ``Xp`` is read from the descriptor cache rows at a time
+            (:class:`~chiscreen.screen.featurize.CachedRows`) when the screen featurized, an
+            array when descriptors were given.
         pi, si: positions of the scored rows; pids, sids: their catalog ids (int64).
         Us: (E, S, 2d) float32 latents of the scored solvents (encoded once).
         temperatures_K, head, chi_c: what is scored (Kelvin; "exp" / "comp"; threshold).
         selective_rows: per selective query name, the polymer row positions (dissolve + exclude).
     """
 
-    pol: pd.DataFrame
+    pol: Any
     sol: pd.DataFrame
     Xp: np.ndarray
     Xs: np.ndarray
@@ -224,7 +257,7 @@ class PreparedInputs:
     def polymer_latents(self, ens: Any, rows: np.ndarray | list[int]) -> torch.Tensor:
         """Encoded polymers of catalog row positions ``rows`` (for :meth:`BlockScorer.score`)."""
         with torch.no_grad():
-            return ens.encode_polymers(np.ascontiguousarray(self.Xp[np.asarray(rows)]))
+            return ens.encode_polymers(np.ascontiguousarray(self.Xp[np.asarray(rows, dtype=np.int64)]))
 
 
 def run_screen(cfg: ScreenConfig, out: str | None = None, overwrite: bool = False, progress: bool = True,
@@ -325,21 +358,23 @@ def prepare_inputs(cfg: ScreenConfig, ens: Any, temps: list[float], chi_c: float
     scoring) and when nothing can be scored; InvalidInputError for unreadable catalogs.
     """
     from chiscreen.screen.featurize import (
-        DeferredPolymers, FeatureLog, RowStore, featurize_cluster, featurize_driver, spec_for,
+        DeferredPolymers, FeatureLog, PolymerRows, RowStore, featurize_cluster, featurize_driver,
+        featurize_polymers_driver, spec_for,
     )
 
     if catalogs is None:
-        pol, prep = load_catalog(cfg.polymers, "polymer", progress=progress)
+        psrc, prep = open_catalog(cfg.polymers, "polymer", progress=progress)
         sol, srep = load_catalog(cfg.solvents, "solvent", progress=progress)
         log.info("catalogs: %s; %s", prep, srep)
     else:
-        pol, sol = catalogs
-    pol = pol.reset_index(drop=True)
+        pol_df, sol = catalogs
+        psrc = CatalogSource.from_frame(pol_df, "polymer")
+    prows = PolymerRows(psrc)
     sol = sol.reset_index(drop=True)
     selective_rows = {}
     for sq in cfg.query.selective:  # names checked before featurizing and scoring
         try:
-            selective_rows[sq.name] = lookup(pol, sq.dissolve, "polymer") + lookup(pol, sq.exclude, "polymer")
+            selective_rows[sq.name] = prows.lookup(list(sq.dissolve) + list(sq.exclude), "polymer")
         except InvalidInputError as exc:
             raise ScreenError(f"selective query {sq.name!r}: {exc}") from None
 
@@ -348,6 +383,7 @@ def prepare_inputs(cfg: ScreenConfig, ens: Any, temps: list[float], chi_c: float
     flog = FeatureLog(where="cluster" if opts.where == "cluster" else "driver")
     deferred = None
     own_pool = None
+    n_p = len(prows)
     if descriptors is None and opts.where == "cluster":
         if pool is None:
             from chiscreen.screen.engine import RayPool
@@ -358,45 +394,47 @@ def prepare_inputs(cfg: ScreenConfig, ens: Any, temps: list[float], chi_c: float
             Xs, sst, srs = featurize_cluster(sol, "solvent", spec, pool, flog, batch=opts.batch_size)
             if defer:
                 sel = sorted({r for rows in selective_rows.values() for r in rows})
-                Xsel, pst, prs = featurize_cluster(pol, "polymer", spec, pool, flog, rows=np.asarray(sel, dtype=np.int64),
-                                                   batch=opts.batch_size)
-                Xp = RowStore(Xsel, sel)
-                ok_rows = np.flatnonzero((pol["status"] == "ok").to_numpy())
-                deferred = DeferredPolymers(pol, spec, ok_rows, cfg.engine.shard_size, flog, pst, prs)
-                for r in ok_rows:  # until their shard reports
-                    if not Xp.has(r):
-                        pst[r], prs[r] = "pending", "featurized with its shard"
-            else:
-                Xp, pst, prs = featurize_cluster(pol, "polymer", spec, pool, flog, batch=opts.batch_size)
+                sel_df = psrc.take(sel, ["status", "canonical"])
+                Xsel, pst, prs = featurize_cluster(sel_df, "polymer", spec, pool, flog, batch=opts.batch_size)
+                Xp = RowStore.aligned(Xsel, sel, n_p)
+                ok_rows = np.flatnonzero(prows.ok)
+                deferred = DeferredPolymers(prows, spec, ok_rows, cfg.engine.shard_size, flog)
+                prows.set(ok_rows, 3, "featurized with its shard")  # pending until their shard reports
+                for j, r in enumerate(sel):
+                    if pst[j] == "ok":
+                        prows.set([r], 0)
+                    elif pst[j] == "failed":
+                        prows.set([r], 2, [prs[j]])
+            else:  # no shards (selective queries only): every polymer here, in memory
+                Xall, pst, prs = featurize_cluster(psrc.take(np.arange(n_p), ["status", "canonical"]), "polymer",
+                                                   spec, pool, flog, batch=opts.batch_size)
+                Xp = Xall
+                _set_status(prows, pst, prs)
         finally:
             if own_pool is not None:
                 own_pool.close()
     elif descriptors is None:
         flog.cache = _cache_label(opts.root)
-        Xp, pst, prs = featurize_driver(pol, "polymer", ens, opts, progress, flog)
+        Xp = featurize_polymers_driver(prows, ens, opts, progress, flog)
         Xs, sst, srs = featurize_driver(sol, "solvent", ens, opts, progress, flog)
     else:
         Xp, Xs = (np.asarray(x, dtype=np.float32) for x in descriptors)
-        if len(Xp) != len(pol) or len(Xs) != len(sol):
-            raise ScreenError(f"descriptors ({len(Xp)}, {len(Xs)}) do not match the catalogs ({len(pol)}, {len(sol)})")
-        pst = np.where(pol["status"] == "ok", "ok", "not scored").tolist()
+        if len(Xp) != n_p or len(Xs) != len(sol):
+            raise ScreenError(f"descriptors ({len(Xp)}, {len(Xs)}) do not match the catalogs ({n_p}, {len(sol)})")
         sst = np.where(sol["status"] == "ok", "ok", "not scored").tolist()
-        prs = ["" if s == "ok" else "catalog row is not ok" for s in pst]
         srs = ["" if s == "ok" else "catalog row is not ok" for s in sst]
     seconds_featurize = time.perf_counter() - t_feat
     if descriptors is None and deferred is None:
         flog.emit()
-    pol["feature_status"], pol["feature_reason"] = pst, prs
     sol["feature_status"], sol["feature_reason"] = sst, srs
-    pol["scored"] = pol["feature_status"].isin(["ok", "pending"])
     sol["scored"] = sol["feature_status"] == "ok"
-    pi = np.flatnonzero(pol["scored"].to_numpy())
+    pi = np.flatnonzero(prows.scored)
     si = np.flatnonzero(sol["scored"].to_numpy())
     if len(pi) == 0 or len(si) == 0:
         raise ScreenError(f"nothing to score: {len(pi)} usable polymers and {len(si)} usable solvents "
                           "(see feature_status / reason in the catalogs)")
     for name, rows in selective_rows.items():
-        bad = [pol["name"].iat[r] for r in rows if not bool(pol["scored"].iat[r])]
+        bad = [n for n, ok in zip(prows.frame(rows)["name"], prows.scored[rows]) if not ok]
         if bad:
             raise ScreenError(f"selective query {name!r}: polymer(s) {bad} could not be featurized; "
                               "see feature_reason in polymers.parquet")
@@ -404,11 +442,18 @@ def prepare_inputs(cfg: ScreenConfig, ens: Any, temps: list[float], chi_c: float
         sol = join_greenness(sol)
     with torch.no_grad():
         Us = ens.to("cpu").encode_solvents(Xs[si]).cpu().numpy()
-    return PreparedInputs(pol=pol, sol=sol, Xp=Xp, Xs=Xs, pi=pi, si=si,
-                          pids=pol["id"].to_numpy()[pi].astype(np.int64), sids=sol["id"].to_numpy()[si].astype(np.int64),
+    return PreparedInputs(pol=prows, sol=sol, Xp=Xp, Xs=Xs, pi=pi, si=si,
+                          pids=prows.ids[pi].astype(np.int64), sids=sol["id"].to_numpy()[si].astype(np.int64),
                           Us=Us, temperatures_K=temps, head=cfg.head, chi_c=chi_c, selective_rows=selective_rows,
                           seconds_featurize=seconds_featurize, features=flog if descriptors is None else None,
                           deferred=deferred)
+
+
+def _set_status(prows: Any, status: list[str], reason: list[str]) -> None:
+    codes = {"ok": 0, "not scored": 1, "failed": 2, "pending": 3}
+    for r, (st, why) in enumerate(zip(status, reason)):
+        if st != "not scored":
+            prows.set([r], codes.get(st, 2), None if st == "ok" else [why])
 
 
 def _cache_label(root: str | None) -> str:
@@ -426,7 +471,7 @@ def _claim(cfg: ScreenConfig, ens: Any, prep: PreparedInputs, owned: Any, odir: 
     n_shards = (len(prep.pi) + cfg.engine.shard_size - 1) // cfg.engine.shard_size
     man = Manifest(
         model_hash=artifact_hash(ens),
-        polymers_hash=hash_catalog(prep.pids, prep.pol["canonical"].to_numpy()[prep.pi].tolist()),
+        polymers_hash=_hash_polymers(prep.pol, prep.pi),
         solvents_hash=hash_catalog(prep.sids, prep.sol["canonical"].to_numpy()[prep.si].tolist()),
         query_hash=hash_json(pins), n_shards=n_shards, shard_size=cfg.engine.shard_size,
         n_polymers=len(prep.pi), n_solvents=len(prep.si), temperatures_K=prep.temperatures_K, head=cfg.head,
@@ -436,7 +481,7 @@ def _claim(cfg: ScreenConfig, ens: Any, prep: PreparedInputs, owned: Any, odir: 
     if not resumed or not odir.exists("solvents.parquet"):
         odir.write_parquet(_catalog_table(prep.sol), "solvents.parquet")
     if prep.deferred is None and (not resumed or not odir.exists("polymers.parquet")):
-        odir.write_parquet(_catalog_table(prep.pol), "polymers.parquet")
+        odir.write_parquet_tables(_polymer_tables(prep.pol), "polymers.parquet")
     odir.write_text(yaml.safe_dump(asdict(cfg), sort_keys=False), "config.yaml")
     return man, resumed, replaced
 
@@ -451,8 +496,27 @@ def run_shards(cfg: ScreenConfig, ens: Any, prep: PreparedInputs, odir: OutputDi
     """
     from chiscreen.runtime import table_metadata
 
+    from chiscreen.screen.featurize import CachedRows, ScoredView
+
     deferred = prep.deferred
-    Xp = np.zeros((0, prep.Xs.shape[1]), np.float32) if deferred is not None else prep.Xp[prep.pi]
+    ss = cfg.engine.shard_size
+    block_for, on_result = (deferred.block_for, deferred.on_result) if deferred is not None else (None, None)
+    if deferred is not None:
+        Xp = np.zeros((0, prep.Xs.shape[1]), np.float32)
+    elif isinstance(prep.Xp, CachedRows):  # descriptors read from the cache shard by shard
+        def done(p0: int) -> bool:
+            return odir.exists(PAIRS_DIR, shard_name(p0 // ss))
+
+        Xp = view = ScoredView(prep.Xp, prep.pi, skip=done)
+        if cfg.engine.kind == "ray":  # the driver reads each shard's block as it sends it
+            def block_for(i: int) -> dict:
+                sl = slice(i * ss, min((i + 1) * ss, len(prep.pi)))
+                X = view[sl]
+                return {"X": X, "ok": np.ones(len(X), dtype=bool), "todo": [], "keys": [], "spec": None}
+
+            Xp = np.zeros((0, prep.Xs.shape[1]), np.float32)
+    else:
+        Xp = prep.Xp[prep.pi]
     task = ScreenTask(Xp=Xp, polymer_ids=prep.pids, solvent_ids=prep.sids, Us=prep.Us,
                       temperatures_K=prep.temperatures_K, head=cfg.head, chi_c=prep.chi_c, query=cfg.query,
                       out=str(odir) if odir.local else odir.uri, shard_size=cfg.engine.shard_size,
@@ -462,8 +526,7 @@ def run_shards(cfg: ScreenConfig, ens: Any, prep: PreparedInputs, odir: OutputDi
         stats = RunStats(n_shards=0, engine="none")
     elif cfg.engine.kind == "ray":
         stats = run_ray(ens, task, cfg.engine, progress=progress, hooks=hooks, address=cfg.ray_address, pool=pool,
-                        block_for=deferred.block_for if deferred is not None else None,
-                        on_result=deferred.on_result if deferred is not None else None)
+                        block_for=block_for, on_result=on_result)
     else:
         stats = run_plain(ens, task, cfg.engine, progress=progress, hooks=hooks, device=device)
     if deferred is not None:
@@ -474,13 +537,13 @@ def run_shards(cfg: ScreenConfig, ens: Any, prep: PreparedInputs, odir: OutputDi
 def _settle_deferred(prep: PreparedInputs, odir: OutputDir) -> None:
     """After the shards: the polymers' feature status from the actors, the rows that were scored,
     ``polymers.parquet`` and the featurization log lines."""
-    d = prep.deferred
     pol = prep.pol
-    pol["feature_status"], pol["feature_reason"] = d.status, d.reason
-    pol["scored"] = pol["feature_status"] == "ok"
-    prep.pi = np.flatnonzero(pol["scored"].to_numpy())
-    prep.pids = pol["id"].to_numpy()[prep.pi].astype(np.int64)
-    odir.write_parquet(_catalog_table(pol), "polymers.parquet")
+    left = np.flatnonzero(pol.code == 3)
+    if len(left):  # a shard that never reported (cannot happen after a complete run)
+        pol.set(left, 2, "its shard did not report a featurization result")
+    prep.pi = np.flatnonzero(pol.scored)
+    prep.pids = pol.ids[prep.pi].astype(np.int64)
+    odir.write_parquet_tables(_polymer_tables(pol), "polymers.parquet")
     prep.features.emit()
 
 
@@ -508,7 +571,7 @@ def finalize(cfg: ScreenConfig, ens: Any, prep: PreparedInputs, odir: OutputDir,
     n_rows = count_rows(odir)
     summary = {
         "out": str(odir), "resumed": resumed, "manifest": man.to_dict(),
-        "polymers": {"rows": len(pol), "scored": int(len(prep.pi)), "not_scored": _not_scored(pol)},
+        "polymers": {"rows": len(pol), "scored": int(len(prep.pi)), "not_scored": pol.not_scored()},
         "solvents": {"rows": len(sol), "scored": int(len(si)), "not_scored": _not_scored(sol)},
         "pairs_total": int(len(prep.pi)) * int(len(si)) * len(prep.temperatures_K), "rows_in_pairs": n_rows, "run": stats.to_dict(),
         "seconds_featurize": round(prep.seconds_featurize, 3),
@@ -534,15 +597,20 @@ def run_selective(ens: Any, sq: SelectiveQuery, pol: pd.DataFrame, Xp_all: np.nd
     from chiscreen.units import parse_temperatures
 
     t_q = parse_temperatures(sq.temperatures) if sq.temperatures else temps
-    rows = lookup(pol, sq.dissolve, "polymer") + lookup(pol, sq.exclude, "polymer")
-    bad = [pol["name"].iat[r] for r in rows if not bool(pol["scored"].iat[r])]
+    if isinstance(pol, pd.DataFrame):
+        rows = lookup(pol, sq.dissolve, "polymer") + lookup(pol, sq.exclude, "polymer")
+        sel = pol.iloc[rows].reset_index(drop=True)
+    else:  # PolymerRows
+        rows = pol.lookup(list(sq.dissolve) + list(sq.exclude), "polymer")
+        sel = pol.frame(rows)
+    bad = [sel["name"].iat[j] for j in range(len(rows)) if not bool(sel["scored"].iat[j])]
     if bad:
         raise ScreenError(f"selective query {sq.name!r}: polymer(s) {bad} could not be featurized; "
                           "see feature_reason in polymers.parquet")
     labels = []
-    for r in rows:
-        ab = pol["abbreviation"].iat[r] if "abbreviation" in pol.columns else None
-        labels.append(str(ab) if isinstance(ab, str) and ab else str(pol["name"].iat[r]))
+    for j in range(len(rows)):
+        ab = sel["abbreviation"].iat[j] if "abbreviation" in sel.columns else None
+        labels.append(str(ab) if isinstance(ab, str) and ab else str(sel["name"].iat[j]))
     with torch.no_grad():
         sc = BlockScorer.for_ensemble(ens, ens.encode_solvents(Xs), t_q, head=head)
         r = sc.score(ens.encode_polymers(Xp_all[rows]))

@@ -174,18 +174,13 @@ def _rank_key(r: BlockScores, q: QueryConfig, mask: torch.Tensor | None) -> torc
 def _rows(r: BlockScores, pi: torch.Tensor, ti: torch.Tensor, si: torch.Tensor, polymer_ids: np.ndarray,
           solvent_ids: np.ndarray, temperatures_K: list[float], chi_c: float, pair_p=None) -> pa.Table:
     chi = r.chi[pi, ti, si].cpu().numpy()
-    if r.p_soluble is not None:
-        pm, ps = r.p_soluble[pi, si], r.p_soluble_std[pi, si]
-    elif pair_p is not None:
-        pm, ps = pair_p(pi, si)
-    else:
-        raise ValueError("P(soluble) was not computed and no pair_p function was given")
+    chi_std, pm, ps = r.kept_stats(pi, ti, si, pair_p)
     cols = {
         POLYMER_ID: polymer_ids[pi.cpu().numpy()].astype(np.int64),
         SOLVENT_ID: solvent_ids[si.cpu().numpy()].astype(np.int64),
         T_K: np.asarray(temperatures_K, dtype=np.float32)[ti.cpu().numpy()],
         "chi": chi,
-        "chi_std": r.chi_std_at(pi, ti, si).cpu().numpy(),
+        "chi_std": chi_std.cpu().numpy(),
         "p_soluble": pm.cpu().numpy(),
         "p_soluble_std": ps.cpu().numpy(),
         "miscible": chi < chi_c,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.fs as pafs
@@ -78,6 +78,36 @@ class OutputDir:
         if self.metadata:
             table = table.replace_schema_metadata({**(table.schema.metadata or {}), **self.metadata})
         return self._atomic(list(rel), lambda p: pq.write_table(table, p, filesystem=self.fs, compression=compression))
+
+    def write_parquet_tables(self, tables: Iterable[pa.Table], *rel: str, compression: str = "zstd") -> str:
+        """Write consecutive tables as one Parquet file, batch by batch (atomically, with
+        :attr:`metadata`): the schema is the first table's; later ones are cast to it. Raises
+        ScreenError when there is no table or a later one does not fit the schema."""
+        it = iter(tables)
+
+        def w(p):
+            writer = None
+            schema = None
+            try:
+                for t in it:
+                    if writer is None:
+                        schema = t.schema
+                        if self.metadata:
+                            schema = schema.with_metadata({**(schema.metadata or {}), **self.metadata})
+                        writer = pq.ParquetWriter(p, schema, filesystem=self.fs, compression=compression)
+                    if not t.schema.equals(schema, check_metadata=False):
+                        try:
+                            t = t.cast(schema)
+                        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                            raise ScreenError(f"{'/'.join(rel)}: a batch does not fit the first batch's columns: "
+                                              f"{str(exc).splitlines()[0]}") from None
+                    writer.write_table(t.replace_schema_metadata(schema.metadata))
+                if writer is None:
+                    raise ScreenError(f"{'/'.join(rel)}: nothing to write")
+            finally:
+                if writer is not None:
+                    writer.close()
+        return self._atomic(list(rel), w)
 
     def write_text(self, text: str, *rel: str) -> str:
         def w(p):

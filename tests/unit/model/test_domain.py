@@ -84,6 +84,77 @@ def test_fit_inflation_recovers_a_growing_error_and_a_heavy_tail():
     assert few["slope"] == 0.0 and np.isnan(few["k95"])
 
 
+def test_fit_inflation_split_and_unseen_fit_the_held_out_polymers_rows():
+    rng = np.random.default_rng(2)
+    n_seen, n_new = 3000, 3000
+    ad = np.concatenate([np.zeros(n_seen), rng.uniform(0.3, 2.0, n_new)])      # seen pairs sit at ad 0
+    unseen = np.arange(n_seen + n_new) >= n_seen
+    std = rng.uniform(0.05, 0.15, n_seen + n_new)
+    true = np.where(unseen, 2.0 * (1 + 0.5 * ad), 1.2)                          # unseen polymers: much larger errors
+    y = std * true * rng.normal(size=len(std))
+    for method in ("split", "unseen"):
+        fit = fit_inflation(y, np.zeros(len(y)), std, ad, unseen=unseen, method=method)
+        assert fit["method"] == method and fit["n_unseen"] == n_new
+        cal = std * fit["std_scale"] * (1 + fit["slope"] * np.minimum(ad, fit["cap"]))
+        z = np.abs(y) / cal
+        assert abs((z[unseen] <= 1).mean() - 0.683) < 0.02                     # the unseen rows are what it fits
+        assert abs((z[unseen] <= fit["k95"]).mean() - 0.95) < 0.01
+    split = fit_inflation(y, np.zeros(len(y)), std, ad, unseen=unseen, method="split")
+    assert split["std_scale"] == pytest.approx(1.2, rel=0.06)                  # the seen pairs' factor at ad 0
+    pooled = fit_inflation(y, np.zeros(len(y)), std, ad, unseen=unseen, method="pooled")
+    zp = np.abs(y) / (std * pooled["std_scale"] * (1 + pooled["slope"] * np.minimum(ad, pooled["cap"])))
+    assert pooled["method"] == "pooled" and np.isfinite(zp).all()
+    # no seen rows: split falls back to the unseen fit; too few unseen rows: to the pooled fit
+    assert fit_inflation(y[unseen], np.zeros(n_new), std[unseen], ad[unseen], unseen=unseen[unseen],
+                         method="split")["method"] == "unseen"
+    few = unseen & (np.arange(len(y)) < n_seen + 10)
+    assert fit_inflation(y, np.zeros(len(y)), std, ad, unseen=few, method="split")["method"] == "pooled"
+    with pytest.raises(ValueError, match="calibration fit"):
+        fit_inflation(y, np.zeros(len(y)), std, ad, method="median")
+
+
+def test_domain_reference_sets_measured_chi_and_all():
+    from types import SimpleNamespace
+
+    from chiscreen.model.data import TaskRows
+    from chiscreen.model.domain import domain_for_training
+
+    rng = np.random.default_rng(3)
+    ens = ChiEnsemble.random(8, 6, n_members=2, d=4, seed=0)
+    Xp, Xs = rng.normal(size=(10, 8)).astype(np.float32), rng.normal(size=(6, 6)).astype(np.float32)
+
+    def rows(pi, si):
+        pi, si = np.asarray(pi), np.asarray(si)
+        return TaskRows(pi, si, np.full(len(pi), 300.0), np.zeros(len(pi)), np.zeros(len(pi)), np.arange(len(pi)))
+
+    data = SimpleNamespace(Xp=Xp, Xs=Xs, tasks={
+        "chi_exp": rows([0, 1], [0, 1]), "chi_comp": rows([2], [2]),
+        "chi_oracle": rows([0, 3, 4, 5], [3, 4, 0, 1]), "soluble": rows([6, 7], [5, 5])})
+    assert len(domain_for_training(ens, data, "measured").Xp_ref) == 3           # polymers 0, 1, 2
+    assert len(domain_for_training(ens, data).Xp_ref) == 3                         # the default
+    assert len(domain_for_training(ens, data, "chi").Xp_ref) == 6                  # + the oracle-only 3, 4, 5
+    assert len(domain_for_training(ens, data, "all").Xp_ref) == 8
+    assert len(domain_for_training(ens, data, "measured").Xs_ref) == 3
+    oracle_only = SimpleNamespace(Xp=Xp, Xs=Xs, tasks={"chi_oracle": rows([3, 4], [0, 1])})
+    assert len(domain_for_training(ens, oracle_only, "measured").Xp_ref) == 2     # falls back to every chi task
+    with pytest.raises(ValueError, match="domain reference"):
+        domain_for_training(ens, data, "nearest")
+
+
+def test_calibration_config_keys_are_typed():
+    from chiscreen.config import from_dict
+    from chiscreen.errors import ConfigError
+    from chiscreen.model.config import CalibrationConfig
+
+    c = from_dict(CalibrationConfig, {"by": "mixed", "fit": "split", "reference": "measured"})
+    assert (c.fit, c.reference) == ("split", "measured")
+    old = from_dict(CalibrationConfig, {"by": "mixed", "domain": True})             # a config from before the keys
+    assert (old.fit, old.reference) == ("pooled", "measured")
+    for bad in ({"fit": "median"}, {"reference": "oracle"}, {"fit_method": "split"}):
+        with pytest.raises(ConfigError):
+            from_dict(CalibrationConfig, bad)
+
+
 def _with_domain(seed=0):
     rng = np.random.default_rng(seed)
     ens = ChiEnsemble.random(8, 6, n_members=3, d=4, seed=seed)

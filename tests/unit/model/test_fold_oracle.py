@@ -14,9 +14,10 @@ POLY = ["*C0*", "*C1*", "*C2*", "*C9*"]      # *C9* has no stored profile
 SOLV = ["S0", "S1", "S2"]
 
 
-def _data(store):
+def _data(store, oracle_without_profiles: bool = False):
     """Experimental rows made by one parameter set and oracle rows labelled by the same set (the
-    shipped labels: a set that 'saw' every polymer); features are random."""
+    shipped labels: a set that 'saw' every polymer); features are random. Oracle rows exist only
+    where profiles do (as in a campaign table), unless ``oracle_without_profiles``."""
     from chiscreen.model.oracle_labels import OracleRelabeler
     from chiscreen.qc.params import SAC2010
 
@@ -28,14 +29,17 @@ def _data(store):
     chi[np.isnan(chi)] = 0.5                      # the polymer without a profile still has measurements
     chi_exp = chi + np.where(pi == 0, 0.3 + 0.2 * si, 0.0)  # *C0* disagrees with the oracle
     n = len(rows)
+    ochi = np.where((pi == 3) & (not oracle_without_profiles), np.nan, chi)
     table = pd.DataFrame({"polymer_key": pk + pk, "solvent_key": sk + sk, "temperature_K": np.r_[T, T],
-                          "chi": np.r_[chi_exp, np.full(n, np.nan)], "chi_oracle": np.r_[np.full(n, np.nan), chi],
+                          "chi": np.r_[chi_exp, np.full(n, np.nan)], "chi_oracle": np.r_[np.full(n, np.nan), ochi],
                           "chi_computed": np.nan, "soluble": np.nan,
                           "source": [EXP_SOURCE] * n + ["campaign"] * n, "source_row": np.r_[np.arange(n), np.arange(n)]})
     groups = np.array([f"{a}_{b}" for a, b in zip(pk, sk)])
     rng = np.random.default_rng(0)
     tasks = {"chi_exp": TaskRows(pi, si, T, chi_exp, groups, np.arange(n)),
-             "chi_oracle": TaskRows(pi, si, T, chi.copy(), groups, np.arange(n, 2 * n))}
+             "chi_oracle": TaskRows(pi[np.isfinite(ochi)], si[np.isfinite(ochi)], T[np.isfinite(ochi)],
+                                    ochi[np.isfinite(ochi)], groups[np.isfinite(ochi)],
+                                    n + np.flatnonzero(np.isfinite(ochi)))}
     return TrainingData(table, POLY, SOLV, rng.normal(size=(4, 5)).astype(np.float32),
                         rng.normal(size=(3, 5)).astype(np.float32), tasks, "rdkit2d", "1", "cyclic:3",
                         [f"f{i}" for i in range(5)])
@@ -44,7 +48,7 @@ def _data(store):
 def test_relabel_fits_on_training_rows_only_and_caches(profile_store, tmp_path, monkeypatch):
     d = _data(profile_store)
     fo = FoldOracle(d, store=profile_store, fit_cache=tmp_path)
-    assert (fo.n_pairs, fo.n_pairs_with_profiles) == (12, 9)
+    assert (fo.n_pairs, fo.n_pairs_with_profiles) == (9, 9)
     keep = ~d.table["polymer_key"].isin(["*C0*"]).to_numpy()
     seen = {}
     real_fit = fo.rl.fit
@@ -61,13 +65,11 @@ def test_relabel_fits_on_training_rows_only_and_caches(profile_store, tmp_path, 
     assert info["n_polymers"] == 2                # *C9*'s rows have no profile: left out of the fit
     y = fd.table["chi_oracle"].to_numpy()
     is_or = d.table["chi_oracle"].notna().to_numpy()
-    no_prof = d.table["polymer_key"].eq("*C9*").to_numpy()
-    assert np.isfinite(y[is_or & ~no_prof]).all() and np.isnan(y[is_or & no_prof]).all()
-    assert np.isnan(y[~is_or]).all()
-    assert len(fd.tasks["chi_oracle"]) == int((is_or & ~no_prof).sum())
+    assert np.isfinite(y[is_or]).all() and np.isnan(y[~is_or]).all()
+    assert len(fd.tasks["chi_oracle"]) == int(is_or.sum())
     # a fit that also sees *C0*'s measurements gives other labels: the fold's fit did not see them
     y_all = fo.relabel(np.ones(len(d.table), bool)).table["chi_oracle"].to_numpy()
-    assert not np.allclose(y[is_or & ~no_prof], y_all[is_or & ~no_prof], atol=1e-3)
+    assert not np.allclose(y[is_or], y_all[is_or], atol=1e-3)
     assert len(fo.fits) == 2
     # a second instance reads the cached fit (no refit) and gives the same labels
     fo2 = FoldOracle(d, store=profile_store, fit_cache=tmp_path)
@@ -88,6 +90,8 @@ def test_store_without_profiles_is_a_clear_error(tmp_path, profile_store):
     d = _data(profile_store)
     with pytest.raises(InvalidInputError, match="holds no profile.*oracle_campaign"):
         FoldOracle(d, store=ProfileStore(tmp_path / "empty"), fit_cache=tmp_path)
+    with pytest.raises(InvalidInputError, match="profiles for only 9 of the 12"):
+        FoldOracle(_data(profile_store, oracle_without_profiles=True), store=profile_store, fit_cache=tmp_path)
     with pytest.raises(InvalidInputError, match="chi_oracle rows"):
         FoldOracle(d.subset_rows(d.table["chi_oracle"].isna().to_numpy()), store=profile_store)
 
