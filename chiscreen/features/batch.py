@@ -71,7 +71,7 @@ class NodeFeaturizer:
 
         self.spec = spec
         self.fz = get_featurizer(spec.featurizer)
-        self.pool = SupervisedPool("chiscreen.features.guard:compute_item", workers=max(1, int(workers)),
+        self.pool = SupervisedPool("chiscreen.features.guard:compute_batch", workers=max(1, int(workers)),
                                    timeout_s=spec.timeout_s, mem_limit_mb=spec.mem_limit_mb)
         self._caches: dict[str, DescriptorCache] = {}
 
@@ -88,7 +88,7 @@ class NodeFeaturizer:
         computed (a key given twice is computed once), "cpu_seconds": CPU
         (user + system) of the worker processes during the batch (Linux; 0 elsewhere), "n": n,
         "host": hostname, "pid": pid}; appended to the cache."""
-        from chiscreen.features.guard import outcome_reason
+        from chiscreen.features.guard import iter_guarded
 
         rep = self.spec.representation(kind)
         t0 = time.perf_counter()
@@ -98,18 +98,13 @@ class NodeFeaturizer:
         status = ["failed"] * len(keys)
         reason = [""] * len(keys)
         mol_s = 0.0
-        for j, k in enumerate(keys):
-            self.pool.submit(j, (self.fz.name, kind, k, rep))
         before = {pid: _proc_cpu_seconds([pid]) or 0.0 for pid in self.pool.pids()}
-        while self.pool.pending:
-            outs = self.pool.wait()
-            for o in outs:
-                j = int(o.index)
-                mol_s += o.seconds
-                if o.ok:
-                    X[j], status[j] = o.value, "ok"
-                else:
-                    reason[j] = outcome_reason(o, self.spec.timeout_s)
+        for r in iter_guarded(self.pool, [(self.fz.name, kind, k, rep) for k in keys], self.spec.timeout_s):
+            mol_s += r.seconds
+            if r.values is not None:
+                X[r.index], status[r.index] = r.values, "ok"
+            else:
+                reason[r.index] = r.reason
         # CPU of the workers alive now since the batch began (new ones: since they started)
         proc_cpu = sum((_proc_cpu_seconds([pid]) or 0.0) - before.get(pid, 0.0) for pid in self.pool.pids())
         self.cache(kind).append([(k, status[j], reason[j], X[j] if status[j] == "ok" else None)

@@ -64,6 +64,22 @@ def test_guard_kills_a_hanging_molecule_and_caches_the_failure(tmp_path):
     assert again.n_computed == 0 and again.status == ["failed"]
 
 
+def test_a_hanging_molecule_in_a_batch_fails_alone(tmp_path):
+    """Molecules travel several to a pool task; when one of them hangs, the task is retried one
+    molecule per task: the others come back ok and the hanging one fails with its own reason."""
+    from chiscreen.features.guard import BATCH
+
+    polyimide = "*c1ccc(Oc2ccc(N3C(=O)c4cc5C(=O)N(*)C(=O)c5cc4C3=O)cc2)cc1"
+    others = ["*CC*", "*CC(*)C", "*CC(*)c1ccccc1", "*CC(*)Cl", "*CC(*)C#N"]
+    smiles = others[:2] + [polyimide] + others[2:]
+    assert len(smiles) <= BATCH  # all in one task
+    ft = featurize(smiles, "polymer", representation="cyclic:10", cache_root=tmp_path, n_jobs=1,
+                   timeout_s=2.0, mem_limit_mb=1500, progress=False)
+    assert ft.status == ["ok", "ok", "failed", "ok", "ok", "ok"]
+    assert "timeout" in ft.reason[2] or "memory" in ft.reason[2]
+    assert all(r == "" for k, r in enumerate(ft.reason) if k != 2)
+
+
 def test_solvents_inline():
     ft = featurize(["CCO", "O", "CC(C)=O", "c1ccccc1.O"], "solvent", use_cache=False, guarded=False, progress=False)
     assert ft.status == ["ok", "ok", "ok", "invalid"]
