@@ -3,8 +3,8 @@
     chiscreen evaluate --splits official --json results/official.json --out results/official
     chiscreen evaluate --splits polymer  --json results/lpo.json      --out results/lpo
 
-Each fold trains a fresh ensemble with the config (default configs/train-default.yaml, or the
-shipped model's training config) and predicts the held-out experimental chi; COSMO-RS values of
+Each fold trains a fresh ensemble with the config (default configs/train-oracle.yaml, the shipped
+model's, or the shipped model's own training config outside a checkout) and predicts the held-out experimental chi; COSMO-RS values of
 data_COSMO.csv are scored on the same rows. Writes a JSON summary, per-row predictions (CSV) and
 parity plots (PNG).
 """
@@ -21,7 +21,7 @@ def register(sub) -> None:
     p.add_argument("--splits", required=True, choices=["official", "polymer", "solubility"],
                    help="official: the five predefined splits; polymer: GroupKFold(5) by polymer, pooled; "
                         "solubility: polymer-grouped hold-out of the curated solubility labels")
-    p.add_argument("--config", default=None, help="training config YAML (default configs/train-default.yaml, else the shipped model's)")
+    p.add_argument("--config", default=None, help="training config YAML (default configs/train-oracle.yaml, the shipped model's; else the artifact's)")
     p.add_argument("--json", required=True, help="write the metrics summary here")
     p.add_argument("--out", default=None, help="directory for per-row predictions and parity plots")
     p.add_argument("--seed", type=int, default=None)
@@ -45,6 +45,10 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+#: the training config of the shipped model (chiscreen/assets/default_model)
+SHIPPED_CONFIG = "train-oracle.yaml"
+
+
 def _config(path, trust_unsigned: bool = False):
     from chiscreen.config import from_dict, load_config
     from chiscreen.model import TrainConfig
@@ -53,8 +57,8 @@ def _config(path, trust_unsigned: bool = False):
     if path:
         return load_config(path, TrainConfig)
     root = project_root()
-    if root is not None and (root / "configs" / "train-default.yaml").is_file():
-        return load_config(root / "configs" / "train-default.yaml", TrainConfig)
+    if root is not None and (root / "configs" / SHIPPED_CONFIG).is_file():
+        return load_config(root / "configs" / SHIPPED_CONFIG, TrainConfig)
     from chiscreen.model import load_ensemble
 
     tc = dict(load_ensemble(trust_unsigned=trust_unsigned).train_config)
