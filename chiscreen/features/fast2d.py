@@ -229,21 +229,26 @@ class RDKit2DPeriodic:
         out[ix["NumValenceElectrons"]] = float((outer - fc + nh).sum())
         out[ix["NumRadicalElectrons"]] = float(rad.sum())
 
+    def _fill(self, mol: Chem.Mol, out: np.ndarray, parts) -> None:
+        """Run each part (fills its slots of ``out``) and then RDKit's remaining descriptor
+        functions; a part or function that raises leaves its slots NaN. Call inside BlockLogs."""
+        for part in parts:
+            try:
+                part(mol, out)
+            except Exception:
+                pass
+        for i, _name, fn in self._funcs:
+            try:
+                out[i] = float(fn(mol))
+            except Exception:
+                pass
+
     def __call__(self, mol: Chem.Mol) -> np.ndarray:
         k = self._units(mol)
         out = np.full(len(self._names), np.nan, dtype=np.float64)
-        ix = self._index
         with rdBase.BlockLogs():
-            for part in (self._atoms_part, self._rings_part, self._morgan_part, self._stereo_part, self._frag_part):
-                try:
-                    part(mol, out)
-                except Exception:
-                    pass
-            for i, _name, fn in self._funcs:
-                try:
-                    out[i] = float(fn(mol))
-                except Exception:
-                    pass
+            self._fill(mol, out, (self._atoms_part, self._rings_part, self._morgan_part, self._stereo_part,
+                                  self._frag_part))
         return self._per_unit(out, k)
 
     def _rings_part(self, mol: Chem.Mol, out: np.ndarray) -> None:

@@ -169,16 +169,8 @@ class RDKit2DPeriodicFast(RDKit2DPeriodic):
         self._graph_state = None  # set by _atoms_fast: (degrees, adjacency, largest Z, any atom with Z <= 1)
         ix = self._index
         with rdBase.BlockLogs():
-            for part in (self._atoms_fast, self._rings_fast, self._morgan_fast, self._stereo_fast, self._frag_fast):
-                try:
-                    part(mol, out)
-                except Exception:
-                    pass
-            for i, _name, fn in self._funcs:
-                try:
-                    out[i] = float(fn(mol))
-                except Exception:
-                    pass
+            self._fill(mol, out, (self._atoms_fast, self._rings_fast, self._morgan_fast, self._stereo_fast,
+                                  self._frag_fast))
             try:
                 self._graph_part(mol, out)
             except Exception:
