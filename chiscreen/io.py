@@ -56,3 +56,18 @@ def atomic_fs_write(fs, final: str, write, local: bool) -> str:
             pass
         raise
     return final
+
+
+def conform_batch(table, schema, where: str, error: type[Exception]):
+    """``table`` (a pyarrow Table, one batch of a stream) cast to ``schema`` (the first batch's)
+    and given its metadata; a batch whose columns cannot be cast raises ``error`` naming
+    ``where``. pyarrow is imported by the caller (kept off this module's import)."""
+    import pyarrow as pa
+
+    if not table.schema.equals(schema, check_metadata=False):
+        try:
+            table = table.cast(schema)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise error(f"{where}: a batch does not fit the first batch's columns: "
+                        f"{str(exc).splitlines()[0]}") from None
+    return table.replace_schema_metadata(schema.metadata)

@@ -23,7 +23,7 @@ import pandas as pd
 
 from chiscreen.chem import KINDS, try_canonical_key
 from chiscreen.errors import ChiscreenError, InvalidInputError, MissingColumnError
-from chiscreen.io import atomic_path
+from chiscreen.io import atomic_path, conform_batch
 from chiscreen.paths import project_root
 from chiscreen.schema import CATALOG_COLUMNS
 
@@ -444,13 +444,7 @@ def write_catalog_batches(frames: Iterable[pd.DataFrame], path: str | Path, kind
             t = pa.Table.from_pandas(df, preserve_index=False)
             if schema is None:
                 schema = t.schema.with_metadata({**(t.schema.metadata or {}), **meta})
-            elif not t.schema.equals(schema, check_metadata=False):
-                try:
-                    t = t.cast(schema)
-                except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-                    raise InvalidInputError(f"{p}: a batch does not fit the first batch's columns: "
-                                            f"{str(exc).splitlines()[0]}") from None
-            yield t.replace_schema_metadata(schema.metadata)
+            yield conform_batch(t, schema, str(p), InvalidInputError)
 
     if single:
         with atomic_path(p) as tmp:

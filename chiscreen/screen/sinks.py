@@ -17,7 +17,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from chiscreen.errors import ScreenError
-from chiscreen.io import atomic_fs_write
+from chiscreen.io import atomic_fs_write, conform_batch
 
 
 def _is_uri(path: str) -> bool:
@@ -95,13 +95,7 @@ class OutputDir:
                         if self.metadata:
                             schema = schema.with_metadata({**(schema.metadata or {}), **self.metadata})
                         writer = pq.ParquetWriter(p, schema, filesystem=self.fs, compression=compression)
-                    if not t.schema.equals(schema, check_metadata=False):
-                        try:
-                            t = t.cast(schema)
-                        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-                            raise ScreenError(f"{'/'.join(rel)}: a batch does not fit the first batch's columns: "
-                                              f"{str(exc).splitlines()[0]}") from None
-                    writer.write_table(t.replace_schema_metadata(schema.metadata))
+                    writer.write_table(conform_batch(t, schema, "/".join(rel), ScreenError))
                 if writer is None:
                     raise ScreenError(f"{'/'.join(rel)}: nothing to write")
             finally:
