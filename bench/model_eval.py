@@ -108,33 +108,15 @@ class OracleProtocol:
         cache.mkdir(parents=True, exist_ok=True)
 
     def fit_for(self, train_exp: np.ndarray):
-        from chiscreen.model.fold_oracle import fit_key
-        from chiscreen.qc.fit import RECIPE
+        from chiscreen.model.fold_oracle import cached_fit, fit_key
 
         t = self.data.table
         rows = np.flatnonzero(train_exp & self.is_exp)
-        # the key of chiscreen.model.fold_oracle (chiscreen evaluate shares these fits)
-        key = fit_key(t[POLYMER_KEY].to_numpy()[rows], t[SOLVENT_KEY].to_numpy()[rows],
-                      t[TEMPERATURE_K].to_numpy()[rows])
-        if key in self._fits:
-            return self._fits[key]
-        f = self.cache / f"fit-{key}.json"
-        if f.exists() and f.with_suffix(".params.json").exists():
-            from chiscreen.qc.params import CosmoSacParams
-
-            params = CosmoSacParams.load(f.with_suffix(".params.json"))
-            info = json.loads(f.read_text())["info"]
-        else:
-            res = self.rl.fit(t[POLYMER_KEY].to_numpy()[rows], t[SOLVENT_KEY].to_numpy()[rows],
-                              t[TEMPERATURE_K].to_numpy()[rows], t["chi"].to_numpy()[rows], name=f"fold-{key}")
-            params = res.params
-            params.save(str(f.with_suffix(".params.json")))
-            info = {"recipe": RECIPE, "n_rows": res.n_rows, "n_polymers": res.n_polymers, "train_mae": res.train_mae,
-                    "seconds": res.seconds, "params": {k: v for k, v in params.numeric_dict().items()}}
-            f.write_text(json.dumps({"info": info}, default=float))
-            self.log(f"  oracle refit on {res.n_polymers} training polymers ({res.n_rows} rows, "
-                     f"{res.seconds:.0f} s): train MAE {res.train_mae:.3f}")
-        self._fits[key] = (key, params, info)
+        pk, sk = t[POLYMER_KEY].to_numpy()[rows], t[SOLVENT_KEY].to_numpy()[rows]
+        T = t[TEMPERATURE_K].to_numpy()[rows]
+        key = fit_key(pk, sk, T)  # the cache of chiscreen.model.fold_oracle (chiscreen evaluate shares it)
+        if key not in self._fits:
+            self._fits[key] = cached_fit(self.rl, self.cache, pk, sk, T, t["chi"].to_numpy()[rows], self.log)
         return self._fits[key]
 
     def chi_all(self, key, params) -> np.ndarray:

@@ -51,6 +51,30 @@ def fit_key(polymers, solvents, temperatures_K, recipe: dict | None = None) -> s
     return hashlib.sha256(ident.encode()).hexdigest()[:16]
 
 
+def cached_fit(rl, cache: Path, polymers, solvents, temperatures_K, chi, log: Callable[[str], None]):
+    """(key, params, info): the recipe fitted with ``rl`` (an OracleRelabeler) on these rows, read
+    from ``cache`` (``fit-<key>.json`` + ``fit-<key>.params.json``) or fitted and written there."""
+    from chiscreen.qc.fit import RECIPE
+    from chiscreen.qc.params import CosmoSacParams
+
+    T = np.asarray(temperatures_K, dtype=float)
+    key = fit_key(polymers, solvents, T)
+    f = Path(cache) / f"fit-{key}.json"
+    pf = Path(cache) / f"fit-{key}.params.json"
+    if f.is_file() and pf.is_file():
+        return key, CosmoSacParams.load(str(pf)), json.loads(f.read_text())["info"]
+    res = rl.fit(polymers, solvents, T, np.asarray(chi, dtype=float), name=f"fold-{key}")
+    params = res.params
+    info = {"recipe": RECIPE, "n_rows": res.n_rows, "n_polymers": res.n_polymers,
+            "train_mae": res.train_mae, "seconds": res.seconds, "params": params.numeric_dict()}
+    Path(cache).mkdir(parents=True, exist_ok=True)
+    params.save(str(pf))
+    f.write_text(json.dumps({"info": info}, default=float))
+    log(f"  oracle refit on {res.n_polymers} training polymers ({res.n_rows} rows, "
+        f"{res.seconds:.0f} s): train MAE {res.train_mae:.3f}")
+    return key, params, info
+
+
 class FoldOracle:
     """Per-fold refit and relabelling of the chi_oracle task (module docstring).
 
@@ -101,29 +125,11 @@ class FoldOracle:
 
     def fit_for(self, train_exp: np.ndarray):
         """(key, params, info) of the recipe fitted on the experimental rows where ``train_exp``."""
-        from chiscreen.qc.fit import RECIPE
-        from chiscreen.qc.params import CosmoSacParams
-
         t = self.data.table
         rows = np.flatnonzero(np.asarray(train_exp, bool) & self.is_exp)
-        pk, sk = t[POLYMER_KEY].to_numpy()[rows], t[SOLVENT_KEY].to_numpy()[rows]
-        T = t[TEMPERATURE_K].to_numpy(dtype=float)[rows]
-        key = fit_key(pk, sk, T)
-        f = self.cache / f"fit-{key}.json"
-        pf = self.cache / f"fit-{key}.params.json"
-        if f.is_file() and pf.is_file():
-            params = CosmoSacParams.load(str(pf))
-            info = json.loads(f.read_text())["info"]
-        else:
-            res = self.rl.fit(pk, sk, T, t["chi"].to_numpy(dtype=float)[rows], name=f"fold-{key}")
-            params = res.params
-            info = {"recipe": RECIPE, "n_rows": res.n_rows, "n_polymers": res.n_polymers,
-                    "train_mae": res.train_mae, "seconds": res.seconds, "params": params.numeric_dict()}
-            self.cache.mkdir(parents=True, exist_ok=True)
-            params.save(str(pf))
-            f.write_text(json.dumps({"info": info}, default=float))
-            self.log(f"  oracle refit on {res.n_polymers} training polymers ({res.n_rows} rows, "
-                     f"{res.seconds:.0f} s): train MAE {res.train_mae:.3f}")
+        key, params, info = cached_fit(self.rl, self.cache, t[POLYMER_KEY].to_numpy()[rows],
+                                       t[SOLVENT_KEY].to_numpy()[rows], t[TEMPERATURE_K].to_numpy(dtype=float)[rows],
+                                       t["chi"].to_numpy(dtype=float)[rows], self.log)
         self.fits[key] = {k: info[k] for k in ("n_rows", "n_polymers", "train_mae") if k in info}
         return key, params, info
 
